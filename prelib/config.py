@@ -1,0 +1,160 @@
+"""Dataclass configuration with validation, and the ``tiny`` / ``demo`` / ``paper`` profiles.
+
+Profiles are data, not code: each area of prelib owns one YAML file in ``prelib/profiles/``
+(``sim.yaml``, ``models.yaml``, ``training.yaml`` …) whose top-level keys are the profile names.
+An area defines its own dataclass (subclassing :class:`Config`) and loads its section with
+:func:`load_config`::
+
+    @dataclass(frozen=True)
+    class SimConfig(Config):
+        n_train: int = 8
+        def validate(self):
+            require_positive(self, "n_train")
+
+    cfg = load_config("sim", "tiny", SimConfig, n_train=16)   # overrides win
+
+* ``tiny`` — tests, seconds on one CPU core.
+* ``demo`` — the main job (``make demo``) on 2 CPU cores, minutes.
+* ``paper`` — the publication configuration (GPU).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from functools import cache
+from importlib import resources
+from typing import Any, ClassVar, TypeVar
+
+import yaml
+
+PROFILES: tuple[str, ...] = ("tiny", "demo", "paper")
+
+C = TypeVar("C", bound="Config")
+
+
+@dataclasses.dataclass(frozen=True)
+class Config:
+    """Base class of prelib's configuration dataclasses.
+
+    Subclasses are frozen dataclasses that override :meth:`validate`; it runs after construction
+    and raises ``ValueError`` naming the offending field.
+    """
+
+    section: ClassVar[str] = ""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Check field values; raise ``ValueError`` naming the field. Subclasses override."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain ``dict`` of the fields (nested dataclasses converted too)."""
+        return dataclasses.asdict(self)
+
+    def replace(self: C, **changes: Any) -> C:
+        """A validated copy with some fields changed; unknown names raise ``ValueError``."""
+        _check_known_fields(type(self), changes)
+        return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_dict(cls: type[C], values: dict[str, Any]) -> C:
+        """Build from a mapping, rejecting unknown keys with a ``ValueError``."""
+        _check_known_fields(cls, values)
+        return cls(**values)
+
+
+def _check_known_fields(cls: type, values: dict[str, Any]) -> None:
+    known = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(
+            f"{cls.__name__}: unknown field(s) {unknown}; known fields are {sorted(known)}"
+        )
+
+
+def check_profile(profile: str) -> str:
+    """Return ``profile`` if it is one of :data:`PROFILES`, else raise ``ValueError``."""
+    if profile not in PROFILES:
+        raise ValueError(f"unknown profile {profile!r}; choose one of {list(PROFILES)}")
+    return profile
+
+
+@cache
+def _read_profile_file(section: str) -> dict[str, Any]:
+    name = f"{section}.yaml"
+    try:
+        text = resources.files("prelib.profiles").joinpath(name).read_text()
+    except FileNotFoundError:
+        raise ValueError(f"no profile file for section {section!r} (prelib/profiles/{name})") from None
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"prelib/profiles/{name} must map profile names to sections")
+    return data
+
+
+def profile_section(section: str, profile: str) -> dict[str, Any]:
+    """The raw mapping of ``section`` for ``profile`` from ``prelib/profiles/<section>.yaml``.
+
+    A profile may inherit from another with the key ``_inherit: <profile>``.
+    """
+    check_profile(profile)
+    data = _read_profile_file(section)
+    if profile not in data:
+        raise ValueError(f"prelib/profiles/{section}.yaml has no {profile!r} profile")
+    values = dict(data[profile] or {})
+    parent = values.pop("_inherit", None)
+    if parent is not None:
+        base = profile_section(section, parent)
+        base.update(values)
+        values = base
+    return values
+
+
+def load_config(section: str, profile: str, cls: type[C], **overrides: Any) -> C:
+    """Load and validate the dataclass ``cls`` for ``section`` at ``profile``.
+
+    Parameters
+    ----------
+    section : str
+        Name of the YAML file in ``prelib/profiles`` without extension.
+    profile : str
+        ``"tiny"``, ``"demo"`` or ``"paper"``.
+    cls : type
+        A :class:`Config` subclass.
+    **overrides
+        Field values that replace the profile's; ``None`` values are ignored so that optional
+        command-line flags can be passed straight through.
+    """
+    values = profile_section(section, profile)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return cls.from_dict(values)
+
+
+# ------------------------------------------------------------------------------------------
+# Validation helpers: each raises ValueError naming the field of ``cfg``.
+# ------------------------------------------------------------------------------------------
+def require_positive(cfg: object, *names: str, allow_zero: bool = False) -> None:
+    """Raise ``ValueError`` unless each named field is a finite number > 0 (or >= 0)."""
+    for name in names:
+        value = getattr(cfg, name)
+        ok = isinstance(value, int | float) and math.isfinite(value)
+        ok = ok and (value >= 0 if allow_zero else value > 0)
+        if not ok:
+            bound = ">= 0" if allow_zero else "> 0"
+            raise ValueError(f"{type(cfg).__name__}.{name} must be a finite number {bound}, got {value!r}")
+
+
+def require_in_range(cfg: object, name: str, low: float, high: float) -> None:
+    """Raise ``ValueError`` unless ``low <= cfg.name <= high``."""
+    value = getattr(cfg, name)
+    if not (isinstance(value, int | float) and low <= value <= high):
+        raise ValueError(f"{type(cfg).__name__}.{name} must lie in [{low}, {high}], got {value!r}")
+
+
+def require_choice(cfg: object, name: str, choices: tuple[str, ...] | list[str]) -> None:
+    """Raise ``ValueError`` unless ``cfg.name`` is one of ``choices``."""
+    value = getattr(cfg, name)
+    if value not in choices:
+        raise ValueError(f"{type(cfg).__name__}.{name} must be one of {list(choices)}, got {value!r}")
