@@ -14,12 +14,24 @@ import sys
 from prelib import __version__
 
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
-    "simulate": ("prelib.sim.commands", "generate the synthetic PRE world: scenes, benchmarks, calibration"),
+    "simulate": (
+        "prelib.sim.commands",
+        "generate the synthetic PRE world: scenes, benchmarks, calibration",
+    ),
     "build": ("prelib.readers.commands", "build Swath-MPR / Full-IPR from real product files"),
-    "train": ("prelib.training.commands", "train the teacher, distil the student, adapt to the full disc"),
-    "evaluate": ("prelib.evaluation.commands", "score models and baselines; write the paper's tables"),
+    "train": (
+        "prelib.training.commands",
+        "train the teacher, distil the student, adapt to the full disc",
+    ),
+    "evaluate": (
+        "prelib.evaluation.commands",
+        "score models and baselines; write the paper's tables",
+    ),
     "infer": ("prelib.inference.commands", "tiled precipitation retrieval over a region and time"),
-    "downscale": ("prelib.downscaling.commands", "bias correction and downscaling (MAUNet, PrecipDiff)"),
+    "downscale": (
+        "prelib.downscaling.commands",
+        "bias correction and downscaling (MAUNet, PrecipDiff)",
+    ),
     "pipeline": ("prelib.pipeline.commands", "run the papermill notebook pipeline"),
 }
 

@@ -87,7 +87,9 @@ def _read_profile_file(section: str) -> dict[str, Any]:
     try:
         text = resources.files("prelib.profiles").joinpath(name).read_text()
     except FileNotFoundError:
-        raise ValueError(f"no profile file for section {section!r} (prelib/profiles/{name})") from None
+        raise ValueError(
+            f"no profile file for section {section!r} (prelib/profiles/{name})"
+        ) from None
     data = yaml.safe_load(text) or {}
     if not isinstance(data, dict):
         raise ValueError(f"prelib/profiles/{name} must map profile names to sections")
@@ -143,7 +145,9 @@ def require_positive(cfg: object, *names: str, allow_zero: bool = False) -> None
         ok = ok and (value >= 0 if allow_zero else value > 0)
         if not ok:
             bound = ">= 0" if allow_zero else "> 0"
-            raise ValueError(f"{type(cfg).__name__}.{name} must be a finite number {bound}, got {value!r}")
+            raise ValueError(
+                f"{type(cfg).__name__}.{name} must be a finite number {bound}, got {value!r}"
+            )
 
 
 def require_in_range(cfg: object, name: str, low: float, high: float) -> None:
@@ -157,4 +161,6 @@ def require_choice(cfg: object, name: str, choices: tuple[str, ...] | list[str])
     """Raise ``ValueError`` unless ``cfg.name`` is one of ``choices``."""
     value = getattr(cfg, name)
     if value not in choices:
-        raise ValueError(f"{type(cfg).__name__}.{name} must be one of {list(choices)}, got {value!r}")
+        raise ValueError(
+            f"{type(cfg).__name__}.{name} must be one of {list(choices)}, got {value!r}"
+        )

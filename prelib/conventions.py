@@ -232,6 +232,4 @@ def cf_attrs(var: str) -> dict[str, str]:
     try:
         return dict(CF_ATTRS[var])
     except KeyError:
-        raise ValueError(
-            f"unknown schema variable {var!r}; known: {sorted(CF_ATTRS)}"
-        ) from None
+        raise ValueError(f"unknown schema variable {var!r}; known: {sorted(CF_ATTRS)}") from None

@@ -13,7 +13,7 @@ def seed_everything(seed: int) -> None:
     if not isinstance(seed, int | np.integer) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     random.seed(int(seed))
-    np.random.seed(int(seed) % 2**32)
+    np.random.seed(int(seed) % 2**32)  # noqa: NPY002 (legacy global state, for third-party code)
     import torch
 
     torch.manual_seed(int(seed))

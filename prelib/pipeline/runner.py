@@ -1,0 +1,254 @@
+"""Run the numbered notebooks with papermill, in the order of ``notebooks/run_order.yaml``.
+
+Each notebook acts like a function: the runner injects ``profile``, ``seed``, ``device``,
+``output_dir`` and the artefact paths it takes from earlier notebooks, executes it into
+``outputs/<profile>/<name>/<name>.ipynb``, and collects the ``metrics.json`` it recorded into
+``outputs/<profile>/summary.json`` together with durations. Everything that can be checked is
+checked before any notebook starts (profile, names, injectable parameters, given paths); the run
+stops at the first failing notebook, shows the failing cell, and the command exits non-zero.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from prelib.atomic import write_json
+from prelib.config import check_profile
+from prelib.notebook import read_metrics
+from prelib.paths import output_dir as default_output_root
+from prelib.paths import project_root
+
+RUN_ORDER_FILE = "run_order.yaml"
+STANDARD_PARAMETERS = ("profile", "seed", "device", "output_dir")
+
+
+class PipelineError(RuntimeError):
+    """A pipeline that cannot start, or a notebook that failed while running."""
+
+
+@dataclasses.dataclass(frozen=True)
+class NotebookStep:
+    """One notebook of the pipeline.
+
+    Attributes
+    ----------
+    name : str
+        Notebook stem, e.g. ``"00_quickstart"``; also the name of its output folder.
+    purpose : str
+        One line shown by ``prelib pipeline list``.
+    inputs : dict[str, str]
+        Parameter name → ``"<earlier notebook>/<relative path>"`` artefacts it takes.
+    figures : tuple[str, ...]
+        Figure stems (PNG in its output folder) that ``make figures`` curates.
+    """
+
+    name: str
+    purpose: str = ""
+    inputs: dict[str, str] = dataclasses.field(default_factory=dict)
+    figures: tuple[str, ...] = ()
+
+
+def notebooks_dir() -> Path:
+    """The ``notebooks/`` folder of the checkout."""
+    return project_root() / "notebooks"
+
+
+def load_run_order(directory: str | Path | None = None) -> list[NotebookStep]:
+    """Read ``run_order.yaml``; every listed notebook must exist and names must be unique."""
+    directory = Path(directory) if directory else notebooks_dir()
+    path = directory / RUN_ORDER_FILE
+    if not path.is_file():
+        raise PipelineError(f"no run order at {path}")
+    raw = yaml.safe_load(path.read_text()) or {}
+    steps = []
+    for entry in raw.get("notebooks", []):
+        unknown = set(entry) - {f.name for f in dataclasses.fields(NotebookStep)}
+        if unknown:
+            raise PipelineError(f"{path}: unknown key(s) {sorted(unknown)} in entry {entry}")
+        step = NotebookStep(
+            name=entry["name"],
+            purpose=entry.get("purpose", ""),
+            inputs=dict(entry.get("inputs") or {}),
+            figures=tuple(entry.get("figures") or ()),
+        )
+        if not (directory / f"{step.name}.ipynb").is_file():
+            raise PipelineError(f"{path} lists {step.name!r} but {step.name}.ipynb does not exist")
+        steps.append(step)
+    names = [s.name for s in steps]
+    if len(set(names)) != len(names):
+        raise PipelineError(f"{path}: duplicate notebook names in {names}")
+    for step in steps:
+        for param, ref in step.inputs.items():
+            source = ref.split("/", 1)[0]
+            if source not in names[: names.index(step.name)]:
+                raise PipelineError(
+                    f"{step.name}: input {param!r} comes from {source!r}, "
+                    "which is not an earlier notebook of the run order"
+                )
+    return steps
+
+
+def notebook_parameters(path: str | Path) -> dict[str, Any]:
+    """Names and defaults of the notebook's ``parameters`` cell (via papermill)."""
+    import papermill
+
+    return papermill.inspect_notebook(str(path))
+
+
+def plan_pipeline(
+    profile: str,
+    only: list[str] | None = None,
+    output_root: str | Path | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    overrides: dict[str, Any] | None = None,
+    directory: str | Path | None = None,
+) -> list[tuple[NotebookStep, dict[str, Any]]]:
+    """Resolve the steps to run and their parameters, checking everything before any work.
+
+    Raises
+    ------
+    PipelineError
+        Unknown profile or notebook name, a parameter the notebook's ``parameters`` cell does not
+        declare (papermill could not inject it), or an overridden artefact path that is missing.
+    """
+    try:
+        check_profile(profile)
+    except ValueError as err:
+        raise PipelineError(str(err)) from None
+    directory = Path(directory) if directory else notebooks_dir()
+    steps = load_run_order(directory)
+    names = [s.name for s in steps]
+    selected = steps
+    if only:
+        unknown = [n for n in only if n not in names]
+        if unknown:
+            raise PipelineError(f"unknown notebook(s) {unknown}; the run order has {names}")
+        selected = [s for s in steps if s.name in only]
+    root = Path(output_root) if output_root else default_output_root() / profile
+    overrides = dict(overrides or {})
+    planned = []
+    for step in selected:
+        declared = notebook_parameters(directory / f"{step.name}.ipynb")
+        params: dict[str, Any] = {
+            "profile": profile,
+            "seed": seed,
+            "device": device,
+            "output_dir": str((root / step.name).resolve()),
+        }
+        for param, ref in step.inputs.items():
+            source, _, relative = ref.partition("/")
+            params[param] = str((root / source / relative).resolve())
+        for key, value in overrides.items():
+            if key in declared:
+                params[key] = value
+                if key in step.inputs and not Path(str(value)).exists():
+                    raise PipelineError(f"{step.name}: {key}={value!r} does not exist")
+        missing = [p for p in params if p not in declared]
+        if missing:
+            raise PipelineError(
+                f"{step.name}.ipynb has no parameter(s) {missing} in its 'parameters' cell; "
+                f"declared: {sorted(declared)}"
+            )
+        planned.append((step, params))
+    stray = [k for k in overrides if not any(k in p for _, p in planned)]
+    if stray:
+        raise PipelineError(f"override(s) {stray} match no parameter of the selected notebooks")
+    return planned
+
+
+def run_pipeline(
+    profile: str,
+    only: list[str] | None = None,
+    output_root: str | Path | None = None,
+    seed: int = 0,
+    device: str = "auto",
+    overrides: dict[str, Any] | None = None,
+    directory: str | Path | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, Any]:
+    """Execute the pipeline and return the summary written to ``summary.json``.
+
+    Raises
+    ------
+    PipelineError
+        Before any work (see :func:`plan_pipeline`), or when a notebook fails; the message shows
+        the failing cell and error, and ``summary.json`` records the failure.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    directory = Path(directory) if directory else notebooks_dir()
+    planned = plan_pipeline(profile, only, output_root, seed, device, overrides, directory)
+    root = Path(output_root) if output_root else default_output_root() / profile
+    summary: dict[str, Any] = {"profile": profile, "seed": seed, "notebooks": {}}
+    started = time.perf_counter()
+    for step, params in planned:
+        out = Path(params["output_dir"])
+        out.mkdir(parents=True, exist_ok=True)
+        executed = out / f"{step.name}.ipynb"
+        log(f"[{profile}] {step.name}: running -> {executed}")
+        t0 = time.perf_counter()
+        record: dict[str, Any] = {"output": str(executed)}
+        try:
+            papermill.execute_notebook(
+                str(directory / f"{step.name}.ipynb"),
+                str(executed),
+                parameters=params,
+                kernel_name="python3",
+                cwd=str(directory),
+                progress_bar=False,
+            )
+        except PapermillExecutionError as err:
+            record.update(status="failed", seconds=round(time.perf_counter() - t0, 1))
+            record["error"] = f"{err.ename}: {err.evalue}"
+            summary["notebooks"][step.name] = record
+            summary["status"] = "failed"
+            summary["seconds"] = round(time.perf_counter() - started, 1)
+            write_json(root / "summary.json", summary)
+            raise PipelineError(
+                f"{step.name} failed in cell {err.cell_index} (execution {err.exec_count}):\n"
+                f"{err.source}\n---\n{err.ename}: {err.evalue}\n"
+                f"executed copy with the traceback: {executed}"
+            ) from None
+        record.update(status="ok", seconds=round(time.perf_counter() - t0, 1))
+        record["metrics"] = read_metrics(out)
+        summary["notebooks"][step.name] = record
+        log(f"[{profile}] {step.name}: ok in {record['seconds']} s")
+    summary["status"] = "ok"
+    summary["seconds"] = round(time.perf_counter() - started, 1)
+    write_json(root / "summary.json", summary)
+    return summary
+
+
+def curate_figures(
+    profile: str,
+    output_root: str | Path | None = None,
+    figures_dir: str | Path | None = None,
+    directory: str | Path | None = None,
+) -> list[Path]:
+    """Copy the run order's curated figures from a finished run into ``figures/``."""
+    check_profile(profile)
+    root = Path(output_root) if output_root else default_output_root() / profile
+    target = Path(figures_dir) if figures_dir else project_root() / "figures"
+    target.mkdir(parents=True, exist_ok=True)
+    copied, missing = [], []
+    for step in load_run_order(directory):
+        for stem in step.figures:
+            source = root / step.name / f"{stem}.png"
+            if source.is_file():
+                copied.append(Path(shutil.copy2(source, target / source.name)))
+            else:
+                missing.append(str(source))
+    if missing:
+        raise PipelineError(
+            f"figures missing (run the pipeline at {profile!r} first): {', '.join(missing)}"
+        )
+    return copied

@@ -1,0 +1,98 @@
+"""The papermill pipeline runner on small generated notebooks (independent of the real ones)."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from prelib.pipeline.runner import PipelineError, curate_figures, plan_pipeline, run_pipeline
+
+pytestmark = pytest.mark.notebooks
+
+
+def _notebook(path, parameters: str, body: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell(parameters)
+    cell.metadata["tags"] = ["parameters"]
+    nb.cells = [nbformat.v4.new_markdown_cell("# test"), cell, nbformat.v4.new_code_cell(body)]
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nbformat.write(nb, str(path))
+
+
+STANDARD = 'profile = "tiny"\nseed = 0\ndevice = "cpu"\noutput_dir = "out"\n'
+
+
+@pytest.fixture
+def toy_pipeline(tmp_path):
+    nbdir = tmp_path / "notebooks"
+    nbdir.mkdir()
+    _notebook(
+        nbdir / "00_make.ipynb",
+        STANDARD,
+        "from pathlib import Path\n"
+        "from prelib.notebook import record_metrics, save_figure\n"
+        "import matplotlib; matplotlib.use('Agg'); import matplotlib.pyplot as plt\n"
+        "Path(output_dir, 'artefact.txt').write_text(str(seed * 2))\n"
+        "fig = plt.figure(); save_figure(fig, output_dir, 'fig_a')\n"
+        "record_metrics(output_dir, doubled=seed * 2, profile_name=profile)\n",
+    )
+    _notebook(
+        nbdir / "01_use.ipynb",
+        STANDARD + 'artefact = "missing"\n',
+        "from pathlib import Path\n"
+        "from prelib.notebook import record_metrics\n"
+        "record_metrics(output_dir, read=int(Path(artefact).read_text()) + 1)\n",
+    )
+    (nbdir / "run_order.yaml").write_text(
+        "notebooks:\n"
+        "  - name: 00_make\n    purpose: makes an artefact\n    figures: [fig_a]\n"
+        "  - name: 01_use\n    purpose: uses it\n    inputs: {artefact: 00_make/artefact.txt}\n"
+    )
+    return nbdir
+
+
+def test_pipeline_passes_artefacts_and_records_summary(toy_pipeline, tmp_path):
+    out = tmp_path / "outputs"
+    summary = run_pipeline(
+        "tiny", output_root=out, seed=3, device="cpu", directory=toy_pipeline, log=lambda _: None
+    )
+    assert summary["status"] == "ok"
+    assert summary["notebooks"]["00_make"]["metrics"] == {"doubled": 6, "profile_name": "tiny"}
+    assert summary["notebooks"]["01_use"]["metrics"] == {"read": 7}
+    on_disk = json.loads((out / "summary.json").read_text())
+    assert on_disk["notebooks"]["01_use"]["seconds"] >= 0
+    assert (out / "01_use" / "01_use.ipynb").is_file()
+    figures = curate_figures(
+        "tiny", output_root=out, figures_dir=tmp_path / "figs", directory=toy_pipeline
+    )
+    assert [p.name for p in figures] == ["fig_a.png"]
+
+
+def test_pipeline_stops_at_failure_showing_the_cell(toy_pipeline, tmp_path):
+    out = tmp_path / "outputs"
+    with pytest.raises(PipelineError, match=r"(?s)01_use failed in cell .*FileNotFoundError"):
+        run_pipeline(
+            "tiny", only=["01_use"], output_root=out, directory=toy_pipeline, log=lambda _: None
+        )
+    assert json.loads((out / "summary.json").read_text())["status"] == "failed"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"profile": "huge"}, "unknown profile"),
+        ({"profile": "tiny", "only": ["99_nothing"]}, "unknown notebook"),
+        ({"profile": "tiny", "overrides": {"not_a_param": 1}}, "match no parameter"),
+        ({"profile": "tiny", "overrides": {"artefact": "/no/such/file"}}, "does not exist"),
+    ],
+)
+def test_bad_requests_fail_before_any_work(toy_pipeline, tmp_path, kwargs, message):
+    with pytest.raises(PipelineError, match=message):
+        plan_pipeline(output_root=tmp_path / "o", directory=toy_pipeline, **kwargs)
+    assert not (tmp_path / "o").exists()
