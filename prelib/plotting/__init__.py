@@ -1,0 +1,1 @@
+"""Figures: precipitation colour scales, offline Cartopy maps, sensor panels."""

@@ -1,0 +1,180 @@
+"""Offline Cartopy maps of precipitation with land, coastlines, terrain and gridlines.
+
+Natural Earth downloads are unavailable offline (``ax.coastlines()`` fails when the figure is
+drawn), so land and coastline come from data installed with pip: landmetrics' 0.1° global
+distance-to-land grid (km, negative over land; GSHHG-derived, CC BY 4.0). The land fill is
+``distance < 0`` and the coastline is its zero contour.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from prelib.conventions import UNITS_PRECIP
+from prelib.plotting.colormaps import precip_cmap_norm, precip_colorbar
+
+LAND_COLOUR = "#ece6d6"
+SEA_COLOUR = "#f4f8fb"
+COAST_COLOUR = "#4d4d4d"
+
+
+def _require_cartopy():
+    try:
+        import cartopy.crs as ccrs
+    except ImportError as err:  # pragma: no cover - exercised only without the maps extra
+        raise ImportError("maps need cartopy and landmetrics: pip install 'prelib[maps]'") from err
+    return ccrs
+
+
+@lru_cache(maxsize=1)
+def _distance_to_land_file() -> Path:
+    try:
+        import landmetrics
+    except ImportError as err:  # pragma: no cover
+        raise ImportError("maps need landmetrics: pip install 'prelib[maps]'") from err
+    path = Path(landmetrics.__file__).parent / "data" / "distance_to_land_0.1deg_gt0km2.nc"
+    if not path.is_file():
+        raise FileNotFoundError(f"landmetrics' distance-to-land grid is missing at {path}")
+    return path
+
+
+def distance_to_land(lat_bounds: tuple[float, float], lon_bounds: tuple[float, float]):
+    """Distance to land (km, negative over land) on the 0.1° grid covering a box.
+
+    Parameters
+    ----------
+    lat_bounds, lon_bounds : (float, float)
+        Box in degrees (longitudes in [-180, 180]).
+
+    Returns
+    -------
+    xarray.DataArray
+        (lat, lon) distance in km.
+    """
+    import xarray as xr
+
+    (lat0, lat1), (lon0, lon1) = sorted(lat_bounds), sorted(lon_bounds)
+    with xr.open_dataset(_distance_to_land_file()) as ds:
+        box = ds["distance_to_land"].sel(
+            lat=slice(lat0 - 0.2, lat1 + 0.2), lon=slice(lon0 - 0.2, lon1 + 0.2)
+        )
+        return box.astype("float32").load()
+
+
+def _lat_lon(field):
+    lat, lon = np.asarray(field["lat"]), np.asarray(field["lon"])
+    if lat.ndim == 1 and lon.ndim == 1:
+        lon, lat = np.meshgrid(lon, lat)
+    if lat.shape != field.shape[-2:]:
+        raise ValueError(f"lat/lon shape {lat.shape} does not match the field {field.shape[-2:]}")
+    return lat, lon
+
+
+def add_land_and_coast(ax, lat_bounds, lon_bounds) -> None:
+    """Fill land, draw the coastline (offline) and labelled gridlines on a PlateCarree axes."""
+    ccrs = _require_cartopy()
+    dist = distance_to_land(lat_bounds, lon_bounds)
+    ax.set_facecolor(SEA_COLOUR)
+    transform = ccrs.PlateCarree()
+    lon, lat = dist["lon"].values, dist["lat"].values
+    ax.contourf(lon, lat, dist.values < 0, levels=[0.5, 1.5], colors=[LAND_COLOUR],
+                transform=transform, zorder=0)  # fmt: skip
+    ax.contour(lon, lat, dist.values, levels=[0.0], colors=COAST_COLOUR, linewidths=0.6,
+               transform=transform, zorder=3)  # fmt: skip
+    grid = ax.gridlines(draw_labels=True, linewidth=0.3, color="grey", alpha=0.6, linestyle="--")
+    grid.top_labels = False
+    grid.right_labels = False
+
+
+def plot_precip_map(field, ax=None, title: str | None = None, terrain=None,
+                    terrain_levels=(500, 1500, 3000, 4500), colorbar: bool = True):  # fmt: skip
+    """Draw a precipitation field (mm h-1) on an offline Cartopy map.
+
+    Parameters
+    ----------
+    field : xarray.DataArray
+        (y, x) precipitation in mm h-1 with ``lat``/``lon`` coordinates (1-D or 2-D, degrees).
+    ax : cartopy GeoAxes, optional
+        Axes with a PlateCarree projection; a new figure is made when omitted.
+    title : str, optional
+        Title; by convention "case — source — time — region".
+    terrain : xarray.DataArray, optional
+        (y, x) elevation in m on the same grid, drawn as contours at ``terrain_levels``.
+    colorbar : bool
+        Add the mm h-1 colour bar.
+
+    Returns
+    -------
+    cartopy GeoAxes
+    """
+    ccrs = _require_cartopy()
+    import matplotlib.pyplot as plt
+
+    if field.ndim != 2:
+        raise ValueError(f"expected a 2-D (y, x) field, got dims {field.dims}")
+    units = field.attrs.get("units", UNITS_PRECIP)
+    if units != UNITS_PRECIP:
+        raise ValueError(f"expected precipitation in {UNITS_PRECIP!r}, got units {units!r}")
+    lat, lon = _lat_lon(field)
+    lat_bounds = (float(np.nanmin(lat)), float(np.nanmax(lat)))
+    lon_bounds = (float(np.nanmin(lon)), float(np.nanmax(lon)))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7, 5.5), subplot_kw={"projection": ccrs.PlateCarree()})
+    ax.set_extent([*lon_bounds, *lat_bounds], crs=ccrs.PlateCarree())
+    add_land_and_coast(ax, lat_bounds, lon_bounds)
+    cmap, norm = precip_cmap_norm()
+    values = np.ma.masked_invalid(np.asarray(field, dtype="float32"))
+    mesh = ax.pcolormesh(lon, lat, values, cmap=cmap, norm=norm, shading="auto",
+                         transform=ccrs.PlateCarree(), zorder=2)  # fmt: skip
+    if terrain is not None:
+        t_lat, t_lon = _lat_lon(terrain)
+        contours = ax.contour(t_lon, t_lat, np.asarray(terrain), levels=list(terrain_levels),
+                              colors="saddlebrown", linewidths=0.7, alpha=0.8,
+                              transform=ccrs.PlateCarree(), zorder=4)  # fmt: skip
+        ax.clabel(contours, fmt="%d m", fontsize=6)
+    if colorbar:
+        precip_colorbar(mesh, ax)
+    if title:
+        ax.set_title(title, fontsize=10)
+    return ax
+
+
+def plot_precip_panels(fields: dict, suptitle: str | None = None, terrain=None, ncols: int = 2):
+    """Several precipitation maps side by side with one shared colour bar.
+
+    Parameters
+    ----------
+    fields : dict[str, xarray.DataArray]
+        Panel title → (y, x) precipitation field in mm h-1 (same region).
+    suptitle : str, optional
+        Figure title (case, time, region).
+    terrain : xarray.DataArray, optional
+        Elevation (m) contoured on every panel.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    ccrs = _require_cartopy()
+    import matplotlib.pyplot as plt
+
+    if not fields:
+        raise ValueError("no fields to plot")
+    n = len(fields)
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.4 * nrows),
+                             subplot_kw={"projection": ccrs.PlateCarree()}, squeeze=False)  # fmt: skip
+    for ax, (name, field) in zip(axes.flat, fields.items()):
+        plot_precip_map(field, ax=ax, title=name, terrain=terrain, colorbar=False)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    cmap, norm = precip_cmap_norm()
+    mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    precip_colorbar(mappable, list(axes.flat)[:n], shrink=0.8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=12)
+    return fig

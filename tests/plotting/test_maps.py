@@ -1,0 +1,57 @@
+"""Offline maps: land/coast from landmetrics, precipitation colours, clear errors."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+import xarray as xr
+
+pytest.importorskip("cartopy")
+
+from prelib.plotting.colormaps import PRECIP_LEVELS, precip_cmap_norm
+from prelib.plotting.maps import distance_to_land, plot_precip_map, plot_precip_panels
+
+
+def _field(units="mm h-1"):
+    lat = np.linspace(20, 40, 60)
+    lon = np.linspace(100, 125, 80)
+    rain = np.exp(-(((lat[:, None] - 30) / 4) ** 2 + ((lon[None] - 112) / 6) ** 2)) * 20
+    rain[rain < 0.05] = 0
+    return xr.DataArray(rain, dims=("y", "x"), coords={"lat": ("y", lat), "lon": ("x", lon)},
+                        attrs={"units": units})  # fmt: skip
+
+
+def test_land_sea_is_right_in_east_asia():
+    dist = distance_to_land((20, 40), (100, 130))
+    assert float(dist.sel(lat=30.0, lon=105.0, method="nearest")) < 0  # Sichuan: land
+    assert float(dist.sel(lat=25.0, lon=128.0, method="nearest")) > 0  # East China Sea
+
+
+def test_precip_colours_hide_dry_pixels():
+    cmap, norm = precip_cmap_norm()
+    assert cmap(norm(0.01))[3] == 0.0  # below the rain threshold: transparent
+    assert cmap(norm(PRECIP_LEVELS[-1] * 2))[3] == 1.0
+
+
+def test_map_renders_offline(tmp_path):
+    import matplotlib.pyplot as plt
+
+    terrain = _field() * 100
+    fig = plot_precip_panels({"truth": _field(), "retrieval": _field() * 0.5},
+                             suptitle="test", terrain=terrain)  # fmt: skip
+    out = tmp_path / "map.png"
+    fig.savefig(out, dpi=60)
+    plt.close(fig)
+    image = plt.imread(out)
+    assert image.shape[0] > 100 and image[..., :3].std() > 0.05  # not blank
+
+
+def test_wrong_units_and_shapes_are_refused():
+    with pytest.raises(ValueError, match="units"):
+        plot_precip_map(_field(units="kg m-2 s-1"))
+    with pytest.raises(ValueError, match="2-D"):
+        plot_precip_map(_field().expand_dims(t=2))
