@@ -1,0 +1,44 @@
+"""Sensor panels render every modality a scene carries and refuse scenes without a label."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from prelib import conventions as cv
+from prelib.plotting.panels import plot_modalities
+
+
+def _scene(with_pr: bool):
+    rng = np.random.default_rng(0)
+    shape = (32, 12)
+    data = {
+        "ir": ((cv.DIM_IR_CHANNEL, "scan", "ray"), 200 + 100 * rng.random((8, *shape))),
+        "pmw": ((cv.DIM_PMW_CHANNEL, "scan", "ray"), 150 + 150 * rng.random((13, *shape))),
+        "precip": (("scan", "ray"), rng.gamma(0.5, 2, shape)),
+    }
+    if with_pr:
+        pr = np.full((cv.DPR_N_BINS, *shape), np.nan)
+        pr[120:175, 10:20, 3] = 30.0
+        data["pr"] = (("bin", "scan", "ray"), pr)
+    coords = {cv.DIM_IR_CHANNEL: list(cv.AGRI_IR_CHANNELS), cv.DIM_PMW_CHANNEL: list(cv.GMI_CHANNELS),
+              "bin_height": ("bin", (175.5 - np.arange(176)) * 125.0)}  # fmt: skip
+    return xr.Dataset(data, coords=coords, attrs={"regime": "convective"})
+
+
+@pytest.mark.parametrize("with_pr", [True, False])
+def test_panels_show_each_modality(with_pr):
+    fig = plot_modalities(_scene(with_pr))
+    titles = " ".join(ax.get_title() for ax in fig.axes)
+    assert "IR C12" in titles and "PMW 89.0V" in titles and "label" in titles
+    assert ("cross-section, ray 3" in titles) is with_pr  # the ray holding the echo
+
+
+def test_scene_without_label_is_refused():
+    with pytest.raises(ValueError, match="precip"):
+        plot_modalities(_scene(False).drop_vars("precip"))
