@@ -25,10 +25,9 @@ def precip_cmap_norm():
     """
     from matplotlib.colors import BoundaryNorm, ListedColormap
 
-    cmap = ListedColormap(_COLOURS, name="prelib_precip")
-    cmap.set_under((1, 1, 1, 0))
-    cmap.set_over(_COLOURS[-1])
-    cmap.set_bad((1, 1, 1, 0))
+    cmap = ListedColormap(_COLOURS, name="prelib_precip").with_extremes(
+        under=(1, 1, 1, 0), over=_COLOURS[-1], bad=(1, 1, 1, 0)
+    )
     norm = BoundaryNorm(PRECIP_LEVELS, cmap.N)
     return cmap, norm
 
