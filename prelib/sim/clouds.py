@@ -1,0 +1,206 @@
+"""Clouds and hydrometeor columns of a scene, derived from its rain.
+
+What the satellites see is clouds, not rain. This module builds the cloud structure that makes
+the IR–rain relation weak and the microwave relation strong, as in nature (sensor_physics.md):
+
+* **rain clouds** with tops set by the rain type: deep convective towers reaching the
+  tropopause (the strongest overshooting it), nimbostratus 1.5–5 km above the 0 °C level, and
+  **warm rain** from shallow (orographic) clouds whose tops stay below or near the 0 °C level
+  (IR-warm, no ice);
+* a **non-raining cloud shield** around every rain area (cloud decks are 2–3× larger than
+  the rain they produce);
+* **anvils** spreading 2–5× wider than the convective cores, displaced downwind by the upper
+  flow, opaque near the cores and thin at the edges (Houze 2004);
+* **thin cirrus** sheets unrelated to surface rain and **low clouds** (stratocumulus) without
+  rain;
+* columns for the microwave: ice water path (scattering), cloud liquid and rain water path
+  (emission), and upper-tropospheric humidity (water-vapour channels).
+
+Heights are km above sea level; optical depths are visible optical depths (the thermal-IR
+absorption optical depth is about half of it; Minnis et al. 1993).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import ndimage
+
+from prelib.sim.geography import SceneGrid
+from prelib.sim.noise import power_law_noise
+from prelib.sim.regimes import REGIME_PARAMS
+from prelib.sim.weather import PrecipitationFields
+
+CIRRUS_COVER: dict[str, tuple[float, float]] = {
+    "frontal": (0.25, 0.5),
+    "convective": (0.15, 0.4),
+    "orographic": (0.05, 0.25),
+    "stratiform": (0.1, 0.3),
+}
+"""Range of the scene fraction covered by non-raining thin cirrus per regime."""
+
+
+@dataclass(frozen=True)
+class CloudFields:
+    """Cloud layers and hydrometeor columns, all (ny, nx) float64 on the padded grid.
+
+    Attributes
+    ----------
+    main_top_km, main_tau : top height (km a.s.l.) and visible optical depth of the main cloud
+        (rain clouds, their fringe, low clouds); ``main_tau = 0`` where clear.
+    high_top_km, high_tau : the same for the upper ice layer (anvils, cirrus).
+    ice_water_path : kg m-2 of precipitating/anvil ice (microwave scattering).
+    cloud_liquid_path : kg m-2 of cloud liquid water.
+    rain_water_path : kg m-2 of rain between the surface and the 0 °C level.
+    upper_humidity : upper-tropospheric relative humidity in [0, 1].
+    """
+
+    main_top_km: np.ndarray
+    main_tau: np.ndarray
+    high_top_km: np.ndarray
+    high_tau: np.ndarray
+    ice_water_path: np.ndarray
+    cloud_liquid_path: np.ndarray
+    rain_water_path: np.ndarray
+    upper_humidity: np.ndarray
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def simulate_clouds(
+    rng: np.random.Generator,
+    regime: str,
+    grid: SceneGrid,
+    rain: PrecipitationFields,
+    elevation_m: np.ndarray,
+    land: np.ndarray,
+    freezing_level_km: np.ndarray,
+    tropopause_km: np.ndarray,
+) -> CloudFields:
+    """Build the cloud fields of a scene from its rain at the observation time.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+        The scene's cloud stream.
+    regime : str
+        Scene regime (sets rain-cloud depth and cirrus cover).
+    grid : SceneGrid
+        Padded grid.
+    rain : PrecipitationFields
+        The scene's rain (instantaneous components are used).
+    elevation_m, land : numpy.ndarray
+        Terrain (m) and land mask on the grid.
+    freezing_level_km, tropopause_km : numpy.ndarray
+        0 °C level and tropopause heights (km a.s.l.) on the grid.
+    """
+    params = REGIME_PARAMS[regime]
+    spacing = (grid.dy_km, grid.dx_km)
+    px_km = float(np.sqrt(grid.dy_km * grid.dx_km))
+    ground_km = elevation_m / 1000.0
+    fl = np.maximum(freezing_level_km, ground_km)
+    trop = tropopause_km
+    wobble = power_law_noise(rng, grid.shape, 3.0, spacing, max_wavelength_km=40.0)
+
+    # Rain-cloud tops per component (km a.s.l.).
+    lo, hi = params.main_top_above_freezing_km
+    main_above = rng.uniform(lo, hi) + 0.6 * wobble
+    top_main = fl + main_above + 0.6 * np.log1p(rain.main)
+    # Convective towers deepen with intensity; the strongest overshoot the tropopause by up to
+    # ~1.5 km (overshooting tops, colder than the anvil they feed).
+    depth = np.clip(0.45 + 0.55 * np.log1p(rain.cells) / np.log1p(60.0), 0.0, 1.0)
+    top_cells = fl + depth * (trop + 1.5 - fl)
+    # Orographic (upslope) rain comes from shallow, often warm clouds 1.5-3 km above the slope.
+    top_oro = np.minimum(ground_km + 1.5 + 0.5 * np.log1p(rain.orographic), fl + 0.8)
+    top_rain = np.full(grid.shape, -np.inf)
+    for top, rate in ((top_main, rain.main), (top_cells, rain.cells), (top_oro, rain.orographic)):
+        top_rain = np.where(rate >= 0.05, np.maximum(top_rain, top), top_rain)
+    raining = np.isfinite(top_rain)
+    top_rain = np.clip(np.where(raining, top_rain, 0.0), ground_km + 1.0, trop + 1.5)
+
+    # Non-raining cloud shield: precipitating systems are embedded in cloud decks 2-3 times
+    # larger than their rain area (altostratus / cirrostratus ahead of fronts, stratiform decks
+    # around convection). Within ~10 km of the rain the deck is as high as the rain cloud; it
+    # thins and lowers outwards.
+    sigma_px = 25.0 / px_km
+    weight = ndimage.gaussian_filter(raining.astype(float), sigma_px)
+    top_capped = np.where(raining, np.minimum(top_rain, fl + 4.0), 0.0)
+    top_fringe = ndimage.gaussian_filter(top_capped, sigma_px) / np.maximum(weight, 1e-6)
+    fringe = (~raining) & (weight > 0.08)
+    tau_rain = 20.0 + 15.0 * np.log1p(rain.instant)
+    shield_tau = (2.0 + 40.0 * weight) * np.exp(0.5 * wobble)
+    main_tau = np.where(raining, tau_rain, np.where(fringe, shield_tau, 0.0))
+    main_top = np.where(raining, top_rain, np.where(fringe, top_fringe - 1.0 + 2.0 * weight, 0.0))
+
+    # Low clouds (stratocumulus, more over the ocean) where there is no rain cloud: no rain.
+    low_field = power_law_noise(rng, grid.shape, 3.0, spacing, max_wavelength_km=300.0)
+    low_field = low_field + np.where(land, -0.4, 0.4)
+    low_cover = rng.uniform(0.1, 0.35)
+    low = (low_field > np.quantile(low_field, 1.0 - low_cover)) & (main_tau == 0)
+    main_tau = np.where(low, rng.uniform(4.0, 15.0) * (1 + 0.3 * wobble).clip(0.3), main_tau)
+    main_top = np.where(low, ground_km + rng.uniform(0.8, 2.0) + 0.2 * wobble, main_top)
+
+    # Anvils: spread of the convective cores by 15-30 km, displaced downwind by the upper flow.
+    cores = (rain.cells >= 1.0).astype(float)
+    anvil = np.zeros(grid.shape)
+    spread_km = rng.uniform(10.0, 20.0)
+    if cores.any():
+        # Normalised so that an anvil fed by a core area of ~300 km2 is thick at its centre.
+        spread_px = spread_km / px_km
+        core_area_px = 300.0 / px_km**2
+        anvil = ndimage.gaussian_filter(cores, spread_px) * (2 * np.pi * spread_px**2)
+        anvil = np.clip(anvil / core_area_px, 0.0, 1.0)
+        drift = (rain.wind_yx[0] * 1800.0 / 1000.0 / grid.dy_km,
+                 rain.wind_yx[1] * 1800.0 / 1000.0 / grid.dx_km)  # fmt: skip
+        anvil = ndimage.shift(anvil, drift, order=1, mode="constant")
+    anvil_tau = np.where(anvil > 0.03, 1.0 + 60.0 * anvil**0.7, 0.0)
+    anvil_top = trop - 1.0 - 1.5 * (1.0 - anvil)
+
+    # Thin cirrus: a synoptic sheet thresholded to the regime's cover.
+    cirrus_field = power_law_noise(
+        rng, grid.shape, 3.0, spacing, min_wavelength_km=20.0, max_wavelength_km=600.0
+    )
+    cover = rng.uniform(*CIRRUS_COVER[regime])
+    excess = cirrus_field - np.quantile(cirrus_field, 1.0 - cover)
+    cirrus_tau = np.where(excess > 0, 0.2 + 2.5 * np.clip(excess, 0.0, 1.2), 0.0)
+    cirrus_top = trop - rng.uniform(1.5, 4.0) + 0.5 * wobble
+    use_anvil = anvil_tau >= cirrus_tau
+    high_tau = np.where(use_anvil, anvil_tau, cirrus_tau)
+    high_top = np.where(use_anvil, anvil_top, cirrus_top)
+
+    # Columns for the microwave. Ice only above the 0 °C level.
+    ice_depth = np.clip((top_rain - fl) / 8.0, 0.0, 1.3) * raining
+    ice_cells = 0.25 * rain.cells**0.8 * ice_depth
+    ice_main = (
+        0.12
+        * (rain.main + 0.3 * rain.orographic) ** 0.7
+        * np.clip((top_rain - fl) / 4.0, 0.0, 1.0)
+        * raining
+    )
+    # Anvil and cirrus ice is mostly small crystals: weak scattering per unit optical depth.
+    ice_water_path = ice_cells + ice_main + 0.004 * anvil_tau + 0.002 * cirrus_tau
+    cloud_liquid = np.where(raining, np.minimum(0.2 + 0.04 * rain.instant, 1.5), 0.0)
+    cloud_liquid = cloud_liquid + np.where(~raining, 0.02 * main_tau, 0.0)
+    # Marshall-Palmer liquid water content 0.072 R^0.88 g m-3 over the rain layer depth.
+    rain_depth_m = 1000.0 * np.clip(fl - ground_km, 0.3, None)
+    rain_water = 0.072e-3 * rain.instant**0.88 * rain_depth_m
+
+    # Upper-tropospheric humidity: synoptic pattern, moistened around deep cloud.
+    humid = power_law_noise(rng, grid.shape, 3.5, spacing, max_wavelength_km=200.0)
+    deep = ndimage.gaussian_filter((high_tau + (main_top > fl + 3) * main_tau > 5).astype(float),
+                                   30.0 / px_km)  # fmt: skip
+    upper_humidity = np.clip(_sigmoid(0.8 * humid - 0.3) + 0.4 * deep, 0.05, 1.0)
+
+    return CloudFields(
+        main_top_km=main_top,
+        main_tau=main_tau,
+        high_top_km=high_top,
+        high_tau=high_tau,
+        ice_water_path=ice_water_path,
+        cloud_liquid_path=cloud_liquid,
+        rain_water_path=rain_water,
+        upper_humidity=upper_humidity,
+    )
