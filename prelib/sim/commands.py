@@ -1,0 +1,132 @@
+"""``prelib simulate``: build benchmarks, simulate scenes and case studies, calibrate the world.
+
+Examples
+--------
+::
+
+    prelib simulate build --kind swath --profile tiny                # all three splits
+    prelib simulate build --kind fulldisc --profile demo --split test --workers 2
+    prelib simulate scene --lat 26 36 --lon 108 122 --time 2021-06-28T06 --out scene.nc
+    prelib simulate case orographic --out orographic.nc
+    prelib simulate calibrate --n-train 8 --n-test 4
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from prelib.config import PROFILES
+from prelib.conventions import CASE_STUDIES, REGIMES, SPLITS
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Register the ``build``, ``scene``, ``case`` and ``calibrate`` actions."""
+    actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
+    build = actions.add_parser("build", help="materialise Swath-MPR / Full-IPR to Zarr")
+    build.add_argument("--kind", required=True, choices=("swath", "fulldisc"))
+    build.add_argument("--profile", default="tiny", choices=PROFILES)
+    build.add_argument("--split", choices=SPLITS, help="one split (default: all three)")
+    build.add_argument("--seed", type=int, help="benchmark seed (default: the profile's)")
+    build.add_argument("--n-samples", type=int, help="override the profile's split size")
+    build.add_argument("--workers", type=int, help="worker processes (default: the profile's)")
+    build.add_argument(
+        "--out",
+        type=Path,
+        help="store path for one --split, or a directory for all splits "
+        "(default: $PRELIB_DATA_DIR/synthetic/<profile>/seed<seed>/)",
+    )
+    build.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+    scene = actions.add_parser("scene", help="simulate one lat/lon box to NetCDF")
+    scene.add_argument("--lat", type=float, nargs=2, required=True, metavar=("MIN", "MAX"))
+    scene.add_argument("--lon", type=float, nargs=2, required=True, metavar=("MIN", "MAX"))
+    scene.add_argument("--time", required=True, help="end of the label hour, ISO UTC")
+    scene.add_argument("--seed", type=int, default=0)
+    scene.add_argument("--regime", choices=REGIMES)
+    scene.add_argument("--resolution-km", type=float, default=4.0)
+    scene.add_argument("--sensors", nargs="+", default=["ir"], choices=("ir", "pmw", "pr"))
+    scene.add_argument("--out", type=Path, required=True, help="output .nc file")
+
+    case = actions.add_parser("case", help="simulate a named case study to NetCDF")
+    case.add_argument("name", choices=CASE_STUDIES)
+    case.add_argument("--resolution-km", type=float, default=4.0)
+    case.add_argument("--sensors", nargs="+", default=["ir"], choices=("ir", "pmw", "pr"))
+    case.add_argument(
+        "--out",
+        type=Path,
+        help="output .nc file (default: the catalog's location, "
+        "$PRELIB_DATA_DIR/synthetic/cases/<name>.nc)",
+    )
+
+    calibrate = actions.add_parser(
+        "calibrate", help="measure what IR / PMW / PR know about the label (paper Table 8)"
+    )
+    calibrate.add_argument("--n-train", type=int, default=24, help="training swath scenes")
+    calibrate.add_argument("--n-test", type=int, default=12, help="test swath scenes")
+    calibrate.add_argument("--seed", type=int, default=0)
+    calibrate.add_argument("--n-scans", type=int, default=128)
+
+
+def _build(args: argparse.Namespace) -> int:
+    from prelib.data.store import build_benchmark
+
+    splits = [args.split] if args.split else list(SPLITS)
+    seed = args.seed if args.seed is not None else None
+    for split in splits:
+        if args.out is None:
+            out = None
+        elif args.split:
+            out = args.out
+        else:
+            out = args.out / f"{args.kind}_{split}.zarr"
+        path = build_benchmark(
+            args.kind, split, args.profile, out=out, n_samples=args.n_samples,
+            progress=not args.no_progress, seed=seed, workers=args.workers,
+        )  # fmt: skip
+        print(f"wrote {path}")
+    return 0
+
+
+def _scene(args: argparse.Namespace) -> int:
+    from prelib.data.regions import simulate_region, write_scene
+
+    scene = simulate_region(
+        tuple(args.lat), tuple(args.lon), args.time, seed=args.seed, regime=args.regime,
+        resolution_km=args.resolution_km, sensors=tuple(args.sensors),
+    )  # fmt: skip
+    print(
+        f"wrote {write_scene(scene, args.out)} ({dict(scene.sizes)}, regime {scene.attrs['regime']})"
+    )
+    return 0
+
+
+def _case(args: argparse.Namespace) -> int:
+    from prelib.data.regions import case_path, simulate_case, write_scene
+
+    scene = simulate_case(args.name, args.resolution_km, tuple(args.sensors))
+    out = args.out if args.out is not None else case_path(args.name)
+    print(f"wrote {write_scene(scene, out)}: {scene.attrs['description']}")
+    return 0
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    try:
+        from prelib.sim.calibration import calibrate_modalities
+    except ImportError as err:  # the calibration study is optional for the rest of the CLI
+        raise ValueError(f"the calibration study is not available: {err}") from None
+    for name in ("n_train", "n_test", "n_scans"):
+        if getattr(args, name) < 1:
+            raise ValueError(f"--{name.replace('_', '-')} must be >= 1, got {getattr(args, name)}")
+    table = calibrate_modalities(
+        n_train=args.n_train, n_test=args.n_test, seed=args.seed, n_scans=args.n_scans
+    )
+    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the chosen action; returns the exit status."""
+    actions = {"build": _build, "scene": _scene, "case": _case, "calibrate": _calibrate}
+    return actions[args.action](args)
