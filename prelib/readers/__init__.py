@@ -1,0 +1,29 @@
+"""Readers for the real products behind PRE-Net, and writers of files in their exact layouts.
+
+One module per product family — :mod:`~prelib.readers.agri` (FY-4A/4B AGRI L1),
+:mod:`~prelib.readers.gmi` (GPM GMI 1C), :mod:`~prelib.readers.dpr` (GPM DPR 2A),
+:mod:`~prelib.readers.cmb` (GPM 2B-CMB), :mod:`~prelib.readers.imerg`,
+:mod:`~prelib.readers.cldas` (CLDAS-V2.0), :mod:`~prelib.readers.chrs` (PERSIANN-CCS, PDIR-Now) —
+each returning an :class:`xarray.Dataset` with CF attributes, fill as NaN and UTC
+``datetime64[ns]`` times. :func:`open_product` recognises the family from the file name.
+The ``writers_*`` modules write small or full-size files in the same layouts;
+:mod:`~prelib.readers.world_files` writes the synthetic world as such raw files and
+:mod:`~prelib.readers.scenario` a simple analytic overpass (tests, benchmarks).
+:mod:`~prelib.readers.benchmark_builder` (``prelib build swath|fulldisc``) collocates real files
+into Swath-MPR / Full-IPR stores in the synthetic schema; ``catalogs/real.yaml`` points intake at
+a user's archive (:mod:`~prelib.readers.intake_source`).
+Format facts: ``shared/reference/data_formats.md``.
+"""
+
+from prelib.readers.dispatch import get_reader, open_product
+from prelib.readers.errors import ProductError
+from prelib.readers.names import PRODUCTS, ProductName, identify_product
+
+__all__ = [
+    "PRODUCTS",
+    "ProductError",
+    "ProductName",
+    "get_reader",
+    "identify_product",
+    "open_product",
+]
