@@ -1,0 +1,286 @@
+"""Mask strategies of Full-Disc Adaptation: Non-, Rand- and Self-MaskTune.
+
+PRE-Net's student takes a binary *base mask* on a coarse grid (one cell per 16 × 16 input
+pixels; 1 = keep, 0 = zero the features), upsampled inside the network to every masked level
+(Wang et al., KDD 2025, §3.3, Eqs. 7–10; prenet_reference.md §4.3, §6.4). Three strategies:
+
+* ``none`` (paper: Non-MaskTune) — an all-ones mask at every step.
+* ``random`` (Rand-MaskTune) — a fresh random base mask with exactly ⌊α·n⌋ zero cells at every
+  step, shared by the batch (as the reference code does).
+* ``self`` (Self-MaskTune) — no masking in epochs 1…K; from epoch K+1 on, each sample's mask comes
+  from its own per-pixel task loss of the previous epoch, ``M(y, t−1)``:
+
+  - ``rule="max_fraction"`` (the paper, Eqs. 8–9): keep the cells whose pooled loss is at least
+    ρ · max(loss) of that sample; the paper gives no value for ρ (our default 0.5).
+  - ``rule="quantile"`` (the reference code): keep the top ``mask_ratio`` fraction of cells by
+    pooled loss (the code's 75th-percentile threshold for α = 0.25), optionally with the code's
+    random re-enabling (``noise_keep = 0.1`` flips a flagged cell back to "not flagged").
+
+  ``merge="sample"`` gives each sample its own mask (the paper's per-sample M); ``merge="batch"``
+  reproduces the code's batch merge: count, per cell, the samples that did *not* flag it, and keep
+  the cells at or below the ``mask_ratio`` quantile of those counts, shared by the batch.
+
+Fixes of the reference code's defects (§6.4, §9.7), by design:
+
+* The pixel loss map is reduced to the base grid by a real block reduction (``pool="mean"``, our
+  default, or ``"max"``), not by picking one pixel per block (the code's order-0 zoom).
+* Any batch size works, and NaN labels are ignored: the step function returns a loss map with NaN
+  where the label is missing; a cell without any valid pixel is "not flagged", and a sample
+  without any valid pixel keeps an all-ones mask.
+* The per-sample store lives in the main process (not in DataLoader workers), is keyed by the
+  dataset index, is double-buffered (updates of epoch t are used in epoch t+1, also under DDP where
+  the ranks' updates are gathered) and is checkpointed.
+
+Base grid: ``(max(1, H // cell), max(1, W // cell))`` — the stride-16 token grid of PRE-Net, whose
+four 2× down-samplings floor odd sizes (a 256 × 49 swath gives 16 × 3). Rows and columns left over
+by the floor belong to the last cell, so every pixel's loss is counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+import numpy as np
+import torch
+
+from prelib.config import Config, require_choice, require_in_range, require_positive
+from prelib.training.mask_rules import (
+    MERGES,
+    POOLS,
+    base_grid_shape,
+    flag_max_fraction,
+    flag_quantile,
+    merge_flags,
+    pool_loss_map,
+    random_base_mask,
+)
+
+STRATEGIES: tuple[str, ...] = ("none", "random", "self")
+RULES: tuple[str, ...] = ("max_fraction", "quantile")
+
+
+@dataclasses.dataclass(frozen=True)
+class MaskTuneConfig(Config):
+    """Settings of the mask strategy (see the module docstring).
+
+    Attributes
+    ----------
+    strategy : str
+        ``"none"``, ``"random"`` or ``"self"``.
+    unmasked_epochs : int
+        K: epochs 1…K run without a mask under ``self`` (reference code: 39).
+    mask_ratio : float
+        α: fraction of zero cells of a random mask; the quantile of the ``quantile`` rule and of
+        the batch merge (paper and code: 0.25).
+    rule : str
+        ``"max_fraction"`` (paper, ρ·max) or ``"quantile"`` (code).
+    rho : float
+        ρ of the ``max_fraction`` rule, in (0, 1].
+    pool : str
+        Block reduction from pixels to base cells: ``"mean"`` or ``"max"``.
+    merge : str
+        ``"sample"`` (per-sample masks) or ``"batch"`` (the code's batch merge).
+    noise_keep : float
+        Probability that a flagged cell is un-flagged at random (code: 0.1; paper: 0).
+    cell : int
+        Input pixels per base cell along each axis (PRE-Net: 16).
+    """
+
+    strategy: str = "none"
+    unmasked_epochs: int = 39
+    mask_ratio: float = 0.25
+    rule: str = "max_fraction"
+    rho: float = 0.5
+    pool: str = "mean"
+    merge: str = "sample"
+    noise_keep: float = 0.0
+    cell: int = 16
+
+    def validate(self) -> None:
+        require_choice(self, "strategy", STRATEGIES)
+        require_choice(self, "rule", RULES)
+        require_choice(self, "pool", POOLS)
+        require_choice(self, "merge", MERGES)
+        require_in_range(self, "mask_ratio", 0.0, 1.0)
+        require_in_range(self, "noise_keep", 0.0, 1.0)
+        require_positive(self, "rho")
+        require_in_range(self, "rho", 0.0, 1.0)
+        require_positive(self, "cell")
+        if not isinstance(self.unmasked_epochs, int) or self.unmasked_epochs < 0:
+            raise ValueError(
+                f"MaskTuneConfig.unmasked_epochs must be an integer >= 0, "
+                f"got {self.unmasked_epochs!r}"
+            )
+
+    @classmethod
+    def reference_code(cls) -> MaskTuneConfig:
+        """The published code's Self-MaskTune (K = 39, 75th percentile, 10 % noise, batch merge),
+        with its two defects fixed (block pooling, any batch size / NaN labels)."""
+        return cls(
+            strategy="self", unmasked_epochs=39, mask_ratio=0.25, rule="quantile",
+            pool="max", merge="batch", noise_keep=0.1,
+        )  # fmt: skip
+
+
+# ------------------------------------------------------------------------------------------
+# Per-sample store and the strategy object used by the trainer
+# ------------------------------------------------------------------------------------------
+class MaskStore:
+    """Per-sample flags keyed by dataset index, double-buffered across epochs.
+
+    Lives in the main process. :meth:`put` writes to a pending buffer; :meth:`commit` (at the end of
+    an epoch) makes the pending flags visible to :meth:`get`, so epoch t reads what epoch t−1 wrote.
+    """
+
+    def __init__(self) -> None:
+        self._flags: dict[int, np.ndarray] = {}
+        self._pending: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self._flags)
+
+    def get(self, indices: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+        """Flags of ``indices`` (B,) as a (B, h0, w0) bool tensor; unknown samples → all True."""
+        out = np.ones((len(indices), *grid), dtype=bool)
+        for row, index in enumerate(_as_index_list(indices)):
+            stored = self._flags.get(index)
+            if stored is None:
+                continue
+            if stored.shape != tuple(grid):
+                raise ValueError(
+                    f"stored mask of sample {index} has grid {stored.shape}, expected {tuple(grid)} "
+                    "(the input size changed between epochs)"
+                )
+            out[row] = stored
+        return torch.from_numpy(out)
+
+    def put(self, indices: torch.Tensor, flags: torch.Tensor) -> None:
+        """Queue ``flags`` (B, h0, w0) of ``indices`` (B,) for the next epoch."""
+        flags_np = flags.detach().cpu().numpy().astype(bool)
+        index_list = _as_index_list(indices)
+        if len(index_list) != flags_np.shape[0]:
+            raise ValueError(f"{len(index_list)} indices for {flags_np.shape[0]} masks")
+        for row, index in enumerate(index_list):
+            self._pending[index] = flags_np[row].copy()
+
+    def commit(self, gather=None) -> None:
+        """Publish the pending flags. ``gather`` (optional) merges the ranks' pending dicts."""
+        pending = self._pending if gather is None else gather(self._pending)
+        self._flags.update(pending)
+        self._pending = {}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Tensors only, so that ``torch.load(weights_only=True)`` reads it."""
+        return {"flags": _pack(self._flags), "pending": _pack(self._pending)}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self._flags = _unpack(state["flags"])
+        self._pending = _unpack(state["pending"])
+
+
+def _as_index_list(indices) -> list[int]:
+    return [int(i) for i in torch.as_tensor(indices).reshape(-1).tolist()]
+
+
+def _pack(flags: dict[int, np.ndarray]) -> dict[str, Any]:
+    keys = sorted(flags)
+    shapes = {flags[k].shape for k in keys}
+    if len(shapes) > 1:
+        # Mixed grids (inputs of different sizes) are stored one by one.
+        return {"indices": torch.tensor(keys, dtype=torch.int64),
+                "masks": [torch.from_numpy(flags[k].astype(np.uint8)) for k in keys]}  # fmt: skip
+    stacked = np.stack([flags[k] for k in keys]).astype(np.uint8) if keys else np.zeros((0, 1, 1))
+    return {"indices": torch.tensor(keys, dtype=torch.int64), "masks": torch.from_numpy(stacked)}
+
+
+def _unpack(packed: dict[str, Any]) -> dict[int, np.ndarray]:
+    masks = packed["masks"]
+    return {
+        int(k): np.asarray(masks[i].numpy(), dtype=bool)
+        for i, k in enumerate(packed["indices"].tolist())
+    }
+
+
+class MaskTuner:
+    """Produces each batch's base mask and learns Self-MaskTune flags from loss maps.
+
+    Parameters
+    ----------
+    config : MaskTuneConfig
+    seed : int
+        Seed of the tuner's own generator (random masks, noise), checkpointed with it.
+
+    Notes
+    -----
+    Epochs are 1-indexed. Under ``self``, losses are recorded from epoch K on (epoch K is the
+    "t − 1" of the first masked epoch K + 1).
+    """
+
+    def __init__(self, config: MaskTuneConfig | None = None, seed: int = 0) -> None:
+        self.config = config or MaskTuneConfig()
+        self.store = MaskStore()
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def masking(self, epoch: int) -> bool:
+        """Whether batches of ``epoch`` get a non-trivial mask."""
+        cfg = self.config
+        return cfg.strategy == "random" or (cfg.strategy == "self" and epoch > cfg.unmasked_epochs)
+
+    def records_losses(self, epoch: int) -> bool:
+        """Whether ``epoch``'s loss maps feed the next epoch's masks."""
+        return self.config.strategy == "self" and epoch >= self.config.unmasked_epochs
+
+    def batch_mask(
+        self, indices: torch.Tensor | None, image_shape: tuple[int, int], epoch: int
+    ) -> torch.Tensor:
+        """The base mask of one batch.
+
+        Parameters
+        ----------
+        indices : Tensor, shape (B,), or None
+            Dataset indices of the batch's samples (required by ``self``).
+        image_shape : (H, W)
+            Input size in pixels.
+        epoch : int
+            1-indexed epoch.
+
+        Returns
+        -------
+        Tensor, shape (B, 1, h0, w0), float32
+        """
+        cfg = self.config
+        grid = base_grid_shape(*image_shape, cfg.cell)
+        if indices is None:
+            if cfg.strategy == "self":
+                raise ValueError("Self-MaskTune needs the batch's dataset indices ('index' key)")
+            raise ValueError("batch_mask needs the batch's indices to know the batch size")
+        batch = len(_as_index_list(indices))
+        if cfg.strategy == "random":
+            return random_base_mask(batch, grid, cfg.mask_ratio, self.generator)
+        if not self.masking(epoch):
+            return torch.ones(batch, 1, *grid)
+        return merge_flags(self.store.get(indices, grid), cfg.merge, cfg.mask_ratio)
+
+    def observe(self, indices: torch.Tensor, loss_map: torch.Tensor, epoch: int) -> None:
+        """Record the per-pixel losses (B, H, W) of a training batch (NaN = invalid label)."""
+        if not self.records_losses(epoch):
+            return
+        cfg = self.config
+        pooled = pool_loss_map(loss_map, cfg.cell, cfg.pool)
+        if cfg.rule == "max_fraction":
+            flags = flag_max_fraction(pooled, cfg.rho)
+        else:
+            flags = flag_quantile(pooled, cfg.mask_ratio, cfg.noise_keep, self.generator)
+        self.store.put(indices, flags)
+
+    def end_epoch(self, gather=None) -> None:
+        """Publish this epoch's flags for the next one."""
+        self.store.commit(gather)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"store": self.store.state_dict(), "generator": self.generator.get_state()}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.store.load_state_dict(state["store"])
+        self.generator.set_state(state["generator"])
