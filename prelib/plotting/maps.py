@@ -178,3 +178,47 @@ def plot_precip_panels(fields: dict, suptitle: str | None = None, terrain=None, 
     if suptitle:
         fig.suptitle(suptitle, fontsize=12)
     return fig
+
+
+def _outline(lat, lon):
+    """Closed outline (lon, lat) of a (a, b) footprint: its four edges in order."""
+    lat, lon = np.asarray(lat), np.asarray(lon)
+    edges_lat = np.concatenate([lat[0, :], lat[:, -1], lat[-1, ::-1], lat[::-1, 0]])
+    edges_lon = np.concatenate([lon[0, :], lon[:, -1], lon[-1, ::-1], lon[::-1, 0]])
+    return edges_lon, edges_lat
+
+
+def plot_sampling_map(footprints: dict, lat_bounds=(0.0, 65.0), lon_bounds=(60.0, 160.0),
+                      title: str | None = None):  # fmt: skip
+    """Where the benchmark samples lie: one outline per sample, a colour per group, on a map.
+
+    Parameters
+    ----------
+    footprints : dict[str, xarray.Dataset]
+        Group label (e.g. "Swath-MPR train") → a benchmark with 2-D ``lat``/``lon`` coordinates
+        per sample (``sample``, a, b).
+    lat_bounds, lon_bounds : (float, float)
+        Map extent in degrees (default: the paper's domain).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    ccrs = _require_cartopy()
+    import matplotlib.pyplot as plt
+
+    if not footprints:
+        raise ValueError("no footprints to plot")
+    fig, ax = plt.subplots(figsize=(9, 6.5), subplot_kw={"projection": ccrs.PlateCarree()})
+    ax.set_extent([*lon_bounds, *lat_bounds], crs=ccrs.PlateCarree())
+    add_land_and_coast(ax, lat_bounds, lon_bounds)
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for colour, (label, ds) in zip(colours, footprints.items()):
+        for i in range(ds.sizes["sample"]):
+            sample = ds.isel(sample=i)
+            lon, lat = _outline(sample["lat"], sample["lon"])
+            ax.plot(lon, lat, color=colour, linewidth=0.9, transform=ccrs.PlateCarree(),
+                    label=label if i == 0 else None, zorder=5)  # fmt: skip
+    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title(title or "benchmark samples", fontsize=10)
+    return fig

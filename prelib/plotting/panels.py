@@ -2,7 +2,7 @@
 
 These are image-space panels (scan × ray or y × x), not maps; maps live in
 :mod:`prelib.plotting.maps`. Colour scales are fixed physical ranges so that panels of different
-scenes compare: IR 190-310 K (cold cloud tops bright), PMW 150-300 K, reflectivity 12-55 dBZ.
+scenes compare: IR 190-310 K (cold cloud tops bright), PMW 150-310 K, reflectivity 12-55 dBZ.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from prelib.conventions import (
 from prelib.plotting.colormaps import precip_cmap_norm, precip_colorbar
 
 IR_RANGE_K = (190.0, 310.0)
-PMW_RANGE_K = (150.0, 300.0)
+PMW_RANGE_K = (150.0, 310.0)
 DBZ_RANGE = (12.0, 55.0)
 
 
@@ -35,6 +35,9 @@ def _panel(ax, values, title, cmap, vmin, vmax, units):
     )
     plt.colorbar(image, ax=ax, shrink=0.85).set_label(units)
     ax.set_title(title, fontsize=9)
+    if hasattr(values, "dims") and values.ndim == 2:
+        ax.set_ylabel(values.dims[0])
+        ax.set_xlabel(values.dims[1])
     return image
 
 
@@ -129,3 +132,35 @@ def _scene_title(scene) -> str:
         parts.append(f"{np.nanmin(lat):.1f}-{np.nanmax(lat):.1f}°N, "
                      f"{np.nanmin(lon):.1f}-{np.nanmax(lon):.1f}°E")  # fmt: skip
     return " — ".join(parts)
+
+
+def plot_regime_gallery(scenes: dict, ir_channel: str = AGRI_WINDOW_CHANNEL):
+    """IR window channel above the hourly label for one scene of each regime.
+
+    Parameters
+    ----------
+    scenes : dict[str, xarray.Dataset]
+        Regime name → scene with ``ir`` (ir_channel, a, b) K and ``precip`` (a, b) mm h-1.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    import matplotlib.pyplot as plt
+
+    if not scenes:
+        raise ValueError("no scenes to show")
+    n = len(scenes)
+    fig, axes = plt.subplots(2, n, figsize=(3.2 * n, 7.5), constrained_layout=True, squeeze=False)
+    cmap, norm = precip_cmap_norm()
+    for column, (name, scene) in enumerate(scenes.items()):
+        ir = scene[VAR_IR].sel({DIM_IR_CHANNEL: ir_channel})
+        _panel(axes[0, column], ir, f"{name}: IR {ir_channel}", "gray_r", *IR_RANGE_K, UNITS_BT)
+        ax = axes[1, column]
+        ax.set_facecolor("#f0f0f0")
+        image = ax.imshow(np.asarray(scene[VAR_PRECIP]), cmap=cmap, norm=norm, aspect="auto",
+                          interpolation="nearest")  # fmt: skip
+        precip_colorbar(image, ax)
+        wet = float((np.asarray(scene[VAR_PRECIP]) >= 0.1).mean())
+        ax.set_title(f"{name}: hourly label, {100 * wet:.0f} % wet", fontsize=9)
+    return fig

@@ -55,3 +55,16 @@ def test_wrong_units_and_shapes_are_refused():
         plot_precip_map(_field(units="kg m-2 s-1"))
     with pytest.raises(ValueError, match="2-D"):
         plot_precip_map(_field().expand_dims(t=2))
+
+
+def test_sampling_map_draws_one_outline_per_sample():
+    from prelib.plotting.maps import plot_sampling_map
+
+    lat = np.linspace(20, 22, 5)[:, None] + np.zeros((1, 3))
+    lon = np.linspace(100, 101, 3)[None, :] + np.zeros((5, 1))
+    ds = xr.Dataset(coords={"lat": (("sample", "y", "x"), np.stack([lat, lat + 5])),
+                            "lon": (("sample", "y", "x"), np.stack([lon, lon + 5]))})  # fmt: skip
+    fig = plot_sampling_map({"Full-IPR train": ds}, lat_bounds=(15, 30), lon_bounds=(95, 110))
+    lines = [line for line in fig.axes[0].lines if len(line.get_xdata()) == 16]
+    assert len(lines) == 2
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["Full-IPR train"]

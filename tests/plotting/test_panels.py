@@ -42,3 +42,16 @@ def test_panels_show_each_modality(with_pr):
 def test_scene_without_label_is_refused():
     with pytest.raises(ValueError, match="precip"):
         plot_modalities(_scene(False).drop_vars("precip"))
+
+
+def test_regime_gallery_reports_wet_fraction():
+    from prelib.plotting.panels import plot_regime_gallery
+
+    scene = _scene(False)
+    scene["precip"][:] = 0.0
+    scene["precip"][:8] = 1.0  # 8 of 32 rows wet: 25 %
+    fig = plot_regime_gallery({"frontal": scene, "convective": scene})
+    titles = [ax.get_title() for ax in fig.axes]
+    assert "frontal: hourly label, 25 % wet" in titles
+    with pytest.raises(ValueError, match="no scenes"):
+        plot_regime_gallery({})
