@@ -6,11 +6,15 @@ the machine allows: AGRI FY-4A full disc 2748 x 2748 (14 channels), GMI 1C full 
 its two 176-bin float32 profiles hold ~1 GB), CLDAS Asia grid 1040 x 1600, IMERG global
 1800 x 3600, PERSIANN-CCS 3000 x 9000. Each file is read ``--repeat`` times; the best and the
 median wall times are printed. Then ``--granules`` synthetic overpasses are built into a
-Swath-MPR store (one process) and the builder's granules/s is printed.
+Swath-MPR store, in this process (``scheduler="synchronous"``) and on a ``dask.distributed``
+LocalCluster of each of ``--workers`` worker counts, and the builder's granules/s is printed
+(wall time of the whole build: cluster start-up, units and the Zarr write; each build starts
+from an empty ``.parts`` folder). ``--builder-only`` skips the product reads.
 
 Usage::
 
-    python benchmarks/readers_speed.py [--dpr-scans 1000] [--repeat 3] [--granules 4]
+    python benchmarks/readers_speed.py [--dpr-scans 1000] [--repeat 3] [--granules 8]
+                                       [--workers 1 2] [--builder-only]
 """
 
 from __future__ import annotations
@@ -70,37 +74,69 @@ def write_files(root: Path, dpr_scans: int) -> dict[str, Path]:
     return files
 
 
+def _timed_build(inputs: Path, out: Path, **options) -> tuple[int, float]:
+    from prelib.readers.benchmark_builder import build_swath_benchmark
+
+    start = time.perf_counter()
+    result = build_swath_benchmark(inputs / "agri", inputs / "gpm", inputs / "cldas", out,
+                                   progress=False, **options)  # fmt: skip
+    return result.n_samples, time.perf_counter() - start
+
+
+def time_builder(inputs: Path, out_dir: Path, n_granules: int, workers: list[int]) -> None:
+    """Time the builder on the overpasses under ``inputs``: in this process, and for each worker
+    count on a LocalCluster, both "cold" (the builder starts and stops its own cluster, whose
+    workers import prelib and set up the DEM) and "warm" (a running cluster given by address,
+    already used by one build). Every build starts from an empty ``.parts`` folder."""
+    from distributed import LocalCluster
+
+    print(f"{'builder':<28} {'workers':>7} {'samples':>7} {'wall s':>8} {'granules/s':>11}")
+
+    def report(label: str, n: int, samples: int, elapsed: float) -> None:
+        print(f"{label:<28} {n:>7} {samples:>7} {elapsed:8.2f} {n_granules / elapsed:11.2f}")
+
+    report("synchronous", 1, *_timed_build(inputs, out_dir / "serial.zarr", workers=1))
+    for n in workers:
+        cold = _timed_build(inputs, out_dir / f"cold_{n}.zarr", workers=n, scheduler="distributed")
+        report("distributed, own cluster", n, *cold)
+        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster:  # fmt: skip
+            address = cluster.scheduler_address
+            _timed_build(inputs, out_dir / f"warmup_{n}.zarr", workers=n, cluster=address)
+            warm = _timed_build(inputs, out_dir / f"warm_{n}.zarr", workers=n, cluster=address)
+        report("distributed, warm cluster", n, *warm)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dpr-scans", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--granules", type=int, default=4)
+    parser.add_argument("--granules", type=int, default=8)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
+                        help="LocalCluster sizes to time the builder with")  # fmt: skip
+    parser.add_argument("--builder-only", action="store_true", help="skip the product reads")
     args = parser.parse_args()
 
     from prelib.readers import open_product
 
     with tempfile.TemporaryDirectory(prefix="prelib-readers-speed-") as tmp:
         root = Path(tmp)
-        print(f"{'product file':<40} {'size MB':>8} {'best s':>8} {'median s':>9}")
-        for label, path in write_files(root / "files", args.dpr_scans).items():
-            best, median = _time(lambda p=path: open_product(p), args.repeat)
-            size = path.stat().st_size / 1e6
-            print(f"{label:<40} {size:8.1f} {best:8.3f} {median:9.3f}")
+        if not args.builder_only:
+            print(f"{'product file':<40} {'size MB':>8} {'best s':>8} {'median s':>9}")
+            for label, path in write_files(root / "files", args.dpr_scans).items():
+                best, median = _time(lambda p=path: open_product(p), args.repeat)
+                size = path.stat().st_size / 1e6
+                print(f"{label:<40} {size:8.1f} {best:8.3f} {median:9.3f}")
 
-        from prelib.readers.benchmark_builder import build_swath_benchmark
         from prelib.readers.scenario import write_overpass
 
         inputs = root / "overpasses"
         for g in range(args.granules):
             start = np.datetime64("2021-07-20T00:04") + np.timedelta64(2 * g, "h")
-            write_overpass(inputs, start, centre=(25.0 + 2 * g, 105.0 + 3 * g), granule=g + 1)
-        start = time.perf_counter()
-        result = build_swath_benchmark(inputs / "agri", inputs / "gpm", inputs / "cldas",
-                                       root / "swath.zarr", progress=False)  # fmt: skip
-        elapsed = time.perf_counter() - start
-        print(f"builder: {args.granules} granules (260 scans each) -> {result.n_samples} samples "
-              f"in {elapsed:.2f} s = {args.granules / elapsed:.2f} granules/s "
-              "(one process, includes imports and the DEM set-up)")  # fmt: skip
+            centre = (22.0 + 2 * (g % 6), 100.0 + 3 * (g % 8))  # inside the domain box
+            write_overpass(inputs, start, centre=centre, granule=g + 1)
+        print(f"builder input: {args.granules} synthetic overpasses (260 scans each)")
+        time_builder(inputs, root, args.granules, args.workers)
 
 
 if __name__ == "__main__":

@@ -1,9 +1,11 @@
 """Build Swath-MPR and Full-IPR benchmarks from real product files (``prelib build``).
 
 A build indexes the input folders by file name, runs one unit of work per DPR granule (swath)
-or per CLDAS hour (full disc) — :mod:`prelib.readers.benchmark_units` — in parallel with dask,
-and writes **exactly** the synthetic schema through :func:`prelib.data.store.write_benchmark`
-(atomic and validated: never a partial store) plus ``<store>.manifest.json``: the settings,
+or per CLDAS hour (full disc) — :mod:`prelib.readers.benchmark_units` — in parallel with dask
+(:mod:`prelib.readers.unit_execution`: by default a ``dask.distributed`` LocalCluster when
+``workers > 1``, or any running cluster given by its address), and writes **exactly** the
+synthetic schema through :func:`prelib.data.store.write_benchmark` (atomic and validated:
+never a partial store) plus ``<store>.manifest.json``: the settings,
 every input file used, every rejection with its reason, and the source of every sample.
 
 Resumable: each unit's patches go to ``<store>.parts/<unit>.nc`` and then a ``<unit>.json``
@@ -18,15 +20,15 @@ import dataclasses
 import functools
 import json
 import os
-import re
 from pathlib import Path
 
 import xarray as xr
 
-from prelib.atomic import atomic_path, write_json
+from prelib.atomic import write_json
 from prelib.conventions import DIM_SAMPLE
 from prelib.readers.benchmark_units import BuildSettings, process_label_hour, process_swath_granule
 from prelib.readers.collocation import index_products
+from prelib.readers.unit_execution import UnitRunner, unit_key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,58 +50,10 @@ class BuildResult:
     n_rejections: int
 
 
-def _unit_key(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
-
-
-def _run_unit(function, unit_name: str, parts: Path, args: tuple) -> str:
-    """Run one unit and record its result in ``parts`` (patches first, then the record)."""
-    samples, used, rejections = function(*args)
-    key = _unit_key(unit_name)
-    record = {"unit": unit_name, "n_samples": len(samples), "inputs": used,
-              "rejections": rejections}  # fmt: skip
-    if samples:
-        stacked = xr.concat(samples, dim=DIM_SAMPLE, coords="different", compat="equals",
-                            join="exact")  # fmt: skip
-        with atomic_path(parts / f"{key}.nc") as tmp:
-            stacked.to_netcdf(tmp, engine="h5netcdf")
-    write_json(parts / f"{key}.json", record)
-    return key
-
-
 def _load_part_sample(part: Path, index: int) -> xr.Dataset:
     with xr.open_dataset(part, engine="h5netcdf") as ds:
         sample = ds.isel({DIM_SAMPLE: index}).load()
     return sample.drop_vars([v for v in (DIM_SAMPLE,) if v in sample.variables])
-
-
-def _run_units(units: list[tuple[str, object, tuple]], parts: Path, workers: int,
-               progress: bool, scheduler: str = "processes") -> None:  # fmt: skip
-    """Run the units without a record: in order in this process (``workers == 1``), else as
-    dask tasks on ``workers`` processes (or threads); a tqdm bar counts finished units."""
-    from tqdm.auto import tqdm
-
-    todo = [u for u in units if not (parts / f"{_unit_key(u[0])}.json").exists()]
-    with tqdm(total=len(units), initial=len(units) - len(todo), desc="units",
-              disable=not progress) as bar:  # fmt: skip
-        if workers == 1:
-            for name, function, args in todo:
-                _run_unit(function, name, parts, args)
-                bar.update(1)
-            return
-        import dask
-        from dask.callbacks import Callback
-
-        class _Progress(Callback):
-            def _posttask(self, key, result, dsk, state, worker_id):
-                if isinstance(key, str) and key.startswith("prelib-unit-"):
-                    bar.update(1)
-
-        run = dask.delayed(_run_unit, pure=False)
-        tasks = [run(function, name, parts, args, dask_key_name=f"prelib-unit-{i}")
-                 for i, (name, function, args) in enumerate(todo)]  # fmt: skip
-        with _Progress():
-            dask.compute(*tasks, scheduler=scheduler, num_workers=int(workers))
 
 
 def _assemble(kind: str, units: list[tuple[str, object, tuple]], parts: Path, out: Path,
@@ -108,7 +62,7 @@ def _assemble(kind: str, units: list[tuple[str, object, tuple]], parts: Path, ou
 
     records = []
     for name, _, _ in units:
-        key = _unit_key(name)
+        key = unit_key(name)
         records.append((key, json.loads((parts / f"{key}.json").read_text())))
     records.sort(key=lambda r: r[0])
     sources = [(parts / f"{key}.nc", i, rec["unit"]) for key, rec in records
@@ -169,7 +123,8 @@ def build_swath_benchmark(
     profile: str = "tiny",
     workers: int = 1,
     progress: bool = True,
-    scheduler: str = "processes",
+    scheduler: str | None = None,
+    cluster: str | None = None,
     **overrides: float,
 ) -> BuildResult:
     """Build a Swath-MPR benchmark from real AGRI, GMI 1C, DPR 2A and CLDAS files.
@@ -186,9 +141,16 @@ def build_swath_benchmark(
     profile : {"tiny", "demo", "paper"}
         Supplies the dry-patch thresholds of the synthetic builder (``prelib/profiles/data.yaml``).
     workers : int
-        Parallel processes over granules (dask) and for the Zarr write.
-    scheduler : {"processes", "threads"}
-        dask scheduler for the units when ``workers > 1``.
+        Parallel workers over granules (dask) and processes for the Zarr write.
+    scheduler : {"distributed", "processes", "threads", "synchronous"}, optional
+        Where the units run (:mod:`prelib.readers.unit_execution`). Default: ``"distributed"``
+        — a ``LocalCluster`` of ``workers`` single-threaded processes, closed afterwards — when
+        ``workers > 1`` or ``cluster`` is given, else ``"synchronous"`` (in this process).
+    cluster : str, optional
+        Address of a running dask.distributed scheduler (``"tcp://host:8786"``) to run the
+        units on instead of a local cluster; its workers must import prelib and see the input
+        and output folders at the same paths. A wrong or unreachable address raises
+        :class:`ValueError` naming it before any work is done.
     **overrides
         ``min_wet_fraction``, ``min_valid_fraction``.
 
@@ -196,20 +158,21 @@ def build_swath_benchmark(
     -------
     BuildResult
     """
-    if scheduler not in ("processes", "threads"):
-        raise ValueError(f"scheduler must be 'processes' or 'threads', got {scheduler!r}")
     out = Path(out)
     settings, record = _settings(profile, overrides)
-    agri = index_products(agri_dir, "agri_l1")
-    gmi = index_products(gmi_dir or gpm_dir, "gmi_1c")
-    dpr = index_products(gpm_dir, "dpr_2a")
-    cldas = index_products(cldas_dir, "cldas")
-    if not dpr:
-        raise ValueError(f"no 2A-DPR granules found under {gpm_dir}")
-    units = [(f.path.name, process_swath_granule, (f, gmi, agri, cldas, settings)) for f in dpr]
-    parts = out.with_name(out.name + ".parts")
-    parts.mkdir(parents=True, exist_ok=True)
-    _run_units(units, parts, workers, progress, scheduler)
+    # connect first: a wrong cluster address fails before the archive is indexed
+    with UnitRunner(scheduler, workers, cluster) as runner:
+        agri = index_products(agri_dir, "agri_l1")
+        gmi = index_products(gmi_dir or gpm_dir, "gmi_1c")
+        dpr = index_products(gpm_dir, "dpr_2a")
+        cldas = index_products(cldas_dir, "cldas")
+        if not dpr:
+            raise ValueError(f"no 2A-DPR granules found under {gpm_dir}")
+        units = [(f.path.name, process_swath_granule, (f, gmi, agri, cldas, settings))
+                 for f in dpr]  # fmt: skip
+        parts = out.with_name(out.name + ".parts")
+        parts.mkdir(parents=True, exist_ok=True)
+        runner.run(units, parts, progress)
     inputs = {k: [str(f.path) for f in v] for k, v in
               {"agri_l1": agri, "gmi_1c": gmi, "dpr_2a": dpr, "cldas": cldas}.items()}  # fmt: skip
     return _assemble("swath", units, parts, out, workers, progress, record, inputs)
@@ -223,25 +186,25 @@ def build_fulldisc_benchmark(
     profile: str = "tiny",
     workers: int = 1,
     progress: bool = True,
-    scheduler: str = "processes",
+    scheduler: str | None = None,
+    cluster: str | None = None,
     **overrides: float,
 ) -> BuildResult:
     """Build a Full-IPR benchmark from real AGRI and CLDAS files (one unit per CLDAS hour).
 
     Parameters are as for :func:`build_swath_benchmark`.
     """
-    if scheduler not in ("processes", "threads"):
-        raise ValueError(f"scheduler must be 'processes' or 'threads', got {scheduler!r}")
     out = Path(out)
     settings, record = _settings(profile, overrides)
-    agri = index_products(agri_dir, "agri_l1")
-    cldas = index_products(cldas_dir, "cldas")
-    if not cldas:
-        raise ValueError(f"no CLDAS files found under {cldas_dir}")
-    units = [(f.path.name, process_label_hour, (f, agri, settings)) for f in cldas]
-    parts = out.with_name(out.name + ".parts")
-    parts.mkdir(parents=True, exist_ok=True)
-    _run_units(units, parts, workers, progress, scheduler)
+    with UnitRunner(scheduler, workers, cluster) as runner:
+        agri = index_products(agri_dir, "agri_l1")
+        cldas = index_products(cldas_dir, "cldas")
+        if not cldas:
+            raise ValueError(f"no CLDAS files found under {cldas_dir}")
+        units = [(f.path.name, process_label_hour, (f, agri, settings)) for f in cldas]
+        parts = out.with_name(out.name + ".parts")
+        parts.mkdir(parents=True, exist_ok=True)
+        runner.run(units, parts, progress)
     inputs = {"agri_l1": [str(f.path) for f in agri], "cldas": [str(f.path) for f in cldas]}
     return _assemble("fulldisc", units, parts, out, workers, progress, record, inputs)
 

@@ -7,9 +7,12 @@ Examples
     prelib build swath --agri-dir /data/fy4a --gpm-dir /data/gpm --cldas-dir /data/cldas \\
         --out data/real/swath_2021.zarr --profile paper --workers 8
     prelib build fulldisc --agri-dir /data/fy4a --cldas-dir /data/cldas \\
-        --out data/real/fulldisc_2022.zarr
+        --out data/real/fulldisc_2022.zarr --cluster tcp://scheduler.example.org:8786
 
-Reruns resume: units already recorded in ``<out>.parts`` are skipped. The manifest
+With ``--workers N`` (N > 1) the units run on a ``dask.distributed`` LocalCluster of N
+single-threaded processes started for the build; ``--cluster ADDRESS`` runs them on a running
+cluster instead (its workers must see the same folders); ``--scheduler processes|threads``
+selects dask's local schedulers. Reruns resume: units already recorded in ``<out>.parts`` are skipped. The manifest
 ``<out>.manifest.json`` lists every input used and every rejection with its reason.
 """
 
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 
 from prelib.config import PROFILES
+from prelib.readers.unit_execution import SCHEDULERS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,7 +41,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--out", required=True, help="Zarr store to write (*.zarr)")
         sub.add_argument("--profile", default="tiny", choices=PROFILES,
                          help="data profile giving the dry-patch thresholds")  # fmt: skip
-        sub.add_argument("--workers", type=int, default=1, help="parallel processes")
+        sub.add_argument("--workers", type=int, default=1,
+                         help="parallel workers over the units and for the Zarr write")  # fmt: skip
+        sub.add_argument("--scheduler", default=None, choices=SCHEDULERS,
+                         help="where the units run (default: distributed when --workers > 1 "
+                         "or --cluster is given, else synchronous)")  # fmt: skip
+        sub.add_argument("--cluster", default=None, metavar="ADDRESS",
+                         help="address of a running dask.distributed scheduler, "
+                         "e.g. tcp://host:8786 (default: a LocalCluster of --workers)")  # fmt: skip
         sub.add_argument("--min-wet-fraction", type=float, default=None)
         sub.add_argument("--min-valid-fraction", type=float, default=None)
         sub.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -50,6 +61,8 @@ def run(args: argparse.Namespace) -> int:
     common = {
         "profile": args.profile,
         "workers": args.workers,
+        "scheduler": args.scheduler,
+        "cluster": args.cluster,
         "progress": not args.no_progress,
         "min_wet_fraction": args.min_wet_fraction,
         "min_valid_fraction": args.min_valid_fraction,

@@ -153,6 +153,64 @@ def test_resume_after_interruption_without_duplicates(overpasses, tmp_path, monk
     assert granules == ["000001:0", "000004:0"] and len(set(granules)) == len(granules)
 
 
+def _store_files(store):
+    return {
+        str(f.relative_to(store)): f.read_bytes() for f in sorted(store.rglob("*")) if f.is_file()
+    }
+
+
+def test_distributed_build_writes_the_same_store_as_the_serial_one(
+    overpasses, swath_build, tmp_path, monkeypatch
+):
+    import distributed
+
+    started = []
+
+    class RecordedCluster(distributed.LocalCluster):
+        def __init__(self, **kwargs):
+            started.append(kwargs)
+            super().__init__(**kwargs)
+            started.append(self)
+
+    monkeypatch.setattr(distributed, "LocalCluster", RecordedCluster)
+    root, _ = overpasses
+    out = tmp_path / swath_build.store.name  # same name: the manifest's name is an attribute
+    result = build_swath_benchmark(root / "agri", root / "gpm", root / "cldas", out,
+                                   workers=2, progress=False)  # fmt: skip
+    kwargs, cluster = started
+    assert kwargs == {"n_workers": 2, "threads_per_worker": 1, "processes": True,
+                      "dashboard_address": None}  # fmt: skip
+    assert cluster.status.name == "closed"
+    serial, parallel = _store_files(swath_build.store), _store_files(result.store)
+    assert len(serial) > 10 and serial.keys() == parallel.keys()
+    assert [name for name in serial if serial[name] != parallel[name]] == []
+    manifests = [json.loads(r.manifest.read_text()) for r in (swath_build, result)]
+    for manifest in manifests:
+        del manifest["store"]
+    assert manifests[0] == manifests[1]
+
+
+def test_cli_bad_cluster_address_fails_before_any_work(overpasses, tmp_path, capsys, monkeypatch):
+    import socket
+
+    from prelib.cli import main
+    from prelib.readers import unit_execution
+
+    monkeypatch.setattr(unit_execution, "CONNECT_TIMEOUT_S", 0.5)
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    root, _ = overpasses
+    out = tmp_path / "never.zarr"
+    args = ["build", "swath", "--agri-dir", str(root / "agri"), "--gpm-dir", str(root / "gpm"),
+            "--cldas-dir", str(root / "cldas"), "--out", str(out), "--no-progress"]  # fmt: skip
+    assert main([*args, "--cluster", address]) == 2
+    assert f"cannot connect to the dask cluster at '{address}'" in capsys.readouterr().err
+    assert main([*args, "--cluster", address, "--scheduler", "processes"]) == 2
+    assert "needs scheduler='distributed'" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []  # no parts, no manifest, no store
+
+
 def test_cli_with_no_kept_patch_writes_manifest_but_no_store(overpasses, tmp_path, capsys):
     from prelib.cli import main
 

@@ -1,0 +1,323 @@
+"""Running the benchmark builder's units of work, and recording each one so a rerun resumes.
+
+A unit (one DPR granule for Swath-MPR, one CLDAS hour for Full-IPR) returns its patches, the
+input files it used and its rejections; :func:`run_unit` writes the patches to
+``<parts>/<unit>.nc`` and then the record ``<parts>/<unit>.json`` (both atomic), so a unit with
+a record is finished and is skipped on a rerun.
+
+Where the units run (``scheduler``):
+
+``"synchronous"``
+    One after another in this process.
+``"threads"``, ``"processes"``
+    dask's local schedulers with ``workers`` threads or processes.
+``"distributed"``
+    A :mod:`dask.distributed` cluster: a ``LocalCluster`` of ``workers`` single-threaded worker
+    processes started for the build and closed afterwards (also on errors), or — when a
+    ``cluster`` address such as ``tcp://host:8786`` is given — any running cluster, whose
+    workers must import ``prelib`` and see the input and output folders at the same paths.
+    A script that starts a LocalCluster needs the usual ``if __name__ == "__main__":`` guard
+    (its workers are spawned processes).
+
+The default is ``"distributed"`` when ``workers > 1`` or a cluster is given, else
+``"synchronous"``. Use :class:`UnitRunner` as a context manager: it connects on entry, so a
+wrong cluster address fails before any work is done.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import xarray as xr
+
+from prelib.atomic import atomic_path, write_json
+from prelib.conventions import DIM_SAMPLE
+
+SCHEDULERS = ("synchronous", "threads", "processes", "distributed")
+"""Where the units can run (see the module docstring)."""
+
+CONNECT_TIMEOUT_S = 10.0
+"""How long to try reaching a ``cluster`` address before giving up, in seconds."""
+
+Unit = tuple[str, Callable, tuple]
+"""One unit of work: ``(name, function, args)``; ``function(*args)`` returns
+``(samples, inputs_used, rejections)``."""
+
+
+def unit_key(name: str) -> str:
+    """The file-name-safe key of a unit (its record is ``<key>.json``)."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+
+
+def is_finished(name: str, parts: Path) -> bool:
+    """Whether the unit ``name`` has a record in ``parts`` (it is then skipped)."""
+    return (Path(parts) / f"{unit_key(name)}.json").exists()
+
+
+def run_unit(function: Callable, name: str, parts: str | Path, *args) -> str:
+    """Run one unit and record it in ``parts``: patches first, then the record.
+
+    Parameters
+    ----------
+    function : callable
+        ``function(*args) -> (samples, inputs_used, rejections)``; ``samples`` is a list of
+        per-patch :class:`xarray.Dataset` without the ``sample`` dimension.
+    name : str
+        The unit's name (the granule or CLDAS file name).
+    parts : path-like
+        The build's ``<store>.parts`` folder.
+
+    Returns
+    -------
+    str
+        The unit's key (:func:`unit_key`).
+    """
+    parts = Path(parts)
+    samples, used, rejections = function(*args)
+    key = unit_key(name)
+    record = {"unit": name, "n_samples": len(samples), "inputs": used, "rejections": rejections}
+    if samples:
+        stacked = xr.concat(samples, dim=DIM_SAMPLE, coords="different", compat="equals",
+                            join="exact")  # fmt: skip
+        with atomic_path(parts / f"{key}.nc") as tmp:
+            stacked.to_netcdf(tmp, engine="h5netcdf")
+    write_json(parts / f"{key}.json", record)
+    return key
+
+
+def resolve_scheduler(scheduler: str | None, workers: int, cluster: str | None) -> str:
+    """Check the execution options and return the scheduler to use.
+
+    Parameters
+    ----------
+    scheduler : str or None
+        One of :data:`SCHEDULERS`; ``None`` picks ``"distributed"`` when ``workers > 1`` or a
+        ``cluster`` is given, else ``"synchronous"``.
+    workers : int
+        Workers (>= 1) of the local cluster, processes or threads; ignored for the units when a
+        ``cluster`` address is given (that cluster's size decides).
+    cluster : str or None
+        Address of a running dask.distributed scheduler, e.g. ``"tcp://10.0.0.5:8786"``.
+
+    Raises
+    ------
+    ValueError
+        Naming the option that is wrong, with what was expected.
+    """
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if scheduler is not None and scheduler not in SCHEDULERS:
+        raise ValueError(f"scheduler must be one of {SCHEDULERS} or None, got {scheduler!r}")
+    if cluster is not None:
+        if not isinstance(cluster, str) or not cluster.strip():
+            raise ValueError(f"cluster must be a scheduler address such as 'tcp://host:8786', "
+                             f"got {cluster!r}")  # fmt: skip
+        if scheduler not in (None, "distributed"):
+            raise ValueError(f"a cluster address ({cluster!r}) needs scheduler='distributed', "
+                             f"got scheduler={scheduler!r}")  # fmt: skip
+        return "distributed"
+    if scheduler is None:
+        return "distributed" if workers > 1 else "synchronous"
+    return scheduler
+
+
+class UnitRunner:
+    """Runs units of work where the execution options say; a context manager.
+
+    On entry the ``"distributed"`` scheduler starts its ``LocalCluster`` or connects to
+    ``cluster`` (a wrong or unreachable address raises :class:`ValueError` naming it, before
+    any work); on exit the client — and a cluster started here — is closed, also on errors.
+
+    Parameters
+    ----------
+    scheduler, workers, cluster
+        As for :func:`resolve_scheduler`.
+
+    Examples
+    --------
+    >>> with UnitRunner(None, workers=4) as runner:      # doctest: +SKIP
+    ...     runner.run(units, parts, progress=True)
+    """
+
+    def __init__(self, scheduler: str | None, workers: int, cluster: str | None = None) -> None:
+        self.scheduler = resolve_scheduler(scheduler, workers, cluster)
+        self.workers = int(workers)
+        self.cluster = cluster
+        self._client = None
+        self._local_cluster = None
+
+    def __enter__(self) -> UnitRunner:
+        if self.scheduler == "distributed":
+            try:
+                self._connect()
+            except BaseException:
+                self.close()
+                raise
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    @property
+    def client(self):
+        """The :class:`distributed.Client` while open (``"distributed"`` only), else ``None``."""
+        return self._client
+
+    def _connect(self) -> None:
+        from distributed import Client, LocalCluster
+
+        if self.cluster is None:
+            self._local_cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
+                                               processes=True, dashboard_address=None)  # fmt: skip
+            self._client = Client(self._local_cluster, set_as_default=False)
+            return
+        _check_reachable(self.cluster)
+        try:
+            self._client = Client(self.cluster, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except (OSError, ValueError, TimeoutError) as err:
+            raise ValueError(
+                f"cannot connect to the dask cluster at {self.cluster!r}: {err}"
+            ) from err
+
+    def close(self) -> None:
+        """Close the client and a cluster started here (idempotent)."""
+        client, cluster = self._client, self._local_cluster
+        self._client = self._local_cluster = None
+        try:
+            if client is not None:
+                client.close()
+        finally:
+            if cluster is not None:
+                cluster.close()
+
+    def run(self, units: Sequence[Unit], parts: str | Path, progress: bool = True) -> int:
+        """Run every unit of ``units`` that has no record in ``parts`` yet.
+
+        A tqdm bar counts finished units (those recorded before start as already done). The
+        first failing unit's exception is raised; the units finished until then keep their
+        records, so a rerun continues from there.
+
+        Parameters
+        ----------
+        units : sequence of (name, function, args)
+            See :data:`Unit`.
+        parts : path-like
+            The build's ``<store>.parts`` folder (created by the caller).
+        progress : bool
+            Show the progress bar.
+
+        Returns
+        -------
+        int
+            The number of units run now (not skipped).
+        """
+        from tqdm.auto import tqdm
+
+        parts = Path(parts)
+        todo = [u for u in units if not is_finished(u[0], parts)]
+        with tqdm(total=len(units), initial=len(units) - len(todo), desc="units",
+                  disable=not progress) as bar:  # fmt: skip
+            if not todo:
+                return 0
+            if self.scheduler == "distributed":
+                if self._client is None:
+                    raise RuntimeError("UnitRunner.run with the distributed scheduler needs "
+                                       "`with UnitRunner(...) as runner:`")  # fmt: skip
+                self._run_distributed(todo, parts, bar)
+            elif self.scheduler == "synchronous" or self.workers == 1:
+                for name, function, args in todo:
+                    run_unit(function, name, parts, *args)
+                    bar.update(1)
+            else:
+                self._run_local_dask(todo, parts, bar)
+        return len(todo)
+
+    def _run_local_dask(self, todo: list[Unit], parts: Path, bar) -> None:
+        import dask
+        from dask.callbacks import Callback
+
+        class _Progress(Callback):
+            def _posttask(self, key, result, dsk, state, worker_id):
+                if isinstance(key, str) and key.startswith("prelib-unit-"):
+                    bar.update(1)
+
+        run = dask.delayed(run_unit, pure=False)
+        tasks = [run(function, name, parts, *args, dask_key_name=f"prelib-unit-{i}")
+                 for i, (name, function, args) in enumerate(todo)]  # fmt: skip
+        with _Progress():
+            dask.compute(*tasks, scheduler=self.scheduler, num_workers=self.workers)
+
+    def _run_distributed(self, todo: list[Unit], parts: Path, bar) -> None:
+        from distributed import as_completed
+
+        client = self._client
+        args_of = _share_common_arguments(client, todo)
+        build = uuid.uuid4().hex[:8]  # keys unique on a cluster shared by several builds
+        futures = [
+            client.submit(run_unit, function, name, str(parts), *args_of[i],
+                          key=f"prelib-unit-{build}-{unit_key(name)}", pure=False)
+            for i, (name, function, _) in enumerate(todo)
+        ]  # fmt: skip
+        try:
+            for future in as_completed(futures, loop=client.loop):
+                key = future.result()  # re-raises the unit's own exception
+                if not (parts / f"{key}.json").exists():
+                    raise RuntimeError(
+                        f"a cluster worker recorded unit {key!r} in {parts}, but this process "
+                        "cannot see it: with cluster=..., the workers must share the input and "
+                        "output folders at the same paths"
+                    )
+                bar.update(1)
+        except BaseException:
+            client.cancel(futures)
+            raise
+
+
+def _share_common_arguments(client, todo: list[Unit]) -> list[tuple]:
+    """Replace the argument objects shared by several units (the file indexes, which hold one
+    entry per file of the archive) by futures scattered to the cluster once, rather than
+    serialising them again for every unit."""
+    counts: dict[int, int] = {}
+    objects: dict[int, object] = {}
+    for _, _, args in todo:
+        for arg in args:
+            if isinstance(arg, list | tuple | dict):
+                counts[id(arg)] = counts.get(id(arg), 0) + 1
+                objects[id(arg)] = arg
+    shared = [i for i, n in counts.items() if n > 1]
+    if not shared:
+        return [args for _, _, args in todo]
+    # scatter a list of objects: one future per object, in one round trip
+    futures = dict(zip(shared, client.scatter([objects[i] for i in shared], hash=False),
+                       strict=True))  # fmt: skip
+    return [tuple(futures.get(id(arg), arg) for arg in args) for _, _, args in todo]
+
+
+def _check_reachable(address: str) -> None:
+    """Open and close one connection to ``address`` so a wrong address fails fast and clearly
+    (a failed :class:`distributed.Client` leaves a half-built object that logs on deletion)."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    from distributed.comm import connect
+
+    async def probe() -> None:
+        comm = await connect(address, timeout=CONNECT_TIMEOUT_S)
+        await comm.close()
+
+    try:
+        # a thread of its own: asyncio.run fails inside a running loop (Jupyter)
+        with ThreadPoolExecutor(1) as thread:
+            thread.submit(asyncio.run, probe()).result()
+    except (OSError, ValueError, TimeoutError) as err:
+        raise ValueError(
+            f"cannot connect to the dask cluster at {address!r} (expected a running "
+            f"dask.distributed scheduler, e.g. 'tcp://host:8786'): {err}"
+        ) from err
+
+
+__all__ = ["CONNECT_TIMEOUT_S", "SCHEDULERS", "Unit", "UnitRunner", "is_finished",
+           "resolve_scheduler", "run_unit", "unit_key"]  # fmt: skip
