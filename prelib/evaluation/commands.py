@@ -1,0 +1,73 @@
+"""``prelib evaluate``: train what the paper's tables need, score them, write CSV + Markdown.
+
+Examples::
+
+    prelib evaluate --profile demo --tables 3 4 5 --seeds 0
+    prelib evaluate --profile demo --tables 2 3 4 5 7 8 --seeds 0 1 2 --out outputs/eval
+    prelib evaluate --profile demo --quick                # one comparison per table (demo)
+    prelib evaluate --profile tiny --tables 4 --rows selfmask comwe_noadapt --epochs 1
+
+Re-running the same command resumes: finished training runs (``last.pt`` at the last epoch)
+and finished rows (cached scores) are skipped, an interrupted run resumes from its checkpoint.
+Networks are shared between tables within one invocation and across invocations with the same
+``--out``. Model selection uses the validation split only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from prelib.config import PROFILES
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``prelib evaluate``."""
+    from prelib.evaluation.tables import TABLES
+
+    parser.add_argument("--profile", choices=PROFILES, default="demo", help="size profile")
+    parser.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES),
+                        help="paper tables to run (default: all)")  # fmt: skip
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default PRELIB_OUTPUT_DIR/<profile>/evaluation)")  # fmt: skip
+    parser.add_argument("--rows", nargs="+", default=None,
+                        help="only these row keys (applies to every selected table)")  # fmt: skip
+    parser.add_argument("--quick", action="store_true",
+                        help="one quick comparison per table (prelib.evaluation.tables.QUICK_ROWS)")  # fmt: skip
+    parser.add_argument("--data", default="auto",
+                        help="'auto' (store if built, else on the fly), 'simulated', or a folder "
+                        "with <kind>_<split>.zarr")  # fmt: skip
+    for name, kind in (("epochs", int), ("max-steps-per-epoch", int), ("batch-size", int),
+                       ("n-train", int), ("n-val", int), ("n-test", int)):  # fmt: skip
+        parser.add_argument(f"--{name}", type=kind, default=None, help="override the profile")
+    parser.add_argument("--device", default=None, help="auto (default), cpu, cuda …")
+    parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the selected tables; prints each table as Markdown. Returns 0 on success."""
+    from prelib.evaluation.config import load_evaluation_config
+    from prelib.evaluation.report import to_markdown
+    from prelib.evaluation.tables import TABLE_TITLES, run_table
+    from prelib.paths import profile_output_dir
+
+    config = load_evaluation_config(args.profile, n_train=args.n_train, n_val=args.n_val,
+                                    n_test=args.n_test)  # fmt: skip
+    overrides = {k: v for k, v in (("epochs", args.epochs), ("device", args.device),
+                 ("max_steps_per_epoch", args.max_steps_per_epoch),
+                 ("batch_size", args.batch_size)) if v is not None}  # fmt: skip
+    out = args.out or profile_output_dir(args.profile) / "evaluation"
+    sessions: dict = {}
+    for table in args.tables:
+        started = time.perf_counter()
+        summary = run_table(
+            table, args.profile, args.seeds, out, rows="quick" if args.quick else args.rows, data=args.data, config=config,
+            training_overrides=overrides, sessions=sessions, show_progress=not args.no_progress,
+        )  # fmt: skip
+        metrics = [c for c in summary.columns if not c.endswith("_std") and c != "n_seeds"]
+        print(to_markdown(summary, metrics, TABLE_TITLES[table]))
+        print(f"(table {table}: {time.perf_counter() - started:.0f} s; files: "
+              f"{summary.attrs['paths']['csv']}, {summary.attrs['paths']['markdown']})\n")  # fmt: skip
+    return 0

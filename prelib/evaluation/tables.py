@@ -1,0 +1,293 @@
+"""The paper's tables on the synthetic PRE benchmark (Wang et al., KDD 2025, Tables 2–5, 7, 8).
+
+Each ``table*`` function trains what it needs (resumably, once per seed, shared between
+tables through :class:`~prelib.evaluation.session.ExperimentSession`), scores every row on the
+test split with the pooled protocol of :mod:`prelib.evaluation.scoring`, and returns the mean ±
+std over ``seeds`` as a DataFrame (index = row, columns = ``<metric>``, ``<metric>_std``,
+``n_seeds``); with ``out_dir`` the table is also written as CSV + Markdown.
+
+What each row scores:
+
+* swath tables (2, 3, 8): the **regression** network of each method on the Swath-MPR test
+  split, its categorical scores from thresholding that rate at 0.1 mm h-1;
+* full-disc tables (4, 5, 7): the paper's **two-network composition** (classification mask ×
+  regression) on the Full-IPR test split; IR baselines predict the rate directly.
+
+Row definitions:
+
+* Table 2 (CoMWE ablation): RMKD off = one masked view (``n_splits = 1``); DAWE off =
+  ``dawe_mode="off"``. ``× ×`` is therefore MKD (in the paper that row equals the no-KD UNet);
+  an extra row trains CoMWE with the reference code's DAWE (``dawe_mode="reference"``).
+* Table 3: distillers ``none`` (UNet), ``kd``, ``mgd``, ``mkd``, ``rmkd``, ``comwe``.
+* Table 4: Stage-II variants of :data:`prelib.training.stages.ADAPT_VARIANTS`.
+* Table 5: PRE-Net (the ``prenet_variant`` of the config, Self-MaskTune by default), a UNet trained on full-disc IR only, GPI, Auto-Estimator,
+  PERSIANN-CCS-style and gradient boosting (fitted on the full-disc training split).
+* Table 7: the same PRE-Net with no / additive / multiplicative input noise.
+* Table 8: the teacher on each modality subset of the evaluation profile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from prelib.evaluation.config import EvaluationConfig, load_evaluation_config, parse_modalities
+from prelib.evaluation.report import summarise, write_table
+from prelib.evaluation.scoring import (
+    baseline_predictor,
+    network_predictor,
+    two_network_predictor,
+)
+from prelib.evaluation.session import ExperimentSession
+from prelib.metrics import PAPER_METRICS
+
+SWATH_METRICS: tuple[str, ...] = ("rmse", "cc", "pod", "far", "csi")
+FULLDISC_METRICS: tuple[str, ...] = ("rmse", "cc", "pod", "far", "csi")
+TABLE5_METRICS: tuple[str, ...] = tuple(PAPER_METRICS)
+
+KD_METHODS: dict[str, str] = {
+    "none": "UNet (no KD)", "kd": "KD", "mgd": "MGD", "mkd": "MKD", "rmkd": "RMKD",
+    "comwe": "CoMWE",
+}  # fmt: skip
+ADAPTATION_ROWS: dict[str, str] = {
+    "scratch": "From scratch (PRE-Net, full-disc IR)",
+    "kd_nonmask": "KD + Non-MaskTune",
+    "comwe_noadapt": "CoMWE, no adaptation",
+    "nonmask": "CoMWE + Non-MaskTune",
+    "randmask": "CoMWE + Rand-MaskTune",
+    "selfmask": "CoMWE + Self-MaskTune",
+}
+BASELINE_ROWS: dict[str, str] = {
+    "gpi": "GPI", "ae": "Auto-Estimator", "persiann_ccs": "PERSIANN-CCS-style", "gbm": "GBM (IR)",
+}  # fmt: skip
+TABLE_TITLES: dict[str, str] = {
+    "2": "Table 2 analogue: CoMWE ablation (Swath-MPR test)",
+    "3": "Table 3 analogue: knowledge-distillation methods (Swath-MPR test)",
+    "4": "Table 4 analogue: full-disc adaptation strategies (Full-IPR test)",
+    "5": "Table 5 analogue: PRE-Net vs IR baselines (Full-IPR test)",
+    "7": "Table 7 analogue: Gaussian input noise (Full-IPR test)",
+    "8": "Table 8 analogue: teacher modality ablation (Swath-MPR test)",
+}
+TABLE_NAMES: dict[str, str] = {
+    "2": "table2_comwe_ablation", "3": "table3_kd_methods", "4": "table4_adaptation",
+    "5": "table5_baselines", "7": "table7_noise", "8": "table8_teacher_modalities",
+}  # fmt: skip
+TABLES: tuple[str, ...] = tuple(TABLE_NAMES)
+QUICK_ROWS: dict[str, tuple[str, ...]] = {
+    "2": ("mkd", "comwe"), "3": ("none", "comwe"), "4": ("comwe_noadapt", "selfmask"),
+    "5": ("prenet", "gpi", "ae", "persiann_ccs", "gbm"),
+    "7": ("none", "additive", "multiplicative"), "8": ("ir", "ir+pmw+pr"),
+}  # fmt: skip
+"""One quick comparison per table (the demo budget): each row set needs at most one network
+beyond the demo chain (teacher, Stage-I CoMWE, Stage-II Self-MaskTune)."""
+
+RowSpec = tuple[str, Callable[[ExperimentSession], dict[str, float]]]
+
+
+def _composed(session: ExperimentSession, get: Callable[[str], Any]):
+    return lambda: two_network_predictor(get("cls"), get("reg"))
+
+
+def _swath_row(session: ExperimentSession, table: str, row: str, network: Callable[[], Any]):
+    return session.score_row(table, row, lambda: network_predictor(network()), "swath")
+
+
+# -- row lists ---------------------------------------------------------------------------------
+TABLE2_ROWS: dict[str, tuple[str, str, dict[str, str]]] = {
+    "mkd": ("RMKD × / DAWE ×", "mkd", {}),
+    "rmkd": ("RMKD ✓ / DAWE ×", "rmkd", {}),
+    "mkd+dawe": ("RMKD × / DAWE ✓", "mkd", {"dawe_mode": "prelib"}),
+    "comwe": ("RMKD ✓ / DAWE ✓ (CoMWE)", "comwe", {}),
+    "comwe_refdawe": ("RMKD ✓ / DAWE ✓, reference-code DAWE", "comwe", {"dawe_mode": "reference"}),
+}
+"""Table 2 row key → (label, distiller, student overrides)."""
+
+
+def _table2_rows(keys: Sequence[str] | None) -> list[RowSpec]:
+    rows = []
+    for key in keys or TABLE2_ROWS:
+        if key not in TABLE2_ROWS:
+            raise ValueError(f"Table 2 rows are {list(TABLE2_ROWS)}, got {key!r}")
+        label, method, overrides = TABLE2_ROWS[key]
+        rows.append((label, lambda s, m=method, o=overrides, k=key: _swath_row(
+            s, "2", k, lambda: s.student(m, "reg", **o))))  # fmt: skip
+    return rows
+
+
+def _table3_rows(methods: Sequence[str] | None) -> list[RowSpec]:
+    rows = []
+    for method in methods or KD_METHODS:
+        if method not in KD_METHODS:
+            raise ValueError(f"Table 3 methods are {list(KD_METHODS)}, got {method!r}")
+        rows.append((KD_METHODS[method], lambda s, m=method: _swath_row(
+            s, "3", m, lambda: s.student(m, "reg"))))  # fmt: skip
+    return rows
+
+
+def _table4_rows(variants: Sequence[str] | None) -> list[RowSpec]:
+    rows = []
+    for variant in variants or ADAPTATION_ROWS:
+        if variant not in ADAPTATION_ROWS:
+            raise ValueError(f"Table 4 variants are {list(ADAPTATION_ROWS)}, got {variant!r}")
+        rows.append((ADAPTATION_ROWS[variant], lambda s, v=variant: s.score_row(
+            "4", v, _composed(s, lambda task: s.adapted(v, task)), "fulldisc")))  # fmt: skip
+    return rows
+
+
+def _table5_rows(methods: Sequence[str] | None) -> list[RowSpec]:
+    names = ["prenet", "unet", *BASELINE_ROWS]
+    rows = []
+    for name in methods or names:
+        if name not in names:
+            raise ValueError(f"Table 5 methods are {names}, got {name!r}")
+        if name == "prenet":
+            rows.append(("PRE-Net", lambda s: s.score_row("5", "prenet", _composed(
+                s, lambda t: s.adapted(s.config.prenet_variant, t)), "fulldisc")))  # fmt: skip
+        elif name == "unet":
+            rows.append(("UNet (full-disc IR only)", lambda s: s.score_row(
+                "5", "unet", _composed(s, s.fulldisc_unet), "fulldisc")))  # fmt: skip
+        else:
+            rows.append((BASELINE_ROWS[name], lambda s, n=name: s.score_row(
+                "5", n, lambda: baseline_predictor(s.baseline(n)), "fulldisc")))  # fmt: skip
+    return rows
+
+
+def _table7_rows(kinds: Sequence[str] | None) -> list[RowSpec]:
+    rows = []
+    for kind in kinds or ("none", "additive", "multiplicative"):
+        if kind not in ("none", "additive", "multiplicative"):
+            raise ValueError(f"Table 7 rows are none/additive/multiplicative, got {kind!r}")
+
+        def row(s: ExperimentSession, kind: str = kind) -> dict[str, float]:
+            sigma = {"none": 0.0, "additive": s.config.additive_noise_k,
+                     "multiplicative": s.config.multiplicative_noise}[kind]  # fmt: skip
+            return s.score_row("7", kind, _composed(s, lambda t: s.adapted(s.config.prenet_variant, t)),
+                               "fulldisc", noise=(kind, sigma))  # fmt: skip
+
+        rows.append((kind, row))
+    return rows
+
+
+def _table8_rows(subsets: Sequence[str] | None, config: EvaluationConfig) -> list[RowSpec]:
+    rows = []
+    for subset in subsets or config.teacher_subsets:
+        mods = "+".join(parse_modalities(subset))
+        rows.append((mods.upper().replace("+", " + "), lambda s, m=mods: _swath_row(
+            s, "8", m, lambda: s.teacher("reg", m))))  # fmt: skip
+    return rows
+
+
+# -- runner ------------------------------------------------------------------------------------
+def run_table(
+    table: str,
+    profile: str = "demo",
+    seeds: Sequence[int] = (0,),
+    out_dir: str | Path | None = None,
+    rows: Sequence[str] | str | None = None,
+    data: str = "auto",
+    config: EvaluationConfig | None = None,
+    training_overrides: dict[str, Any] | None = None,
+    sessions: dict[int, ExperimentSession] | None = None,
+    show_progress: bool = True,
+    cache_in_memory: bool = False,
+) -> pd.DataFrame:
+    """Run one table over ``seeds`` and return its mean ± std summary.
+
+    Parameters
+    ----------
+    table : {"2", "3", "4", "5", "7", "8"}
+    profile : {"tiny", "demo", "paper"}
+    seeds : sequence of int
+        One training seed per repetition (the spread is the ``_std`` columns).
+    out_dir : path-like, optional
+        Where runs, cached scores and ``<table name>.csv/.md`` go; default
+        ``PRELIB_OUTPUT_DIR/<profile>/evaluation``.
+    rows : sequence of str, optional
+        A subset of rows by key: Table 2 labels, Table 3 distillers, Table 4 variants, Table 5
+        ``prenet``/``unet``/baseline names, Table 7 noise kinds, Table 8 modality subsets;
+        ``"quick"`` = :data:`QUICK_ROWS` (the demo's one comparison per table); default all.
+    data, config, training_overrides, show_progress, cache_in_memory
+        See :class:`~prelib.evaluation.session.ExperimentSession`.
+    sessions : dict, optional
+        ``{seed: session}`` reused across tables (networks trained once); filled when given.
+
+    Returns
+    -------
+    DataFrame
+        Index = row label; ``<metric>``, ``<metric>_std`` (NaN for one seed) and ``n_seeds``.
+        ``summary.attrs["raw"]`` holds the per-seed scores and ``attrs["paths"]`` the files.
+    """
+    table = str(table)
+    if table not in TABLE_NAMES:
+        raise ValueError(f"table must be one of {list(TABLE_NAMES)}, got {table!r}")
+    if not seeds:
+        raise ValueError("seeds must name at least one seed")
+    from prelib.paths import profile_output_dir
+
+    config = config or load_evaluation_config(profile)
+    if isinstance(rows, str):
+        if rows != "quick":
+            raise ValueError(f"rows must be a sequence of row keys or 'quick', got {rows!r}")
+        rows = QUICK_ROWS[table]
+    out_dir = Path(out_dir) if out_dir is not None else profile_output_dir(profile) / "evaluation"
+    specs = {
+        "2": lambda: _table2_rows(rows), "3": lambda: _table3_rows(rows),
+        "4": lambda: _table4_rows(rows), "5": lambda: _table5_rows(rows),
+        "7": lambda: _table7_rows(rows), "8": lambda: _table8_rows(rows, config),
+    }[table]()  # fmt: skip
+    if not specs:
+        raise ValueError(f"no row of Table {table} matches {list(rows or [])}")
+    metrics = TABLE5_METRICS if table == "5" else (
+        SWATH_METRICS if table in ("2", "3", "8") else FULLDISC_METRICS)  # fmt: skip
+    sessions = {} if sessions is None else sessions
+    records = []
+    for seed in seeds:
+        if seed not in sessions:
+            sessions[seed] = ExperimentSession(
+                profile, out_dir, seed, data=data, config=config,
+                training_overrides=training_overrides, cache_in_memory=cache_in_memory,
+                show_progress=show_progress,
+            )  # fmt: skip
+        for label, compute in specs:
+            scores = compute(sessions[seed])
+            records.append({"row": label, "seed": seed, **{m: scores[m] for m in metrics}})
+    raw = pd.DataFrame.from_records(records)
+    summary = summarise(raw, metrics)
+    paths = write_table(summary, raw, out_dir, TABLE_NAMES[table], metrics, TABLE_TITLES[table])
+    summary.attrs.update(raw=raw, paths={k: str(v) for k, v in paths.items()})
+    return summary
+
+
+def table2_comwe_ablation(profile: str = "demo", seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
+    """Table 2: RMKD on/off × DAWE on/off, and the reference DAWE (see :func:`run_table`)."""
+    return run_table("2", profile, seeds, **kw)
+
+
+def table3_kd_methods(profile: str = "demo", seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
+    """Table 3: UNet no-KD, KD, MGD, MKD, RMKD, CoMWE on Swath-MPR (see :func:`run_table`)."""
+    return run_table("3", profile, seeds, **kw)
+
+
+def table4_adaptation(profile: str = "demo", seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
+    """Table 4: full-disc adaptation strategies on Full-IPR (see :func:`run_table`)."""
+    return run_table("4", profile, seeds, **kw)
+
+
+def table5_baselines(profile: str = "demo", seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
+    """Table 5: PRE-Net vs UNet and the IR baselines, with CSI-4/CSI-8 (see :func:`run_table`)."""
+    return run_table("5", profile, seeds, **kw)
+
+
+def table7_noise(profile: str = "demo", seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
+    """Table 7: additive (K) and multiplicative (relative) IR noise (see :func:`run_table`)."""
+    return run_table("7", profile, seeds, **kw)
+
+
+def table8_teacher_modalities(
+    profile: str = "demo", seeds: Sequence[int] = (0,), **kw
+) -> pd.DataFrame:
+    """Table 8: the teacher on modality subsets of IR / PMW / PR (see :func:`run_table`)."""
+    return run_table("8", profile, seeds, **kw)
