@@ -1,0 +1,115 @@
+"""Structure of the notebooks: run order, one literal ``parameters`` cell, clean sources.
+
+STYLE.md (Notebooks): a title and "You will learn", exactly one cell tagged ``parameters`` holding
+literal assignments (``profile``, ``seed``, ``device``, ``output_dir`` and the input artefacts),
+no stored outputs, and no model code (``def``/``class``), ``%run`` or ``!pip`` in notebooks.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+from pathlib import Path
+
+import pytest
+
+from prelib.pipeline.runner import STANDARD_PARAMETERS, load_run_order, notebooks_dir
+
+NOTEBOOKS = sorted(notebooks_dir().glob("*.ipynb"))
+
+
+def _cells(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return "".join(source) if isinstance(source, list) else source
+
+
+def _code_without_magics(text: str) -> str:
+    # IPython magics and shell escapes are not Python; blank them so that ast can parse the rest.
+    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
+                     for line in text.splitlines())  # fmt: skip
+
+
+def _parameters_cells(path: Path) -> list[dict]:
+    return [c for c in _cells(path) if "parameters" in c.get("metadata", {}).get("tags", [])]
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOKS) >= 6, [p.name for p in NOTEBOOKS]
+
+
+def test_run_order_lists_every_notebook_and_only_those():
+    listed = [step.name for step in load_run_order()]
+    present = [p.stem for p in NOTEBOOKS]
+    assert sorted(listed) == sorted(present)
+    assert listed == sorted(listed), "the run order follows the notebooks' numbers"
+
+
+def test_run_order_inputs_are_declared_parameters():
+    for step in load_run_order():
+        path = notebooks_dir() / f"{step.name}.ipynb"
+        (cell,) = _parameters_cells(path)
+        names = {t.id for node in ast.parse(_source(cell)).body for t in node.targets}
+        assert set(step.inputs) <= names, (step.name, set(step.inputs) - names)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_exactly_one_parameters_cell_of_literal_assignments(path):
+    cells = _parameters_cells(path)
+    assert len(cells) == 1, f"{path.name}: {len(cells)} cells tagged 'parameters'"
+    assert cells[0]["cell_type"] == "code"
+    text = _source(cells[0])
+    tree = ast.parse(text)
+    names = []
+    for node in tree.body:
+        assert isinstance(node, ast.Assign), f"{path.name}: not an assignment: {ast.dump(node)}"
+        assert len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)
+        ast.literal_eval(node.value)  # raises on anything but a literal
+        names.append(node.targets[0].id)
+    assert set(STANDARD_PARAMETERS) <= set(names), f"{path.name}: has {names}"
+    assert len(names) == len(set(names)), f"{path.name}: a parameter is assigned twice"
+    lines = [line for line in text.splitlines() if line.strip()]
+    assert all("#" in line for line in lines), f"{path.name}: every parameter needs a help comment"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_outputs_or_execution_counts(path):
+    for cell in _cells(path):
+        if cell["cell_type"] == "code":
+            assert cell.get("outputs", []) == [], f"{path.name}: stored outputs"
+            assert cell.get("execution_count") is None, f"{path.name}: execution count stored"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_no_model_code_run_magic_or_pip(path):
+    for cell in _cells(path):
+        if cell["cell_type"] != "code":
+            continue
+        text = _source(cell)
+        assert "%run" not in text and "!pip" not in text and "%pip" not in text, path.name
+        tree = ast.parse(_code_without_magics(text))
+        defined = [
+            node for node in ast.walk(tree)
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda)
+        ]  # fmt: skip
+        assert not defined, f"{path.name}: defines {[type(n).__name__ for n in defined]}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_title_you_will_learn_and_summary(path):
+    cells = _cells(path)
+    assert cells[0]["cell_type"] == "markdown"
+    first = _source(cells[0])
+    assert first.startswith("# "), f"{path.name}: first cell must start with a '# ' title"
+    assert path.stem[:2] in first.splitlines()[0], f"{path.name}: title carries the number"
+    assert "You will learn" in first, f"{path.name}: no 'You will learn' in the first cell"
+    assert "Prerequisites" in first and "Runtime" in first, path.name
+    markdown = "\n".join(_source(c) for c in cells if c["cell_type"] == "markdown")
+    for heading in ("## Summary", "What's next", "References"):
+        assert heading in markdown, f"{path.name}: no {heading!r}"
+    code = "\n".join(_source(c) for c in cells if c["cell_type"] == "code")
+    assert "record_metrics(" in code, f"{path.name}: records no metrics"
+    assert "setup(" in code, f"{path.name}: no setup call"
