@@ -50,7 +50,8 @@ def predict_benchmark(
     Returns
     -------
     dict of str to ndarray
-        ``pred`` and ``truth`` float32 (sample, y, x) in mm h-1, ``valid`` bool (sample, y, x),
+        ``pred`` and ``truth`` float32 (sample, y, x) in mm h-1, ``valid`` bool (sample, y, x)
+        (label present and, when the batch says, IR input present),
         ``ir`` float32 (sample, channel, y, x) as fed to the network (normalised).
 
     Raises
@@ -91,7 +92,10 @@ def predict_benchmark(
                 f"got {tuple(pred.shape)}"
             )
         pred = pred[:, 0].float().cpu().numpy()
-        valid = batch["valid"].bool().cpu().numpy().reshape(pred.shape)
+        valid = batch["valid"].bool()
+        if "input_valid" in batch:  # same protocol as score_predictor: missing IR is not scored
+            valid = valid & batch["input_valid"].bool()
+        valid = valid.cpu().numpy().reshape(pred.shape)
         if not np.all(np.isfinite(pred[valid])):
             raise ValueError("the retrieval produced NaN or infinite rates at valid pixels")
         collected["pred"].append(pred)

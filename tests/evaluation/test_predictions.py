@@ -72,3 +72,16 @@ def test_empty_loader_and_incomplete_predictions_are_refused():
         predict_benchmark(lambda x: x[:, :1], [])
     with pytest.raises(ValueError, match="lack"):
         score_predictions({"pred": np.zeros(3)})
+
+
+def test_pixels_with_missing_ir_are_not_scored():
+    shape = (1, 4, 4)
+    batch = {
+        "ir": torch.zeros(1, 8, 4, 4),
+        "precip": torch.ones(shape),
+        "valid": torch.ones(shape, dtype=torch.bool),
+        "input_valid": torch.ones(shape, dtype=torch.bool),
+    }
+    batch["input_valid"][0, 0, 0] = False
+    got = predict_benchmark(lambda x: torch.ones(x.shape[0], 1, 4, 4), [batch])
+    assert not got["valid"][0, 0, 0] and got["valid"].sum() == 15
