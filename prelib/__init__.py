@@ -5,7 +5,14 @@ Importing prelib is cheap: heavy dependencies (torch, xarray, cartopy, global-la
 imported by the sub-modules that need them.
 """
 
+import os
 from importlib.metadata import PackageNotFoundError, version
+
+# OpenMP threads that spin while waiting make torch's CPU kernels 4-6x slower as soon as another
+# process competes for the cores (measured: benchmarks/cpu_thread_contention.py). Waiting
+# passively costs little on an idle machine. Only effective when prelib is imported before torch
+# starts its OpenMP runtime; a value set by the user is kept.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 try:
     __version__ = version("prelib")
