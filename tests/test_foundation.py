@@ -110,3 +110,16 @@ def test_python_dash_m_runs():
         [sys.executable, "-m", "prelib", "--help"], capture_output=True, text=True, check=True
     )
     assert "simulate" in result.stdout
+
+
+@pytest.mark.parametrize("user_value", [None, "ACTIVE"])
+def test_import_sets_passive_openmp_waiting_unless_user_chose(user_value):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if user_value is not None:
+        env["OMP_WAIT_POLICY"] = user_value
+    code = "import os, prelib; print(os.environ['OMP_WAIT_POLICY'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == (user_value or "PASSIVE")
