@@ -7,6 +7,9 @@ VENV ?= .venv
 # GPU users: make test TORCH_SPEC="torch==2.13.0 --index-url https://download.pytorch.org/whl/cu126"
 TORCH_SPEC ?= torch==2.13.0
 PROFILE ?= demo
+# Sleeping (not spinning) OpenMP threads: torch on 2 busy cores is 5-7x faster
+# (benchmarks/cpu_thread_contention.py); `import prelib` sets the same default.
+export OMP_WAIT_POLICY ?= PASSIVE
 PYTEST_ARGS ?=
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
