@@ -1,7 +1,8 @@
 """The downscaling experiment: data → trained models → evaluation table.
 
 ``prelib downscale train|evaluate`` and the notebooks call :func:`build_pairs`,
-:func:`train_models` and :func:`evaluate_models`. Methods compared (all start from the coarse
+:func:`train_models` and :func:`evaluate_models` (or :func:`run_methods`, which keeps the
+fields for maps). Methods compared (all start from the coarse
 biased product and end on the fine grid):
 
 * ``bilinear``, ``bicubic`` — interpolation of the raw product;
@@ -149,6 +150,36 @@ def evaluate_models(
     test: DownscalingPairs,
 ) -> pd.DataFrame:
     """Run every method on ``test`` and return the evaluation table."""
+    return evaluation_table(run_methods(config, models, train, test), test.fine, config.factor)
+
+
+def run_methods(
+    config: DownscalingConfig,
+    models: dict[str, torch.nn.Module],
+    train: DownscalingPairs,
+    test: DownscalingPairs,
+) -> list[MethodOutput]:
+    """Run every method on ``test`` and keep what each produced (for maps and spectra).
+
+    Parameters
+    ----------
+    config : DownscalingConfig
+    models : dict of str to Module
+        The trained models of :func:`train_models` or :func:`load_models`.
+    train : DownscalingPairs
+        Fits the quantile mapping (product → block-mean truth).
+    test : DownscalingPairs
+        The coarse products that every method downscales.
+
+    Returns
+    -------
+    list of MethodOutput
+        In the order of the evaluation table: ``bilinear``, ``bicubic``, ``qm+bilinear``,
+        ``rainfarm`` (``n_members``), the three MAUNets, ``regression-mean`` and
+        ``precipdiff`` (``n_members``); ``members`` are ``(member, sample, H, W)`` in mm h-1
+        on the fine grid. Score them with
+        :func:`~prelib.downscaling.evaluation.evaluation_table`.
+    """
     factor, satellite, n_members = config.factor, test.satellite, config.n_members
     transform = PrecipTransform()
     outputs = []
@@ -185,7 +216,7 @@ def evaluate_models(
         members, seconds, _ = measure(lambda m=model, s=size: m.predict(satellite, s, config.seed))
         _, _, flops = measure(lambda m=model: m.predict(satellite, 1, config.seed))
         outputs.append(MethodOutput(name, members, count_parameters(model), flops, seconds / size))
-    return evaluation_table(outputs, test.fine, factor)
+    return outputs
 
 
 def describe_data(train: DownscalingPairs, test: DownscalingPairs) -> dict[str, Any]:

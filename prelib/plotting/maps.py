@@ -73,8 +73,13 @@ def _lat_lon(field):
     return lat, lon
 
 
-def add_land_and_coast(ax, lat_bounds, lon_bounds) -> None:
-    """Fill land, draw the coastline (offline) and labelled gridlines on a PlateCarree axes."""
+def add_land_and_coast(ax, lat_bounds, lon_bounds, left_labels: bool = True,
+                       bottom_labels: bool = True, label_size: float = 8) -> None:  # fmt: skip
+    """Fill land, draw the coastline (offline) and labelled gridlines on a PlateCarree axes.
+
+    ``left_labels`` / ``bottom_labels`` switch the latitude / longitude labels (panels inside a
+    grid of maps leave them to the outer panels, so that labels never run into a neighbour).
+    """
     ccrs = _require_cartopy()
     dist = distance_to_land(lat_bounds, lon_bounds)
     ax.set_facecolor(SEA_COLOUR)
@@ -87,10 +92,14 @@ def add_land_and_coast(ax, lat_bounds, lon_bounds) -> None:
     grid = ax.gridlines(draw_labels=True, linewidth=0.3, color="grey", alpha=0.6, linestyle="--")
     grid.top_labels = False
     grid.right_labels = False
+    grid.left_labels = left_labels
+    grid.bottom_labels = bottom_labels
+    grid.xlabel_style = grid.ylabel_style = {"size": label_size}
 
 
 def plot_precip_map(field, ax=None, title: str | None = None, terrain=None,
-                    terrain_levels=(500, 1500, 3000, 4500), colorbar: bool = True):  # fmt: skip
+                    terrain_levels=(500, 1500, 3000, 4500), colorbar: bool = True,
+                    left_labels: bool = True, bottom_labels: bool = True):  # fmt: skip
     """Draw a precipitation field (mm h-1) on an offline Cartopy map.
 
     Parameters
@@ -105,6 +114,8 @@ def plot_precip_map(field, ax=None, title: str | None = None, terrain=None,
         (y, x) elevation in m on the same grid, drawn as contours at ``terrain_levels``.
     colorbar : bool
         Add the mm h-1 colour bar.
+    left_labels, bottom_labels : bool
+        Latitude / longitude gridline labels.
 
     Returns
     -------
@@ -124,7 +135,7 @@ def plot_precip_map(field, ax=None, title: str | None = None, terrain=None,
     if ax is None:
         _, ax = plt.subplots(figsize=(7, 5.5), subplot_kw={"projection": ccrs.PlateCarree()})
     ax.set_extent([*lon_bounds, *lat_bounds], crs=ccrs.PlateCarree())
-    add_land_and_coast(ax, lat_bounds, lon_bounds)
+    add_land_and_coast(ax, lat_bounds, lon_bounds, left_labels, bottom_labels)
     cmap, norm = precip_cmap_norm()
     values = np.ma.masked_invalid(np.asarray(field, dtype="float32"))
     mesh = ax.pcolormesh(lon, lat, values, cmap=cmap, norm=norm, shading="auto",
@@ -142,8 +153,18 @@ def plot_precip_map(field, ax=None, title: str | None = None, terrain=None,
     return ax
 
 
-def plot_precip_panels(fields: dict, suptitle: str | None = None, terrain=None, ncols: int = 2):
-    """Several precipitation maps side by side with one shared colour bar.
+PANEL_WIDTH_IN: float = 4.4
+"""Width of one map panel in inches (its height follows the region's aspect ratio)."""
+
+
+def plot_precip_panels(fields: dict, suptitle: str | None = None, terrain=None, ncols: int = 2,
+                       panel_width: float = PANEL_WIDTH_IN):  # fmt: skip
+    """Several precipitation maps in a grid with one shared colour bar.
+
+    Each panel is as tall as the region's aspect ratio needs (PlateCarree: degrees of latitude
+    over degrees of longitude), so the maps fill their panels. Latitude labels are drawn on the
+    first column only and longitude labels under the lowest panel of each column, so no label
+    runs into a neighbouring map; the figure size is computed from the panels and margins.
 
     Parameters
     ----------
@@ -153,6 +174,10 @@ def plot_precip_panels(fields: dict, suptitle: str | None = None, terrain=None, 
         Figure title (case, time, region).
     terrain : xarray.DataArray, optional
         Elevation (m) contoured on every panel.
+    ncols : int
+        Panels per row (e.g. 3 for five panels in two rows).
+    panel_width : float
+        Width of one map in inches.
 
     Returns
     -------
@@ -163,20 +188,41 @@ def plot_precip_panels(fields: dict, suptitle: str | None = None, terrain=None, 
 
     if not fields:
         raise ValueError("no fields to plot")
+    if ncols < 1:
+        raise ValueError(f"ncols must be >= 1, got {ncols}")
     n = len(fields)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(5.2 * ncols, 4.4 * nrows),
+    lat, lon = _lat_lon(next(iter(fields.values())))
+    aspect = (np.nanmax(lat) - np.nanmin(lat)) / max(np.nanmax(lon) - np.nanmin(lon), 1e-6)
+    panel_height = panel_width * float(np.clip(aspect, 0.3, 2.5))
+    # Margins in inches: latitude labels left, longitude labels below, a title above every
+    # panel, the colour bar right and the figure title on top.
+    left, right, bottom, gap_x, gap_y = 0.65, 1.2, 0.45, 0.25, 0.55
+    top = 0.8 if suptitle else 0.45
+    width = left + ncols * panel_width + (ncols - 1) * gap_x + right
+    height = bottom + nrows * panel_height + (nrows - 1) * gap_y + top
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height),
                              subplot_kw={"projection": ccrs.PlateCarree()}, squeeze=False)  # fmt: skip
-    for ax, (name, field) in zip(axes.flat, fields.items()):
-        plot_precip_map(field, ax=ax, title=name, terrain=terrain, colorbar=False)
+    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
+                        top=1 - top / height, wspace=gap_x / panel_width,
+                        hspace=gap_y / panel_height)  # fmt: skip
+    for index, (ax, (name, field)) in enumerate(zip(axes.flat, fields.items())):
+        # latitude labels on the first column, longitude labels under each column's lowest panel
+        first_column, lowest = index % ncols == 0, index + ncols >= n
+        plot_precip_map(field, ax=ax, title=name, terrain=terrain, colorbar=False,
+                        left_labels=first_column, bottom_labels=lowest)  # fmt: skip
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     cmap, norm = precip_cmap_norm()
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-    precip_colorbar(mappable, list(axes.flat)[:n], shrink=0.8)
+    bar_height = min(nrows * panel_height + (nrows - 1) * gap_y, 5.0)
+    cax = fig.add_axes([(width - right + 0.3) / width,
+                        (bottom + (nrows * panel_height + (nrows - 1) * gap_y - bar_height) / 2)
+                        / height, 0.2 / width, bar_height / height])  # fmt: skip
+    precip_colorbar(mappable, None, cax=cax)
     if suptitle:
-        fig.suptitle(suptitle, fontsize=12)
+        fig.suptitle(suptitle, fontsize=12, y=1 - 0.25 / height)
     return fig
 
 

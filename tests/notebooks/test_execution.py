@@ -29,12 +29,17 @@ def tiny_run(tmp_path_factory):
 
 def _in_range(name: str, value: float) -> bool:
     """Sensible range of a recorded number, chosen by its name."""
-    if name.endswith(("_csi", "_pod", "_far", "_fraction")) or name.startswith("rmkd_visible"):
+    scores = ("_csi", "_csi1", "_csi4", "_csi8", "_pod", "_far", "_fraction")
+    if name.endswith(scores) or name.startswith("rmkd_visible"):
         return 0.0 <= value <= 1.0
     if name.endswith("_cc"):
         return -1.0 <= value <= 1.0
-    if name.endswith("_rmse"):
+    if name.endswith(("_rmse", "_crps")):
         return 0.0 <= value < 50.0  # mm/h: hourly rain of a few patches, not a blow-up
+    if name.endswith(("_ratio", "_p99")):
+        return 0.0 <= value < 1e4  # ratios of powers or means, and rates in mm/h: not negative
+    if name.endswith("_rank"):
+        return 1 <= value <= 10
     if "loss" in name:
         return 0.0 <= value < 1e3
     if name.startswith("n_"):
@@ -83,3 +88,28 @@ def test_artefacts_passed_between_notebooks(tiny_run):
                 / "last.pt").is_file()  # fmt: skip
     case_metrics = json.loads((root / "05_case_studies" / "metrics.json").read_text())
     assert case_metrics["prenet_variant"] == "selfmask"  # used 04's checkpoints, not a stand-in
+    benchmark = json.loads((root / "06_benchmark" / "metrics.json").read_text())
+    assert benchmark["prenet_variant"] == "selfmask"
+
+
+def test_benchmark_records_every_method_and_the_noise_rows(tiny_run):
+    _, summary = tiny_run
+    metrics = summary["notebooks"]["06_benchmark"]["metrics"]
+    for method in ("prenet", "unet", "gpi", "ae", "persiann_ccs", "gbm"):
+        for score in ("rmse", "pod", "csi", "csi4", "csi8"):  # defined even for a dry retrieval
+            assert f"{method}_{score}" in metrics, f"{method}_{score}"
+    for kind in ("additive", "multiplicative"):
+        assert f"prenet_{kind}_csi" in metrics and f"prenet_{kind}_rmse" in metrics
+    assert metrics["n_test_samples"] >= 1 and 1 <= metrics["prenet_csi_rank"] <= 6
+    assert metrics["undefined_score_count"] >= 0  # not "n_…": zero is a fine count here
+
+
+def test_downscaling_records_every_method(tiny_run):
+    _, summary = tiny_run
+    metrics = summary["notebooks"]["07_bias_correction_downscaling"]["metrics"]
+    methods = ("bilinear", "bicubic", "qm_bilinear", "rainfarm", "maunet", "maunet_light",
+               "maunet_light_kr", "regression_mean", "precipdiff")  # fmt: skip
+    for method in methods:
+        assert f"{method}_rmse" in metrics and f"{method}_crps" in metrics, method
+    assert metrics["n_members"] >= 2  # PrecipDiff and RainFARM are ensembles (CRPS)
+    assert metrics["truth_p99"] > 0

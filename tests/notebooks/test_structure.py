@@ -38,7 +38,27 @@ def _parameters_cells(path: Path) -> list[dict]:
 
 
 def test_there_are_notebooks():
-    assert len(NOTEBOOKS) >= 6, [p.name for p in NOTEBOOKS]
+    assert len(NOTEBOOKS) >= 8, [p.name for p in NOTEBOOKS]
+
+
+@pytest.mark.parametrize(
+    ("stem", "modules"),
+    [
+        ("06_benchmark", ("prelib.evaluation.benchmark", "prelib.evaluation.scoring",
+                          "prelib.plotting.skill")),
+        ("07_bias_correction_downscaling", ("prelib.downscaling.experiment",
+                                            "prelib.downscaling.evaluation",
+                                            "prelib.plotting.skill")),
+    ],
+)  # fmt: skip
+def test_benchmark_notebooks_call_the_package(stem, modules):
+    """06 and 07 score and draw through prelib (no re-implemented metric or plot)."""
+    code = "\n".join(_source(c) for c in _cells(notebooks_dir() / f"{stem}.ipynb")
+                     if c["cell_type"] == "code")  # fmt: skip
+    imported = {node.module for node in ast.walk(ast.parse(_code_without_magics(code)))
+                if isinstance(node, ast.ImportFrom)}  # fmt: skip
+    assert set(modules) <= imported, set(modules) - imported
+    assert "plt.subplots" not in code and "np.corrcoef" not in code
 
 
 def test_run_order_lists_every_notebook_and_only_those():
@@ -73,6 +93,17 @@ def test_exactly_one_parameters_cell_of_literal_assignments(path):
     assert len(names) == len(set(names)), f"{path.name}: a parameter is assigned twice"
     lines = [line for line in text.splitlines() if line.strip()]
     assert all("#" in line for line in lines), f"{path.name}: every parameter needs a help comment"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_papermill_sees_every_parameter(path):
+    """papermill must parse every assignment, or ``-p NAME=VALUE`` cannot override it (an ``=``
+    inside a help comment, for example, hides the line from papermill's parser)."""
+    from prelib.pipeline.runner import notebook_parameters
+
+    (cell,) = _parameters_cells(path)
+    names = [node.targets[0].id for node in ast.parse(_source(cell)).body]
+    assert list(notebook_parameters(path)) == names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

@@ -68,3 +68,44 @@ def test_sampling_map_draws_one_outline_per_sample():
     lines = [line for line in fig.axes[0].lines if len(line.get_xdata()) == 16]
     assert len(lines) == 2
     assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == ["Full-IPR train"]
+
+
+def _overlap(a, b) -> bool:
+    return a.x0 < b.x1 and b.x0 < a.x1 and a.y0 < b.y1 and b.y0 < a.y1
+
+
+def test_panel_layout_grows_with_rows_and_labels_do_not_overlap():
+    import matplotlib.pyplot as plt
+
+    fields = {f"panel {i}": _field() * (i + 1) for i in range(5)}
+    one_row = plot_precip_panels(dict(list(fields.items())[:3]), ncols=3)
+    two_rows = plot_precip_panels(fields, suptitle="five panels", ncols=3)
+    w1, h1 = one_row.get_size_inches()
+    w2, h2 = two_rows.get_size_inches()
+    assert w1 == pytest.approx(w2)  # same columns, same width
+    assert h2 > 1.8 * h1 * 0.9  # a second row of maps adds about a row's height
+    maps = [ax for ax in two_rows.axes if ax.get_visible() and hasattr(ax, "projection")]
+    assert len(maps) == 5
+    renderer = two_rows.canvas.get_renderer()
+    two_rows.canvas.draw()
+    boxes = [ax.get_tightbbox(renderer) for ax in maps]  # includes gridline labels and titles
+    for i in range(len(boxes)):
+        for j in range(i + 1, len(boxes)):
+            assert not _overlap(boxes[i], boxes[j]), (maps[i].get_title(), maps[j].get_title())
+    for box in boxes:  # nothing drawn outside the figure
+        assert box.x0 >= 0 and box.y0 >= 0
+        assert box.x1 <= two_rows.bbox.x1 and box.y1 <= two_rows.bbox.y1
+    plt.close(one_row)
+    plt.close(two_rows)
+
+
+def test_panel_height_follows_the_region_aspect():
+    import matplotlib.pyplot as plt
+
+    wide = _field()  # 20 deg x 25 deg
+    tall = wide.assign_coords(lat=("y", np.linspace(0, 50, 60)))
+    w_wide, h_wide = plot_precip_panels({"a": wide}, ncols=1).get_size_inches()
+    w_tall, h_tall = plot_precip_panels({"a": tall}, ncols=1).get_size_inches()
+    assert w_wide == pytest.approx(w_tall)
+    assert h_tall > 1.5 * h_wide
+    plt.close("all")
