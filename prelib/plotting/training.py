@@ -66,7 +66,7 @@ def plot_loss_curves(
     if not keys:
         raise ValueError("keys must name at least one logged quantity, got none")
     fig, axes = _figure(1, len(keys), 4.2 * len(keys), 3.4)
-    drawn = 0
+    drawn, last_epoch = 0, 1
     for ax, key in zip(axes[0], keys, strict=True):
         for label, rows in histories.items():
             points = [
@@ -77,9 +77,9 @@ def plot_loss_curves(
             if points:
                 epochs, values = zip(*points, strict=True)
                 ax.plot(epochs, values, marker="o", ms=3, label=label)
-                drawn += 1
+                drawn, last_epoch = drawn + 1, max(last_epoch, *epochs)
         ax.set_xlabel("epoch")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
         ax.set_ylabel(key.replace("_", " "))
         ax.set_title(key.replace("_", " "), fontsize=10)
         if log_scale:
@@ -89,6 +89,10 @@ def plot_loss_curves(
             ax.legend(fontsize=8)
     if drawn == 0:
         raise ValueError(f"no run logged any of {list(keys)}")
+    for ax in axes[0]:
+        # Whole epochs with half an epoch of margin: a one-epoch run gets one tick, not a
+        # crowd of fractional ones around it.
+        ax.set_xlim(0.5, last_epoch + 0.5)
     if title:
         fig.suptitle(title)
     fig.tight_layout()

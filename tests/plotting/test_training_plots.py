@@ -138,3 +138,10 @@ def test_scatter_density_says_when_correlation_is_undefined():
     truth = np.linspace(0.0, 4.0, 50).reshape(5, 10)
     fig = plot_scatter_density(np.zeros_like(truth), truth)
     assert "r n/a" in fig.axes[0].get_title()
+
+
+def test_loss_curves_of_one_epoch_show_whole_epoch_ticks():
+    fig = plot_loss_curves({"a": [{"epoch": 1, "train_loss": 3.0, "val_loss": 2.0}]})
+    for ax in fig.axes:
+        ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+        assert ticks == [1.0]
