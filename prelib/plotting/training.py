@@ -1,5 +1,5 @@
-"""Figures of training and skill: loss curves, binary masks, wavelet bands, scatter density and
-skill by rain intensity.
+"""Figures of training and skill: loss curves, binary masks, wavelet bands and scatter density
+(skill by rain intensity: :func:`prelib.plotting.skill.plot_intensity_skill`).
 
 These functions only draw: they take histories, arrays and scores computed elsewhere (the
 trainer's ``TrainingResult.history``, :func:`prelib.models.masking.split_visible`,
@@ -15,12 +15,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from prelib.conventions import RAIN_THRESHOLD, UNITS_PRECIP
-
-INTENSITY_THRESHOLDS: tuple[float, ...] = (RAIN_THRESHOLD, 1.0, 2.0, 4.0, 8.0, 16.0)
-"""Default rain-rate thresholds (mm h-1) of :func:`plot_skill_by_intensity`: drizzle to heavy."""
-
-SKILL_SCORES: tuple[str, ...] = ("csi", "pod", "far")
-"""Categorical scores :func:`plot_skill_by_intensity` can draw (registry names)."""
 
 
 def _figure(nrows: int, ncols: int, width: float, height: float):
@@ -310,80 +304,3 @@ def plot_scatter_density(
     ax.set_title(f"{title}\n{label}" if title else label, fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
     return fig
-
-
-def plot_skill_by_intensity(
-    predictions: Mapping[str, np.ndarray],
-    truth: np.ndarray,
-    valid: np.ndarray | None = None,
-    thresholds: Sequence[float] = INTENSITY_THRESHOLDS,
-    scores: Sequence[str] = ("csi", "pod", "far"),
-    title: str | None = None,
-):
-    """Categorical skill of several retrievals against the rain-rate threshold.
-
-    Parameters
-    ----------
-    predictions : mapping of str to ndarray
-        Method name → rain rate (mm h-1), each the shape of ``truth``.
-    truth : ndarray
-        True rain rate, mm h-1.
-    valid : ndarray of bool, optional
-        Pixels to score.
-    thresholds : sequence of float
-        Rain-rate thresholds in mm h-1 (event = rate ≥ threshold, the paper's convention).
-    scores : sequence of str
-        Any of :data:`SKILL_SCORES`; one panel each.
-    title : str, optional
-        Figure title.
-
-    Returns
-    -------
-    figure : matplotlib.figure.Figure
-    table : dict of str to dict of str to list of float
-        ``table[method][score]`` = values at ``thresholds`` (NaN where undefined, e.g. no event).
-
-    Raises
-    ------
-    ValueError
-        If ``predictions`` is empty, a score is unknown, or thresholds are not positive.
-    """
-    import warnings
-
-    from prelib.metrics import score as score_fields
-
-    if not predictions:
-        raise ValueError("predictions must name at least one retrieval, got none")
-    unknown = [s for s in scores if s not in SKILL_SCORES]
-    if unknown or not scores:
-        raise ValueError(f"scores must be among {list(SKILL_SCORES)}, got {list(scores)}")
-    thresholds = [float(t) for t in thresholds]
-    if not thresholds or min(thresholds) <= 0:
-        raise ValueError(f"thresholds must be positive mm/h values, got {thresholds}")
-    table: dict[str, dict[str, list[float]]] = {}
-    for name, pred in predictions.items():
-        table[name] = {s: [] for s in scores}
-        for threshold in thresholds:
-            with warnings.catch_warnings():
-                # Undefined scores (no event above a high threshold) are NaN by design.
-                warnings.simplefilter("ignore", RuntimeWarning)
-                values = score_fields(pred, truth, valid, metrics=list(scores), threshold=threshold)
-            for s in scores:
-                table[name][s].append(float(values[s]))
-    fig, axes = _figure(1, len(scores), 4.0 * len(scores), 3.4)
-    for ax, s in zip(axes[0], scores, strict=True):
-        for name in predictions:
-            ax.plot(thresholds, table[name][s], marker="o", ms=4, label=name)
-        ax.set_xscale("log")
-        ax.set_xticks(thresholds)
-        ax.set_xticklabels([f"{t:g}" for t in thresholds])
-        ax.set_ylim(0, 1)
-        ax.set_xlabel(f"threshold ({UNITS_PRECIP})")
-        ax.set_ylabel(s.upper())
-        ax.set_title(f"{s.upper()} by intensity", fontsize=10)
-        ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=8)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return fig, table

@@ -9,13 +9,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from prelib.metrics import score
 from prelib.plotting.training import (
-    INTENSITY_THRESHOLDS,
     plot_loss_curves,
     plot_masks,
     plot_scatter_density,
-    plot_skill_by_intensity,
     plot_wavelet_bands,
 )
 
@@ -102,36 +99,6 @@ def test_scatter_density_refuses_mismatch_and_dry():
         plot_scatter_density(np.zeros((2, 2)), np.zeros((3, 2)))
     with pytest.raises(ValueError, match="wet"):
         plot_scatter_density(np.zeros((2, 2)), np.zeros((2, 2)))
-
-
-def test_skill_by_intensity_matches_metrics_and_draws_them():
-    rng = np.random.default_rng(1)
-    truth = rng.gamma(0.5, 4.0, size=(3, 16, 16))
-    preds = {
-        "good": truth + rng.normal(0, 0.5, truth.shape),
-        "gpi-like": np.where(truth > 1, 3.0, 0.0),
-    }
-    fig, table = plot_skill_by_intensity(preds, truth, thresholds=(0.1, 1.0, 4.0))
-    for name, pred in preds.items():
-        expected = [
-            score(pred, truth, metrics=["csi"], threshold=t)["csi"] for t in (0.1, 1.0, 4.0)
-        ]
-        np.testing.assert_allclose(table[name]["csi"], expected)
-    # gpi-like never exceeds 3 mm/h, so it detects nothing at 4 mm/h
-    assert table["gpi-like"]["pod"][2] == 0.0
-    csi_ax = fig.axes[0]
-    np.testing.assert_allclose(csi_ax.lines[0].get_ydata(), table["good"]["csi"])
-    assert len(INTENSITY_THRESHOLDS) >= 4
-
-
-def test_skill_by_intensity_refuses_bad_arguments():
-    truth = np.ones((1, 4, 4))
-    with pytest.raises(ValueError, match="at least one"):
-        plot_skill_by_intensity({}, truth)
-    with pytest.raises(ValueError, match="scores must be"):
-        plot_skill_by_intensity({"a": truth}, truth, scores=("rmse",))
-    with pytest.raises(ValueError, match="positive"):
-        plot_skill_by_intensity({"a": truth}, truth, thresholds=(0.0,))
 
 
 def test_scatter_density_says_when_correlation_is_undefined():
