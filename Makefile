@@ -57,11 +57,11 @@ test: $(STAMP_DEV)
 
 lint: $(STAMP_DEV)
 	$(BIN)/ruff check prelib tests benchmarks notebooks
-	$(BIN)/ruff format --check prelib tests benchmarks
+	$(BIN)/ruff format --check prelib tests benchmarks notebooks
 
 format: $(STAMP_DEV)
-	$(BIN)/ruff format prelib tests benchmarks
-	$(BIN)/ruff check --fix prelib tests benchmarks
+	$(BIN)/ruff format prelib tests benchmarks notebooks
+	$(BIN)/ruff check --fix prelib tests benchmarks notebooks
 
 lab: $(STAMP_DEV)
 	$(BIN)/jupyter lab notebooks/

@@ -49,8 +49,11 @@ def _run(policy: str, threads: int, steps: int) -> float:
     env = dict(os.environ, OMP_WAIT_POLICY=policy)
     out = subprocess.run(
         [sys.executable, "-c", CHILD, str(threads), str(steps)],
-        env=env, capture_output=True, text=True, check=True,
-    )  # fmt: skip
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(out.stdout.strip().splitlines()[-1])
 
 
@@ -69,8 +72,11 @@ def main() -> None:
                 for threads in (1, 2):
                     seconds = _run(policy, threads, args.steps)
                     label = "with a busy competitor" if competitor else "no competitor"
-                    print(f"{label:24s} OMP_WAIT_POLICY={policy:8s} threads={threads}: "
-                          f"{seconds:.3f} s/step", flush=True)  # fmt: skip
+                    print(
+                        f"{label:24s} OMP_WAIT_POLICY={policy:8s} threads={threads}: "
+                        f"{seconds:.3f} s/step",
+                        flush=True,
+                    )
         finally:
             if burner is not None:
                 burner.kill()

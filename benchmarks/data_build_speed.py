@@ -52,8 +52,12 @@ def main() -> None:
     parser.add_argument("--n-samples", type=int, help="patches per build (default: train size)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--loader-samples", type=int, default=8)
-    parser.add_argument("--gpu-items-per-s", type=float, default=64.0,
-                        help="items/s a GPU training step consumes (e.g. batch 32 at 2 it/s)")  # fmt: skip
+    parser.add_argument(
+        "--gpu-items-per-s",
+        type=float,
+        default=64.0,
+        help="items/s a GPU training step consumes (e.g. batch 32 at 2 it/s)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="prelib-bench-") as tmp:
@@ -62,31 +66,46 @@ def main() -> None:
             n = args.n_samples or config.size(kind, "train")
             start = time.perf_counter()
             generate_sample(kind, "train", 0, config)  # warm-up: static world data
-            print(f"[{kind}] warm-up (first sample in a fresh process): "
-                  f"{time.perf_counter() - start:.1f} s")  # fmt: skip
+            print(
+                f"[{kind}] warm-up (first sample in a fresh process): "
+                f"{time.perf_counter() - start:.1f} s"
+            )
             for workers in args.workers:
                 out = Path(tmp) / f"{kind}_w{workers}.zarr"
                 start = time.perf_counter()
-                build_benchmark(kind, "train", args.profile, out=out, n_samples=n,
-                                workers=workers, progress=False)  # fmt: skip
+                build_benchmark(
+                    kind,
+                    "train",
+                    args.profile,
+                    out=out,
+                    n_samples=n,
+                    workers=workers,
+                    progress=False,
+                )
                 elapsed = time.perf_counter() - start
                 size = _size_bytes(out)
-                print(f"[{kind}] build {n} patches, {workers} worker(s): {elapsed:.1f} s, "
-                      f"{n / elapsed:.2f} patches/s; store {size / 1e6:.2f} MB = "
-                      f"{size / n / 1e6:.2f} MB/patch -> {size / n * 1000 / 1e9:.2f} GB per 1000 "
-                      "patches (extrapolated)")  # fmt: skip
+                print(
+                    f"[{kind}] build {n} patches, {workers} worker(s): {elapsed:.1f} s, "
+                    f"{n / elapsed:.2f} patches/s; store {size / 1e6:.2f} MB = "
+                    f"{size / n / 1e6:.2f} MB/patch -> {size / n * 1000 / 1e9:.2f} GB per 1000 "
+                    "patches (extrapolated)"
+                )
             stored = BenchmarkDataset.from_zarr(Path(tmp) / f"{kind}_w{args.workers[0]}.zarr")
             print(f"[{kind}] Zarr DataLoader, 0 workers: {_loader_rate(stored, 0):.1f} items/s")
             live = BenchmarkDataset.simulated(kind, "train", args.profile, args.loader_samples)
             rates = {}
             for workers in (0, 2):
                 rates[workers] = _loader_rate(live, workers)
-                print(f"[{kind}] on-the-fly DataLoader, {workers} worker(s): "
-                      f"{rates[workers]:.2f} items/s")  # fmt: skip
+                print(
+                    f"[{kind}] on-the-fly DataLoader, {workers} worker(s): "
+                    f"{rates[workers]:.2f} items/s"
+                )
             per_worker = rates[0]
             needed = math.ceil(args.gpu_items_per_s / per_worker) if per_worker > 0 else -1
-            print(f"[{kind}] per-worker rate {per_worker:.2f} items/s -> about {needed} workers "
-                  f"to feed {args.gpu_items_per_s:.0f} items/s (extrapolated, 1 core each)")  # fmt: skip
+            print(
+                f"[{kind}] per-worker rate {per_worker:.2f} items/s -> about {needed} workers "
+                f"to feed {args.gpu_items_per_s:.0f} items/s (extrapolated, 1 core each)"
+            )
 
 
 if __name__ == "__main__":

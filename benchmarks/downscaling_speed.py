@@ -68,15 +68,24 @@ def main() -> None:
     print(
         f"PrecipDiff downscaling stage ({count_parameters(stage):,} params): "
         f"{seconds / args.members:.3f} s per 256x256 field per member "
-        f"({args.steps} Heun steps, {2 * args.steps - 1} evaluations, {args.members} members batched)"
+        f"({args.steps} Heun steps, {2 * args.steps - 1} evaluations, "
+        f"{args.members} members batched)"
     )
 
     throughput = {}
     for name, mult in (("MAUNet", 1.0), ("MAUNet-Light", config.light_width_mult)):
-        net = MAUNet(
-            MAUNetConfig(base_width=config.maunet_width, depth=config.maunet_depth, factor=4,
-                         width_mult=mult)
-        ).to(device).eval()  # fmt: skip
+        net = (
+            MAUNet(
+                MAUNetConfig(
+                    base_width=config.maunet_width,
+                    depth=config.maunet_depth,
+                    factor=4,
+                    width_mult=mult,
+                )
+            )
+            .to(device)
+            .eval()
+        )
         inputs = torch.rand(args.batch, 1, 64, 64, device=device)
         with torch.no_grad():
             seconds = best_time(lambda n=net, x=inputs: n(x), args.repeats, sync)

@@ -4,13 +4,13 @@ Usage::
 
     python benchmarks/evaluation_stage_times.py [--profiles tiny demo] [--steps 3] [--threads 2]
 
-For each stage (teacher, Stage I CoMWE with its frozen teacher, Stage II with one view, LoRA
-and the frozen encoder; regression and classification cost the same up to the last layer, so
-regression is timed) it builds the network of the profile, pre-loads ``steps`` batches of synthetic samples in memory (data generation is not
-timed: the demo reads a pre-built store), and times forward + backward + optimiser steps and an
-evaluation forward. Epoch cost = step cost × steps per epoch (``max_steps_per_epoch`` or the
-split size / batch) + validation forwards. Prints process CPU seconds and wall seconds; on a
-shared machine both are inflated — report ``uptime`` alongside.
+For each stage (teacher, Stage I CoMWE with its frozen teacher, Stage II with one view, LoRA and the
+frozen encoder; regression and classification cost the same up to the last layer, so regression is
+timed) it builds the network of the profile, pre-loads ``steps`` batches of synthetic samples in
+memory (data generation is not timed: the demo reads a pre-built store), and times forward +
+backward + optimiser steps and an evaluation forward. Epoch cost = step cost × steps per epoch
+(``max_steps_per_epoch`` or the split size / batch) + validation forwards. Prints process CPU
+seconds and wall seconds; on a shared machine both are inflated — report ``uptime`` alongside.
 """
 
 from __future__ import annotations
@@ -38,8 +38,9 @@ def _model_and_step(stage: str, profile: str):
         return stages.build_teacher(profile, "reg"), stages.teacher_step_fn("reg")
     if stage == "distill":
         teacher = stages.build_teacher(profile, "reg").eval().requires_grad_(False)
-        pair = stages.DistillationPair(get_student("comwe", profile, n_classes=1),
-                                       get_distiller("comwe", profile), "reg")  # fmt: skip
+        pair = stages.DistillationPair(
+            get_student("comwe", profile, n_classes=1), get_distiller("comwe", profile), "reg"
+        )
         return pair, stages.distill_step_fn(teacher)
     # Stage II as trained: one masked view, LoRA in the AE, the profile's freezing policy.
     from prelib.models import apply_lora, freeze_for_adaptation, load_model_config
@@ -89,12 +90,18 @@ def time_stage(stage: str, profile: str, steps: int) -> dict[str, float]:
         per_epoch = min(per_epoch, config.max_steps_per_epoch)
     val_batches = math.ceil(n_val / config.batch_size)
     return {
-        "cpu_s_step": cpu_step, "wall_s_step": wall_step, "wall_s_val_batch": wall_eval,
-        "cpu_s_val_batch": cpu_eval, "steps_per_epoch": per_epoch, "epochs": config.epochs,
+        "cpu_s_step": cpu_step,
+        "wall_s_step": wall_step,
+        "wall_s_val_batch": wall_eval,
+        "cpu_s_val_batch": cpu_eval,
+        "steps_per_epoch": per_epoch,
+        "epochs": config.epochs,
         "wall_s_epoch": wall_step * per_epoch + wall_eval * val_batches,
         "cpu_s_epoch": cpu_step * per_epoch + cpu_eval * val_batches,
-        "batch_size": config.batch_size, "first_loss": losses[0], "last_loss": losses[-1],
-    }  # fmt: skip
+        "batch_size": config.batch_size,
+        "first_loss": losses[0],
+        "last_loss": losses[-1],
+    }
 
 
 def main() -> None:
@@ -106,17 +113,22 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print(f"load: {os.getloadavg()}  threads: {args.threads}  steps timed: {args.steps}")
-    head = (f"{'profile':8} {'stage':8} {'batch':>5} {'cpu s/step':>10} {'wall s/step':>11} "
-            f"{'steps/ep':>8} {'cpu s/epoch':>11} {'wall s/epoch':>12} {'epochs':>6} "
-            f"{'wall s/run':>10}")  # fmt: skip
+    head = (
+        f"{'profile':8} {'stage':8} {'batch':>5} {'cpu s/step':>10} {'wall s/step':>11} "
+        f"{'steps/ep':>8} {'cpu s/epoch':>11} {'wall s/epoch':>12} {'epochs':>6} "
+        f"{'wall s/run':>10}"
+    )
     print(head)
     for profile in args.profiles:
         for stage in args.stages:
             r = time_stage(stage, profile, args.steps)
-            print(f"{profile:8} {stage:8} {r['batch_size']:5d} {r['cpu_s_step']:10.2f} "
-                  f"{r['wall_s_step']:11.2f} {r['steps_per_epoch']:8d} {r['cpu_s_epoch']:11.1f} "
-                  f"{r['wall_s_epoch']:12.1f} {r['epochs']:6d} "
-                  f"{r['wall_s_epoch'] * r['epochs']:10.1f}", flush=True)  # fmt: skip
+            print(
+                f"{profile:8} {stage:8} {r['batch_size']:5d} {r['cpu_s_step']:10.2f} "
+                f"{r['wall_s_step']:11.2f} {r['steps_per_epoch']:8d} {r['cpu_s_epoch']:11.1f} "
+                f"{r['wall_s_epoch']:12.1f} {r['epochs']:6d} "
+                f"{r['wall_s_epoch'] * r['epochs']:10.1f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

@@ -53,8 +53,9 @@ def write_files(root: Path, dpr_scans: int) -> dict[str, Path]:
     lat = np.linspace(-65, 65, n)[:, None] + np.zeros((1, p))
     lon = np.linspace(0, 300, n)[:, None] + np.linspace(0, 8, p)[None, :]
     times = np.datetime64("2021-07-20T06") + np.arange(n) * np.timedelta64(1875, "ms")
-    files["gmi_1c (2959 x 221 x 13)"] = write_gmi_1c(root, lat, lon % 360 - 180,
-                                                     200 + 80 * rng.random((n, p, 13)), times)  # fmt: skip
+    files["gmi_1c (2959 x 221 x 13)"] = write_gmi_1c(
+        root, lat, lon % 360 - 180, 200 + 80 * rng.random((n, p, 13)), times
+    )
     lat = np.linspace(-20, 20, dpr_scans)[:, None] + np.zeros((1, 49))
     lon = 110 + np.linspace(0, 2, 49)[None, :] + np.zeros((dpr_scans, 1))
     z = np.where(rng.random((dpr_scans, 49, 176)) < 0.1, 30.0, np.nan).astype(np.float32)
@@ -62,12 +63,16 @@ def write_files(root: Path, dpr_scans: int) -> dict[str, Path]:
     files[f"dpr_2a (V07 FS, {dpr_scans} x 49 x 176)"] = write_dpr_2a(root, lat, lon, z, times)
     glat = 0.03125 + 0.0625 * np.arange(1040)
     glon = 60.03125 + 0.0625 * np.arange(1600)
-    files["cldas (1040 x 1600)"] = write_cldas(root, glat, glon, rng.gamma(0.3, 1.0, (1040, 1600)),
-                                               np.datetime64("2021-07-20T07"))  # fmt: skip
+    files["cldas (1040 x 1600)"] = write_cldas(
+        root, glat, glon, rng.gamma(0.3, 1.0, (1040, 1600)), np.datetime64("2021-07-20T07")
+    )
     files["imerg (1800 x 3600)"] = write_imerg(
-        root, -89.95 + 0.1 * np.arange(1800), -179.95 + 0.1 * np.arange(3600),
-        rng.gamma(0.3, 1.0, (1800, 3600)), np.datetime64("2021-07-20T06:30"),
-    )  # fmt: skip
+        root,
+        -89.95 + 0.1 * np.arange(1800),
+        -179.95 + 0.1 * np.arange(3600),
+        rng.gamma(0.3, 1.0, (1800, 3600)),
+        np.datetime64("2021-07-20T06:30"),
+    )
     files["persiann_ccs (3000 x 9000)"] = write_chrs_hourly(
         root, rng.gamma(0.2, 1.0, (3000, 9000)).astype(np.float32), np.datetime64("2021-07-20T06")
     )
@@ -78,8 +83,9 @@ def _timed_build(inputs: Path, out: Path, **options) -> tuple[int, float]:
     from prelib.readers.benchmark_builder import build_swath_benchmark
 
     start = time.perf_counter()
-    result = build_swath_benchmark(inputs / "agri", inputs / "gpm", inputs / "cldas", out,
-                                   progress=False, **options)  # fmt: skip
+    result = build_swath_benchmark(
+        inputs / "agri", inputs / "gpm", inputs / "cldas", out, progress=False, **options
+    )
     return result.n_samples, time.perf_counter() - start
 
 
@@ -99,8 +105,9 @@ def time_builder(inputs: Path, out_dir: Path, n_granules: int, workers: list[int
     for n in workers:
         cold = _timed_build(inputs, out_dir / f"cold_{n}.zarr", workers=n, scheduler="distributed")
         report("distributed, own cluster", n, *cold)
-        with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=None) as cluster:  # fmt: skip
+        with LocalCluster(
+            n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None
+        ) as cluster:
             address = cluster.scheduler_address
             _timed_build(inputs, out_dir / f"warmup_{n}.zarr", workers=n, cluster=address)
             warm = _timed_build(inputs, out_dir / f"warm_{n}.zarr", workers=n, cluster=address)
@@ -112,8 +119,13 @@ def main() -> None:
     parser.add_argument("--dpr-scans", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--granules", type=int, default=8)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2],
-                        help="LocalCluster sizes to time the builder with")  # fmt: skip
+    parser.add_argument(
+        "--workers",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="LocalCluster sizes to time the builder with",
+    )
     parser.add_argument("--builder-only", action="store_true", help="skip the product reads")
     args = parser.parse_args()
 

@@ -55,37 +55,60 @@ def main() -> None:
     items = [source[i] for i in range(len(source))]
     print(f"generated {len(items)} {kind} samples in {time.perf_counter() - started:.1f} s")
     config = load_training_config(
-        args.profile, args.stage, epochs=args.epochs, device=args.device,
-        batch_size=args.batch_size, val_every=args.epochs + 1,
-    )  # fmt: skip
+        args.profile,
+        args.stage,
+        epochs=args.epochs,
+        device=args.device,
+        batch_size=args.batch_size,
+        val_every=args.epochs + 1,
+    )
     loader = DataLoader(InMemory(items), batch_size=config.batch_size, shuffle=True)
     with tempfile.TemporaryDirectory() as tmp:
         if args.stage == "teacher":
-            result = stages.train_teacher(loader, None, tmp, args.profile, args.task, None, config,
-                                          False)  # fmt: skip
+            result = stages.train_teacher(
+                loader, None, tmp, args.profile, args.task, None, config, False
+            )
         elif args.stage == "distill":
             teacher_dir = f"{tmp}/teacher"
             teacher_config = load_training_config(
                 args.profile, "teacher", epochs=1, device=args.device, batch_size=args.batch_size
             )
-            stages.train_teacher(loader, None, teacher_dir, args.profile, args.task, None,
-                                 teacher_config, False)  # fmt: skip
+            stages.train_teacher(
+                loader, None, teacher_dir, args.profile, args.task, None, teacher_config, False
+            )
             result = stages.train_swath_distilling(
-                loader, None, f"{tmp}/student", f"{teacher_dir}/last.pt", args.profile, args.task,
-                args.variant or "comwe", None, config, False,
-            )  # fmt: skip
+                loader,
+                None,
+                f"{tmp}/student",
+                f"{teacher_dir}/last.pt",
+                args.profile,
+                args.task,
+                args.variant or "comwe",
+                None,
+                config,
+                False,
+            )
         else:
             result = stages.train_full_disc_adaptation(
-                loader, None, tmp, None, args.profile, args.task, args.variant or "scratch",
-                config, show_progress=False,
-            )  # fmt: skip
+                loader,
+                None,
+                tmp,
+                None,
+                args.profile,
+                args.task,
+                args.variant or "scratch",
+                config,
+                show_progress=False,
+            )
     seconds = [row["seconds"] for row in result.history]
     for row in result.history:
         print(f"epoch {row['epoch']}: {row['seconds']:.2f} s, train_loss {row['train_loss']:.4g}")
     per_sample = sum(seconds) / (len(seconds) * len(items))
-    print(f"{args.stage} {args.profile} {args.task} on {args.device} ({args.threads} threads): "
-          f"{sum(seconds) / len(seconds):.2f} s/epoch for {len(items)} samples "
-          f"({per_sample:.3f} s/sample)")  # fmt: skip
+    print(
+        f"{args.stage} {args.profile} {args.task} on {args.device} ({args.threads} threads): "
+        f"{sum(seconds) / len(seconds):.2f} s/epoch for {len(items)} samples "
+        f"({per_sample:.3f} s/sample)"
+    )
 
 
 if __name__ == "__main__":

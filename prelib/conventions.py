@@ -10,11 +10,11 @@ Swath-MPR (multimodal, 5 km swath grid, patches of ``SWATH_PATCH_SHAPE`` = 256 s
 
     ir         (sample, ir_channel, scan, ray)    float32  K      AGRI channels 07-14
     pmw        (sample, pmw_channel, scan, ray)   float32  K      GMI 13 channels
-    pr         (sample, bin, scan, ray)           float32  dBZ    DPR Ku, 176 bins x 125 m, NaN below sensitivity
-    precip     (sample, scan, ray)                float32  mm h-1 hourly label (CLDAS-like), NaN = missing
+    pr         (sample, bin, scan, ray)           float32  dBZ    DPR Ku, 176 x 125 m bins
+    precip     (sample, scan, ray)                float32  mm h-1 hourly label (CLDAS-like)
     elevation  (sample, scan, ray)                float32  m
     lat, lon   (sample, scan, ray)                float32  degrees (coordinates)
-    time       (sample,)                          datetime64[ns] UTC (coordinate; the label hour's end)
+    time       (sample,)                          datetime64 UTC, label hour's end
 
 Full-IPR (IR only, 4 km grid, patches of ``FULL_DISC_PATCH_SHAPE`` = 256 × 256)::
 
@@ -40,7 +40,7 @@ RAIN_THRESHOLD: Final[float] = 0.1
 """Rain / no-rain threshold in mm h-1, applied with ``>=`` to prediction and truth."""
 
 CSI_NEIGHBOURHOOD_SIZES: Final[tuple[int, ...]] = (4, 8)
-"""Kernel sizes (pixels) of the paper's non-overlapping max-pool neighbourhood CSI (CSI-4, CSI-8)."""
+"""Kernel sizes (pixels) of the paper's non-overlapping max-pool CSI (CSI-4, CSI-8)."""
 
 # --------------------------------------------------------------------------------------------
 # Dimension names
@@ -100,22 +100,52 @@ AGRI_IR_WAVELENGTHS_UM: Final[tuple[float, ...]] = (3.72, 3.72, 6.25, 7.10, 8.5,
 """Central wavelengths (µm) of ``AGRI_IR_CHANNELS``; C07 is high gain and C08 low gain."""
 
 AGRI_IR_NAMES: Final[tuple[str, ...]] = (
-    "MIR372H", "MIR372L", "VAP625", "VAP710", "IR085", "IR108", "IR120", "IR135",
-)  # fmt: skip
+    "MIR372H",
+    "MIR372L",
+    "VAP625",
+    "VAP710",
+    "IR085",
+    "IR108",
+    "IR120",
+    "IR135",
+)
 """PRE-Net's names for ``AGRI_IR_CHANNELS``."""
 
 AGRI_WINDOW_CHANNEL: Final = "C12"
 """The 10.8 µm window channel used by GPI, Auto-Estimator and PERSIANN-CCS."""
 
 GMI_CHANNELS: Final[tuple[str, ...]] = (
-    "10.65V", "10.65H", "18.7V", "18.7H", "23.8V", "36.64V", "36.64H", "89.0V", "89.0H",
-    "166V", "166H", "183.31+-3V", "183.31+-7V",
-)  # fmt: skip
+    "10.65V",
+    "10.65H",
+    "18.7V",
+    "18.7H",
+    "23.8V",
+    "36.64V",
+    "36.64H",
+    "89.0V",
+    "89.0H",
+    "166V",
+    "166H",
+    "183.31+-3V",
+    "183.31+-7V",
+)
 """GPM GMI channels in 1C order: S1 (9, low frequency) then S2 (4, high frequency)."""
 
 GMI_FREQUENCIES_GHZ: Final[tuple[float, ...]] = (
-    10.65, 10.65, 18.7, 18.7, 23.8, 36.64, 36.64, 89.0, 89.0, 166.0, 166.0, 183.31, 183.31,
-)  # fmt: skip
+    10.65,
+    10.65,
+    18.7,
+    18.7,
+    23.8,
+    36.64,
+    36.64,
+    89.0,
+    89.0,
+    166.0,
+    166.0,
+    183.31,
+    183.31,
+)
 
 DPR_N_BINS: Final[int] = 176
 """Range bins of the DPR Ku profile (V07 FS), 125 m each, ordered top (bin 0) to bottom."""

@@ -62,4 +62,4 @@ __all__ = [
     "PersiannCCS",
     "get_baseline",
     "load_baseline",
-]  # fmt: skip
+]

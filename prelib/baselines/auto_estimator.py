@@ -37,7 +37,7 @@ def auto_estimator_rate(tb: np.ndarray, a: float = AE_A, b: float = AE_B) -> np.
 
 
 def _best_cutoff(tb: np.ndarray, rain: np.ndarray) -> float:
-    """The cut-off T (K, 1 K grid over 190–300 K) whose rule "rain where Tb < T" has the best CSI."""
+    """The cut-off T (K, 1 K grid over 190–300 K) whose rule "rain where Tb < T" scores best CSI."""
     wet = rain >= RAIN_THRESHOLD
     best, best_csi = 300.0, -1.0
     for cutoff in np.arange(190.0, 301.0, 1.0):
@@ -102,8 +102,13 @@ class AutoEstimator(IRBaseline):
         return rate.astype(np.float32)
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        settings = {"max_rate": self.max_rate, "fit_coefficients": self.fit_coefficients,
-                    "a": self.a, "b": self.b, "t_max": self.t_max}  # fmt: skip
+        settings = {
+            "max_rate": self.max_rate,
+            "fit_coefficients": self.fit_coefficients,
+            "a": self.a,
+            "b": self.b,
+            "t_max": self.t_max,
+        }
         return settings, {}
 
     def set_state(self, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:

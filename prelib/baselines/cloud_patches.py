@@ -21,9 +21,14 @@ from scipy import ndimage
 
 CCS_THRESHOLD_K: float = 253.0
 FEATURE_NAMES: tuple[str, ...] = (
-    "tb_min", "tb_mean", "log_area", "tb_std", "gradient_mean", "fraction_below_235",
+    "tb_min",
+    "tb_mean",
+    "log_area",
+    "tb_std",
+    "gradient_mean",
+    "fraction_below_235",
     "fraction_below_220",
-)  # fmt: skip
+)
 
 
 def segment_cloud_patches(

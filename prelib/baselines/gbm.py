@@ -43,8 +43,11 @@ def pixel_features(ir: np.ndarray) -> np.ndarray:
         footprint = (1, size, size)
         mean = ndimage.uniform_filter(filled, footprint, mode="reflect")
         sq = ndimage.uniform_filter(filled**2, footprint, mode="reflect")
-        planes += [mean, np.sqrt(np.maximum(sq - mean**2, 0.0)),
-                   ndimage.minimum_filter(filled, footprint, mode="reflect")]  # fmt: skip
+        planes += [
+            mean,
+            np.sqrt(np.maximum(sq - mean**2, 0.0)),
+            ndimage.minimum_filter(filled, footprint, mode="reflect"),
+        ]
     planes += [window - ir[:, _WV_625], window - ir[:, _WV_710], window - ir[:, _SPLIT]]
     stacked = np.stack([np.asarray(p, dtype=np.float32) for p in planes], axis=-1)
     return stacked.reshape(n * h * w, len(planes))
@@ -94,8 +97,11 @@ class GradientBoostingIR(IRBaseline):
         wet = y >= RAIN_THRESHOLD
         if wet.all() or not wet.any():
             raise ValueError("training pixels must contain both rain and no-rain cases")
-        kwargs = {"max_iter": self.max_iter, "learning_rate": self.learning_rate,
-                  "random_state": self.seed}  # fmt: skip
+        kwargs = {
+            "max_iter": self.max_iter,
+            "learning_rate": self.learning_rate,
+            "random_state": self.seed,
+        }
         self.classifier = HistGradientBoostingClassifier(**kwargs).fit(x, wet)
         self.regressor = HistGradientBoostingRegressor(**kwargs).fit(x[wet], y[wet])
         return self
@@ -115,8 +121,12 @@ class GradientBoostingIR(IRBaseline):
         return out
 
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        settings = {"max_iter": self.max_iter, "max_pixels": self.max_pixels,
-                    "learning_rate": self.learning_rate, "seed": self.seed}  # fmt: skip
+        settings = {
+            "max_iter": self.max_iter,
+            "max_pixels": self.max_pixels,
+            "learning_rate": self.learning_rate,
+            "seed": self.seed,
+        }
         return settings, {}
 
     def set_state(self, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
@@ -128,8 +138,12 @@ class GradientBoostingIR(IRBaseline):
 
         path = Path(path)
         settings, _ = self.get_state()
-        payload = {"name": self.name, "settings": settings, "classifier": self.classifier,
-                   "regressor": self.regressor}  # fmt: skip
+        payload = {
+            "name": self.name,
+            "settings": settings,
+            "classifier": self.classifier,
+            "regressor": self.regressor,
+        }
         with atomic_path(path) as tmp:
             joblib.dump(payload, tmp)
         return path

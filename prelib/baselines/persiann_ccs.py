@@ -169,13 +169,22 @@ class PersiannCCS(IRBaseline):
 
     # ------------------------------------------------------------------------------------
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
-        settings = {"n_classes": self.n_classes, "curve": self.curve, "threshold": self.threshold,
-                    "min_class_pixels": self.min_class_pixels, "n_points": self.n_points,
-                    "seed": self.seed, "features": list(FEATURE_NAMES)}  # fmt: skip
+        settings = {
+            "n_classes": self.n_classes,
+            "curve": self.curve,
+            "threshold": self.threshold,
+            "min_class_pixels": self.min_class_pixels,
+            "n_points": self.n_points,
+            "seed": self.seed,
+            "features": list(FEATURE_NAMES),
+        }
         if self.centers is None:
             return settings, {}
-        arrays = {"feature_mean": self.feature_mean, "feature_scale": self.feature_scale,
-                  "centers": self.centers}  # fmt: skip
+        arrays = {
+            "feature_mean": self.feature_mean,
+            "feature_scale": self.feature_scale,
+            "centers": self.centers,
+        }
         for c, (x, y) in enumerate(self.curves):
             arrays[f"curve_{c}_tb"], arrays[f"curve_{c}_rain"] = x, y
         return settings, arrays

@@ -59,8 +59,10 @@ class _ZarrSamples:
                 raise ValueError(f"{path}: missing variable {name!r} of a {kind} benchmark")
             packed = {"scale_factor", "add_offset"} & set(group[name].attrs)
             if packed:
-                raise ValueError(f"{path}: variable {name!r} is packed ({sorted(packed)}); "
-                                 "benchmark stores hold physical values")  # fmt: skip
+                raise ValueError(
+                    f"{path}: variable {name!r} is packed ({sorted(packed)}); "
+                    "benchmark stores hold physical values"
+                )
 
     def _open(self):
         if self._group is None or self._pid != os.getpid():

@@ -64,18 +64,33 @@ class CaseStudy:
 
 CASE_STUDIES: dict[str, CaseStudy] = {
     "frontal": CaseStudy(
-        "frontal", (26.0, 36.0), (108.0, 122.0), "2021-06-28T06:00", 0, "frontal",
+        "frontal",
+        (26.0, 36.0),
+        (108.0, 122.0),
+        "2021-06-28T06:00",
+        0,
+        "frontal",
         "Meiyu front over the Yangtze valley, 28 June 2021 06 UTC",
     ),
     "convective": CaseStudy(
-        "convective", (17.0, 26.0), (106.0, 118.0), "2021-08-05T07:00", 0, "convective",
+        "convective",
+        (17.0, 26.0),
+        (106.0, 118.0),
+        "2021-08-05T07:00",
+        0,
+        "convective",
         "afternoon monsoon convection over South China, 5 August 2021 07 UTC",
     ),
     "orographic": CaseStudy(
-        "orographic", (25.0, 31.0), (82.0, 93.0), "2021-07-20T06:00", 8, "orographic",
+        "orographic",
+        (25.0, 31.0),
+        (82.0, 93.0),
+        "2021-07-20T06:00",
+        8,
+        "orographic",
         "south-west monsoon rain on the southern Himalaya, 20 July 2021 06 UTC",
     ),
-}  # fmt: skip
+}
 """The named case studies (keys are :data:`prelib.conventions.CASE_STUDIES`)."""
 
 
@@ -121,9 +136,14 @@ def simulate_region(
     from prelib.sim.scene import simulate_grid_scene
 
     scene = simulate_grid_scene(
-        tuple(lat_bounds), tuple(lon_bounds), time, seed=seed, regime=regime,
-        resolution_km=resolution_km, sensors=tuple(sensors),
-    )  # fmt: skip
+        tuple(lat_bounds),
+        tuple(lon_bounds),
+        time,
+        seed=seed,
+        regime=regime,
+        resolution_km=resolution_km,
+        sensors=tuple(sensors),
+    )
     scene.attrs.update(
         title="prelib synthetic regional scene",
         Conventions=CONVENTIONS_ATTR,

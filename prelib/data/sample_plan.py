@@ -120,17 +120,29 @@ def plan_sample(
         lat0 = round(DOMAIN_LAT[0] + int(rng.integers(n_lat + 1)) * FULLDISC_GRID_DEG, 6)
         lon0 = round(DOMAIN_LON[0] + int(rng.integers(n_lon + 1)) * FULLDISC_GRID_DEG, 6)
         return SampleSpec(
-            kind, split, int(index), int(attempt), time, regime, scene_seed,
+            kind,
+            split,
+            int(index),
+            int(attempt),
+            time,
+            regime,
+            scene_seed,
             lat_bounds=(lat0, round(lat0 + extent_y, 6)),
             lon_bounds=(lon0, round(lon0 + extent_x, 6)),
-        )  # fmt: skip
+        )
     lat_margin, lon_margin = SWATH_CENTRE_MARGIN_DEG
     lat = float(rng.uniform(DOMAIN_LAT[0] + lat_margin, DOMAIN_LAT[1] - lat_margin))
     lon = float(rng.uniform(DOMAIN_LON[0] + lon_margin, DOMAIN_LON[1] - lon_margin))
     return SampleSpec(
-        kind, split, int(index), int(attempt), time, regime, scene_seed,
+        kind,
+        split,
+        int(index),
+        int(attempt),
+        time,
+        regime,
+        scene_seed,
         centre=(round(lat, 4), round(lon, 4)),
-    )  # fmt: skip
+    )
 
 
 def wet_and_valid_fraction(precip: np.ndarray) -> tuple[float, float]:

@@ -25,9 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=ACTIONS, help="train the models, or evaluate them")
     parser.add_argument("--profile", default="demo", help="tiny, demo or paper (default demo)")
     parser.add_argument(
-        "--data", default="synthetic", choices=("synthetic", "mrms"),
+        "--data",
+        default="synthetic",
+        choices=("synthetic", "mrms"),
         help="synthetic PRE world or MRMS radar (semi-synthetic)",
-    )  # fmt: skip
+    )
     parser.add_argument("--output", type=Path, default=None, help="output root directory")
     parser.add_argument("--seed", type=int, default=None, help="override the profile's seed")
     parser.add_argument("--epochs", type=int, default=None, help="epochs for every model")
@@ -53,9 +55,13 @@ def run(args: argparse.Namespace) -> int:
 
     epochs = args.epochs
     config = load_downscaling_config(
-        args.profile, seed=args.seed, n_members=args.members, epochs_maunet=epochs,
-        epochs_student=epochs, epochs_diffusion=epochs,
-    )  # fmt: skip
+        args.profile,
+        seed=args.seed,
+        n_members=args.members,
+        epochs_maunet=epochs,
+        epochs_student=epochs,
+        epochs_diffusion=epochs,
+    )
     setup(config.seed, "cpu", args.threads)
     root = args.output or profile_output_dir(args.profile)
     directory = Path(root) / "downscaling" / args.data

@@ -196,8 +196,11 @@ def read_mrms(
         if frames is not None:
             data = data.isel(time=frames)
         values = data.values.astype(np.float32)
-        coords = {"time": data.time.values, "lat": ("y", data.lat.values.astype(np.float32)),
-                  "lon": ("x", data.lon.values.astype(np.float32))}  # fmt: skip
+        coords = {
+            "time": data.time.values,
+            "lat": ("y", data.lat.values.astype(np.float32)),
+            "lon": ("x", data.lon.values.astype(np.float32)),
+        }
     if values.size == 0:
         raise ValueError(f"the region {lat_bounds}, {lon_bounds} selects no MRMS pixel")
     values[values < 0] = np.nan  # defensive: the product flags no-coverage with negative rates
@@ -230,9 +233,13 @@ def mrms_pairs(
     splits = []
     for offset, frames in enumerate((train_frames, test_frames)):
         tiles = extract_patches(
-            field.values[frames], patch, factor, min_wet_fraction, max_patches[offset],
+            field.values[frames],
+            patch,
+            factor,
+            min_wet_fraction,
+            max_patches[offset],
             seed + offset,
-        )  # fmt: skip
+        )
         pairs = make_pairs(tiles, factor, bias_model, seed + offset, "mrms (semi-synthetic)")
         splits.append(pairs)
     return splits[0], splits[1]
@@ -250,8 +257,8 @@ def synthetic_fine_fields(
 
     Each scene is a ``simulate_grid_scene`` call at ``resolution_km=1`` (0.01° grid), whose
     ``precip_hourly`` field (hourly rain at the grid's own resolution) is the truth, over a
-    random box of ``size_px`` pixels inside the given range, at a random time in the monsoon season, cropped
-    to ``size_px × size_px``.
+    random box of ``size_px`` pixels inside the given range, at a random time in the monsoon
+    season, cropped to ``size_px × size_px``.
 
     Returns
     -------
@@ -274,9 +281,13 @@ def synthetic_fine_fields(
             int(rng.integers(0, 92 * 24)), "h"
         )
         scene = simulate_grid_scene(
-            (lat0, lat0 + span_deg), (lon0, lon0 + span_deg), time,
-            seed=int(seed * 1000 + index), resolution_km=1.0, sensors=(),
-        )  # fmt: skip
+            (lat0, lat0 + span_deg),
+            (lon0, lon0 + span_deg),
+            time,
+            seed=int(seed * 1000 + index),
+            resolution_km=1.0,
+            sensors=(),
+        )
         # the hourly rain at the grid's own 1 km resolution: the CLDAS-like label ("precip") is a
         # 0.0625° block average and would make the "fine" truth blocky
         precip = np.asarray(scene[VAR_PRECIP_HOURLY].values, dtype=np.float32)

@@ -127,9 +127,16 @@ def distil(
             teacher_out, teacher_features = teacher(x, return_features=True)
         student_out, student_features = student(x, return_features=True)
         loss, _ = distillation_loss(
-            student_out, student_features, teacher_out, teacher_features, y, adapters,
-            alpha, beta, kd_mode,
-        )  # fmt: skip
+            student_out,
+            student_features,
+            teacher_out,
+            teacher_features,
+            y,
+            adapters,
+            alpha,
+            beta,
+            kd_mode,
+        )
         return loss
 
     parameters = [*student.parameters(), *adapters.parameters()]

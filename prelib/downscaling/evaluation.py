@@ -39,9 +39,19 @@ AREA_PIXELS: int = 1000 * 1000
 """Fine pixels of a 1000 × 1000 km domain at 1 km."""
 
 COLUMNS: tuple[str, ...] = (
-    "rmse", "cc", "crps", "csi@0.1", "csi@1", "csi@10", "fss@1", "p99", "psd_ratio",
-    "params", "gflops_per_1000km", "seconds_per_1000km",
-)  # fmt: skip
+    "rmse",
+    "cc",
+    "crps",
+    "csi@0.1",
+    "csi@1",
+    "csi@10",
+    "fss@1",
+    "p99",
+    "psd_ratio",
+    "params",
+    "gflops_per_1000km",
+    "seconds_per_1000km",
+)
 
 
 @dataclasses.dataclass

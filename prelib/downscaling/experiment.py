@@ -46,8 +46,12 @@ from prelib.downscaling.training import train_maunet, train_precipdiff
 from prelib.downscaling.transform import PrecipTransform
 
 MODEL_NAMES: tuple[str, ...] = (
-    "maunet", "maunet-light", "maunet-light-kr", "regression-mean", "precipdiff",
-)  # fmt: skip
+    "maunet",
+    "maunet-light",
+    "maunet-light-kr",
+    "regression-mean",
+    "precipdiff",
+)
 
 
 def build_pairs(
@@ -59,20 +63,30 @@ def build_pairs(
     bias = config.bias_model()
     if source == "mrms":
         return mrms_pairs(
-            config.factor, config.patch, config.mrms_lat, config.mrms_lon,
-            slice(*config.mrms_train_frames), slice(*config.mrms_test_frames), bias,
-            max_patches=(config.n_train, config.n_test), min_wet_fraction=config.min_wet_fraction,
+            config.factor,
+            config.patch,
+            config.mrms_lat,
+            config.mrms_lon,
+            slice(*config.mrms_train_frames),
+            slice(*config.mrms_test_frames),
+            bias,
+            max_patches=(config.n_train, config.n_test),
+            min_wet_fraction=config.min_wet_fraction,
             seed=config.seed,
-        )  # fmt: skip
+        )
     splits = []
     for offset, n_patches in enumerate((config.n_train, config.n_test)):
         per_scene = (config.scene_px // config.patch) ** 2
         n_scenes = -(-n_patches * 2 // per_scene)  # twice as many as needed: dry tiles are dropped
         scenes = synthetic_fine_fields(n_scenes, config.scene_px, seed=config.seed * 10 + offset)
         tiles = extract_patches(
-            scenes, config.patch, config.factor, config.min_wet_fraction, n_patches,
+            scenes,
+            config.patch,
+            config.factor,
+            config.min_wet_fraction,
+            n_patches,
             config.seed + offset,
-        )  # fmt: skip
+        )
         splits.append(make_pairs(tiles, config.factor, bias, config.seed + offset))
     return splits[0], splits[1]
 
@@ -105,14 +119,23 @@ def train_models(
     history["maunet"] = train_maunet(models["maunet"], train, config.epochs_maunet, **common)
     for name, mode in (("maunet-light", "standard"), ("maunet-light-kr", "refine")):
         history[name] = distil(
-            models["maunet"], models[name], train, config.epochs_student,
-            alpha=config.kd_alpha, beta=config.kd_beta, kd_mode=mode, **common,
-        )  # fmt: skip
+            models["maunet"],
+            models[name],
+            train,
+            config.epochs_student,
+            alpha=config.kd_alpha,
+            beta=config.kd_beta,
+            kd_mode=mode,
+            **common,
+        )
     for name in ("regression-mean", "precipdiff"):
         history[name] = train_precipdiff(
-            models[name], train, config.epochs_diffusion, teacher_forcing=config.teacher_forcing,
+            models[name],
+            train,
+            config.epochs_diffusion,
+            teacher_forcing=config.teacher_forcing,
             **common,
-        )  # fmt: skip
+        )
     if directory is not None:
         directory = Path(directory)
         meta = {"config": json.dumps(config.to_dict(), sort_keys=True)}

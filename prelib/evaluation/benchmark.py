@@ -174,8 +174,13 @@ def score_methods(
     for name, pred in predictions["pred"].items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # undefined scores are NaN
-            rows[name] = score(pred, predictions["truth"], predictions["valid"],
-                               metrics=list(metrics), threshold=threshold)  # fmt: skip
+            rows[name] = score(
+                pred,
+                predictions["truth"],
+                predictions["valid"],
+                metrics=list(metrics),
+                threshold=threshold,
+            )
     return _table(rows, metrics)
 
 
@@ -214,8 +219,9 @@ def score_predictors(
     for name, predict in predictors.items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
-            rows[name] = score_predictor(predict, loader, threshold=threshold,
-                                         metrics=metrics, noise=noise, seed=seed)  # fmt: skip
+            rows[name] = score_predictor(
+                predict, loader, threshold=threshold, metrics=metrics, noise=noise, seed=seed
+            )
     return _table(rows, metrics)
 
 
@@ -263,8 +269,7 @@ def noise_table(
         clean["noise"] = "none"
         frames.append(clean.reset_index())
     for kind, sigma in levels.items():
-        table = score_predictors(predictors, loader, (kind, float(sigma)), metrics, threshold,
-                                 seed)  # fmt: skip
+        table = score_predictors(predictors, loader, (kind, float(sigma)), metrics, threshold, seed)
         table.insert(0, "sigma", float(sigma))
         table["noise"] = kind
         frames.append(table.reset_index())
@@ -330,16 +335,22 @@ def skill_by_intensity(
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
                 values = score(pred, truth, mask, metrics=list(scores), threshold=threshold)
-            records.append({"method": name, "threshold": threshold,
-                            **{s: float(values[s]) for s in scores},
-                            "n_events": int((truth[mask] >= threshold).sum())})  # fmt: skip
+            records.append(
+                {
+                    "method": name,
+                    "threshold": threshold,
+                    **{s: float(values[s]) for s in scores},
+                    "n_events": int((truth[mask] >= threshold).sum()),
+                }
+            )
     return pd.DataFrame.from_records(records).set_index(["method", "threshold"])
 
 
 def _table(rows: Mapping[str, Mapping[str, float]], metrics: Sequence[str]) -> pd.DataFrame:
     table = pd.DataFrame.from_dict(
         {name: {m: float(scores[m]) for m in metrics} for name, scores in rows.items()},
-        orient="index", columns=list(metrics),
-    )  # fmt: skip
+        orient="index",
+        columns=list(metrics),
+    )
     table.index.name = "method"
     return table

@@ -27,20 +27,45 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     from prelib.evaluation.tables import TABLES
 
     parser.add_argument("--profile", choices=PROFILES, default="demo", help="size profile")
-    parser.add_argument("--tables", nargs="+", choices=TABLES, default=list(TABLES),
-                        help="paper tables to run (default: all)")  # fmt: skip
+    parser.add_argument(
+        "--tables",
+        nargs="+",
+        choices=TABLES,
+        default=list(TABLES),
+        help="paper tables to run (default: all)",
+    )
     parser.add_argument("--seeds", nargs="+", type=int, default=[0], help="training seeds")
-    parser.add_argument("--out", type=Path, default=None,
-                        help="output folder (default PRELIB_OUTPUT_DIR/<profile>/evaluation)")  # fmt: skip
-    parser.add_argument("--rows", nargs="+", default=None,
-                        help="only these row keys (applies to every selected table)")  # fmt: skip
-    parser.add_argument("--quick", action="store_true",
-                        help="one quick comparison per table (prelib.evaluation.tables.QUICK_ROWS)")  # fmt: skip
-    parser.add_argument("--data", default="auto",
-                        help="'auto' (store if built, else on the fly), 'simulated', or a folder "
-                        "with <kind>_<split>.zarr")  # fmt: skip
-    for name, kind in (("epochs", int), ("max-steps-per-epoch", int), ("batch-size", int),
-                       ("n-train", int), ("n-val", int), ("n-test", int)):  # fmt: skip
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output folder (default PRELIB_OUTPUT_DIR/<profile>/evaluation)",
+    )
+    parser.add_argument(
+        "--rows",
+        nargs="+",
+        default=None,
+        help="only these row keys (applies to every selected table)",
+    )
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="one quick comparison per table (prelib.evaluation.tables.QUICK_ROWS)",
+    )
+    parser.add_argument(
+        "--data",
+        default="auto",
+        help="'auto' (store if built, else on the fly), 'simulated', or a folder "
+        "with <kind>_<split>.zarr",
+    )
+    for name, kind in (
+        ("epochs", int),
+        ("max-steps-per-epoch", int),
+        ("batch-size", int),
+        ("n-train", int),
+        ("n-val", int),
+        ("n-test", int),
+    ):
         parser.add_argument(f"--{name}", type=kind, default=None, help="override the profile")
     parser.add_argument("--device", default=None, help="auto (default), cpu, cuda …")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -53,21 +78,39 @@ def run(args: argparse.Namespace) -> int:
     from prelib.evaluation.tables import TABLE_TITLES, run_table
     from prelib.paths import profile_output_dir
 
-    config = load_evaluation_config(args.profile, n_train=args.n_train, n_val=args.n_val,
-                                    n_test=args.n_test)  # fmt: skip
-    overrides = {k: v for k, v in (("epochs", args.epochs), ("device", args.device),
-                 ("max_steps_per_epoch", args.max_steps_per_epoch),
-                 ("batch_size", args.batch_size)) if v is not None}  # fmt: skip
+    config = load_evaluation_config(
+        args.profile, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test
+    )
+    overrides = {
+        k: v
+        for k, v in (
+            ("epochs", args.epochs),
+            ("device", args.device),
+            ("max_steps_per_epoch", args.max_steps_per_epoch),
+            ("batch_size", args.batch_size),
+        )
+        if v is not None
+    }
     out = args.out or profile_output_dir(args.profile) / "evaluation"
     sessions: dict = {}
     for table in args.tables:
         started = time.perf_counter()
         summary = run_table(
-            table, args.profile, args.seeds, out, rows="quick" if args.quick else args.rows, data=args.data, config=config,
-            training_overrides=overrides, sessions=sessions, show_progress=not args.no_progress,
-        )  # fmt: skip
+            table,
+            args.profile,
+            args.seeds,
+            out,
+            rows="quick" if args.quick else args.rows,
+            data=args.data,
+            config=config,
+            training_overrides=overrides,
+            sessions=sessions,
+            show_progress=not args.no_progress,
+        )
         metrics = [c for c in summary.columns if not c.endswith("_std") and c != "n_seeds"]
         print(to_markdown(summary, metrics, TABLE_TITLES[table]))
-        print(f"(table {table}: {time.perf_counter() - started:.0f} s; files: "
-              f"{summary.attrs['paths']['csv']}, {summary.attrs['paths']['markdown']})\n")  # fmt: skip
+        print(
+            f"(table {table}: {time.perf_counter() - started:.0f} s; files: "
+            f"{summary.attrs['paths']['csv']}, {summary.attrs['paths']['markdown']})\n"
+        )
     return 0

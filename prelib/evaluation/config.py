@@ -14,8 +14,13 @@ from prelib.config import Config, load_config, require_choice, require_positive
 
 MODALITY_NAMES: tuple[str, ...] = ("ir", "pmw", "pr")
 ADAPT_VARIANTS: tuple[str, ...] = (
-    "scratch", "kd_nonmask", "comwe_noadapt", "nonmask", "randmask", "selfmask",
-)  # fmt: skip
+    "scratch",
+    "kd_nonmask",
+    "comwe_noadapt",
+    "nonmask",
+    "randmask",
+    "selfmask",
+)
 """Stage-II variants (the same names as ``prelib.training.stages.ADAPT_VARIANTS``; repeated
 here so that reading the configuration does not import torch)."""
 

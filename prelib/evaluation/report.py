@@ -50,8 +50,9 @@ def _cell(mean: float, std: float, digits: int) -> str:
     return f"{mean:.{digits}f} ± {std:.{digits}f}"
 
 
-def to_markdown(summary: pd.DataFrame, metrics: Sequence[str], title: str = "",
-                digits: int = 4) -> str:  # fmt: skip
+def to_markdown(
+    summary: pd.DataFrame, metrics: Sequence[str], title: str = "", digits: int = 4
+) -> str:
     """A Markdown table of ``summary`` (from :func:`summarise`) with ↓ / ↑ headers."""
     heads = [f"{m.upper()}{'↓' if m in LOWER_IS_BETTER else '↑'}" for m in metrics]
     lines = [f"**{title}**", ""] if title else []
@@ -63,8 +64,14 @@ def to_markdown(summary: pd.DataFrame, metrics: Sequence[str], title: str = "",
     return "\n".join(lines) + "\n"
 
 
-def write_table(summary: pd.DataFrame, raw: pd.DataFrame, out_dir: str | Path, name: str,
-                metrics: Sequence[str], title: str = "") -> dict[str, Path]:  # fmt: skip
+def write_table(
+    summary: pd.DataFrame,
+    raw: pd.DataFrame,
+    out_dir: str | Path,
+    name: str,
+    metrics: Sequence[str],
+    title: str = "",
+) -> dict[str, Path]:
     """Write ``<name>.csv`` (summary), ``<name>_seeds.csv`` (raw) and ``<name>.md`` atomically.
 
     Returns
@@ -73,8 +80,11 @@ def write_table(summary: pd.DataFrame, raw: pd.DataFrame, out_dir: str | Path, n
         ``{"csv": path, "seeds_csv": path, "markdown": path}``.
     """
     out_dir = Path(out_dir)
-    paths = {"csv": out_dir / f"{name}.csv", "seeds_csv": out_dir / f"{name}_seeds.csv",
-             "markdown": out_dir / f"{name}.md"}  # fmt: skip
+    paths = {
+        "csv": out_dir / f"{name}.csv",
+        "seeds_csv": out_dir / f"{name}_seeds.csv",
+        "markdown": out_dir / f"{name}.md",
+    }
     with atomic_path(paths["csv"]) as tmp:
         summary.to_csv(tmp)
     with atomic_path(paths["seeds_csv"]) as tmp:

@@ -125,9 +125,12 @@ def score_predictor(
     n_batches = 0
     for batch in tqdm(loader, desc=description, disable=not show_progress, leave=False):
         if noise[0] != "none":
-            batch = {**batch, "ir": perturb_normalised_ir(
-                batch["ir"], batch["input_valid"], noise[0], noise[1], rng
-            )}  # fmt: skip
+            batch = {
+                **batch,
+                "ir": perturb_normalised_ir(
+                    batch["ir"], batch["input_valid"], noise[0], noise[1], rng
+                ),
+            }
         pred = predict(batch)
         truth = batch["precip"].cpu().numpy()
         valid = (batch["valid"] & batch["input_valid"]).cpu().numpy()

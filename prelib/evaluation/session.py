@@ -132,8 +132,11 @@ class ExperimentSession:
         from prelib.data.datasets import BenchmarkDataset
         from prelib.data.store import benchmark_path
 
-        length = {"train": self.config.n_train, "val": self.config.n_val,
-                  "test": self.config.n_test}[split]  # fmt: skip
+        length = {
+            "train": self.config.n_train,
+            "val": self.config.n_val,
+            "test": self.config.n_test,
+        }[split]
         if self.data == "simulated":
             path = None
         elif self.data == "auto":
@@ -162,8 +165,13 @@ class ExperimentSession:
 
         config = self.training_config("teacher")
         size = batch_size or (config.batch_size if split == "train" else self.config.batch_size)
-        return make_dataloader(self.dataset(kind, split), size, shuffle=split == "train",
-                               num_workers=config.num_workers, seed=self.seed)  # fmt: skip
+        return make_dataloader(
+            self.dataset(kind, split),
+            size,
+            shuffle=split == "train",
+            num_workers=config.num_workers,
+            seed=self.seed,
+        )
 
     def training_config(self, stage: str, **changes: Any):
         """The training profile of ``stage`` with this seed and the session's overrides."""
@@ -189,9 +197,17 @@ class ExperimentSession:
             header = load_checkpoint(last, model_name=model_name, profile=self.profile)["header"]
             finished = int(header.get("epoch", 0)) >= config.epochs
         if not finished:
-            Trainer(module, step_fn, self.loader(kind, "train"), config, run_dir,
-                    val_loader=self.loader(kind, "val"), model_name=model_name,
-                    profile=self.profile, show_progress=self.show_progress).fit()  # fmt: skip
+            Trainer(
+                module,
+                step_fn,
+                self.loader(kind, "train"),
+                config,
+                run_dir,
+                val_loader=self.loader(kind, "val"),
+                model_name=model_name,
+                profile=self.profile,
+                show_progress=self.show_progress,
+            ).fit()
         best = run_dir / "best.pt"
         path = best if best.is_file() else last
         payload = load_checkpoint(path, model_name=model_name, profile=self.profile)
@@ -208,8 +224,14 @@ class ExperimentSession:
         if key not in self._networks:
             model = stages.build_teacher(self.profile, task, mods)
             name = stages.teacher_name(task, mods)
-            self._paths[key] = self._train(key, model, stages.teacher_step_fn(task), "swath",
-                                           self.training_config("teacher"), name)  # fmt: skip
+            self._paths[key] = self._train(
+                key,
+                model,
+                stages.teacher_step_fn(task),
+                "swath",
+                self.training_config("teacher"),
+                name,
+            )
             self._networks[key] = model.requires_grad_(False)
         return self._networks[key]
 
@@ -230,8 +252,14 @@ class ExperimentSession:
             pair = stages.DistillationPair(student, get_distiller(method, self.profile), task)
             teacher = self.teacher(task) if pair.distiller.needs_teacher else None
             name = stages.student_name(method, task) + suffix
-            self._paths[key] = self._train(key, pair, stages.distill_step_fn(teacher), "swath",
-                                           self.training_config("distill"), name)  # fmt: skip
+            self._paths[key] = self._train(
+                key,
+                pair,
+                stages.distill_step_fn(teacher),
+                "swath",
+                self.training_config("distill"),
+                name,
+            )
             self._networks[key] = student.requires_grad_(False)
         return self._networks[key]
 
@@ -253,8 +281,14 @@ class ExperimentSession:
         model, strategy = stages.build_adaptation_model(variant, self.profile, task, stage1)
         config = self.training_config("adapt")
         config = config.replace(masktune=config.masktune.replace(strategy=strategy))
-        self._paths[key] = self._train(key, model, stages.adaptation_step_fn(task), "fulldisc",
-                                       config, stages.adapted_name(variant, task))  # fmt: skip
+        self._paths[key] = self._train(
+            key,
+            model,
+            stages.adaptation_step_fn(task),
+            "fulldisc",
+            config,
+            stages.adapted_name(variant, task),
+        )
         self._networks[key] = model.requires_grad_(False)
         return model
 
@@ -266,9 +300,14 @@ class ExperimentSession:
         key = f"fulldisc-unet-{task}"
         if key not in self._networks:
             model = get_model("unet", self.profile, n_classes=1 if task == "reg" else 2)
-            self._paths[key] = self._train(key, model, stages.adaptation_step_fn(task),
-                                           "fulldisc", self.training_config("adapt"),
-                                           f"fulldisc:unet:{task}")  # fmt: skip
+            self._paths[key] = self._train(
+                key,
+                model,
+                stages.adaptation_step_fn(task),
+                "fulldisc",
+                self.training_config("adapt"),
+                f"fulldisc:unet:{task}",
+            )
             self._networks[key] = model.requires_grad_(False)
         return self._networks[key]
 
@@ -302,22 +341,37 @@ class ExperimentSession:
         return self.root / "scores" / _safe(table) / f"{_safe(row)}.json"
 
     def score_row(
-        self, table: str, row: str, make_predictor: Callable[[], Predictor], kind: str,
+        self,
+        table: str,
+        row: str,
+        make_predictor: Callable[[], Predictor],
+        kind: str,
         noise: tuple[str, float] = ("none", 0.0),
-    ) -> dict[str, float]:  # fmt: skip
+    ) -> dict[str, float]:
         """Scores of one table row on the ``kind`` test split, computed once and cached."""
         path = self.scores_path(table, row)
         if path.is_file():
-            return {k: (np.nan if v is None else float(v))
-                    for k, v in json.loads(path.read_text())["scores"].items()}  # fmt: skip
+            return {
+                k: (np.nan if v is None else float(v))
+                for k, v in json.loads(path.read_text())["scores"].items()
+            }
         scores = score_predictor(
-            make_predictor(), self.loader(kind, "test"), threshold=self.config.threshold,
-            noise=noise, seed=self.seed, show_progress=self.show_progress,
+            make_predictor(),
+            self.loader(kind, "test"),
+            threshold=self.config.threshold,
+            noise=noise,
+            seed=self.seed,
+            show_progress=self.show_progress,
             description=f"{table} {row}",
-        )  # fmt: skip
-        record = {"table": table, "row": row, "seed": self.seed, "profile": self.profile,
-                  "noise": list(noise),
-                  "scores": {k: (None if np.isnan(v) else v) for k, v in scores.items()}}  # fmt: skip
+        )
+        record = {
+            "table": table,
+            "row": row,
+            "seed": self.seed,
+            "profile": self.profile,
+            "noise": list(noise),
+            "scores": {k: (None if np.isnan(v) else v) for k, v in scores.items()},
+        }
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_path(path) as tmp:
             Path(tmp).write_text(json.dumps(record, indent=1))

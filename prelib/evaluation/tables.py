@@ -20,8 +20,9 @@ Row definitions:
   an extra row trains CoMWE with the reference code's DAWE (``dawe_mode="reference"``).
 * Table 3: distillers ``none`` (UNet), ``kd``, ``mgd``, ``mkd``, ``rmkd``, ``comwe``.
 * Table 4: Stage-II variants of :data:`prelib.training.stages.ADAPT_VARIANTS`.
-* Table 5: PRE-Net (the ``prenet_variant`` of the config, Self-MaskTune by default), a UNet trained on full-disc IR only, GPI, Auto-Estimator,
-  PERSIANN-CCS-style and gradient boosting (fitted on the full-disc training split).
+* Table 5: PRE-Net (the ``prenet_variant`` of the config, Self-MaskTune by default), a UNet
+  trained on full-disc IR only, GPI, Auto-Estimator, PERSIANN-CCS-style and gradient boosting
+  (fitted on the full-disc training split).
 * Table 7: the same PRE-Net with no / additive / multiplicative input noise.
 * Table 8: the teacher on each modality subset of the evaluation profile.
 """
@@ -49,9 +50,13 @@ FULLDISC_METRICS: tuple[str, ...] = ("rmse", "cc", "pod", "far", "csi")
 TABLE5_METRICS: tuple[str, ...] = tuple(PAPER_METRICS)
 
 KD_METHODS: dict[str, str] = {
-    "none": "UNet (no KD)", "kd": "KD", "mgd": "MGD", "mkd": "MKD", "rmkd": "RMKD",
+    "none": "UNet (no KD)",
+    "kd": "KD",
+    "mgd": "MGD",
+    "mkd": "MKD",
+    "rmkd": "RMKD",
     "comwe": "CoMWE",
-}  # fmt: skip
+}
 ADAPTATION_ROWS: dict[str, str] = {
     "scratch": "From scratch (PRE-Net, full-disc IR)",
     "kd_nonmask": "KD + Non-MaskTune",
@@ -61,8 +66,11 @@ ADAPTATION_ROWS: dict[str, str] = {
     "selfmask": "CoMWE + Self-MaskTune",
 }
 BASELINE_ROWS: dict[str, str] = {
-    "gpi": "GPI", "ae": "Auto-Estimator", "persiann_ccs": "PERSIANN-CCS-style", "gbm": "GBM (IR)",
-}  # fmt: skip
+    "gpi": "GPI",
+    "ae": "Auto-Estimator",
+    "persiann_ccs": "PERSIANN-CCS-style",
+    "gbm": "GBM (IR)",
+}
 TABLE_TITLES: dict[str, str] = {
     "2": "Table 2 analogue: CoMWE ablation (Swath-MPR test)",
     "3": "Table 3 analogue: knowledge-distillation methods (Swath-MPR test)",
@@ -72,15 +80,22 @@ TABLE_TITLES: dict[str, str] = {
     "8": "Table 8 analogue: teacher modality ablation (Swath-MPR test)",
 }
 TABLE_NAMES: dict[str, str] = {
-    "2": "table2_comwe_ablation", "3": "table3_kd_methods", "4": "table4_adaptation",
-    "5": "table5_baselines", "7": "table7_noise", "8": "table8_teacher_modalities",
-}  # fmt: skip
+    "2": "table2_comwe_ablation",
+    "3": "table3_kd_methods",
+    "4": "table4_adaptation",
+    "5": "table5_baselines",
+    "7": "table7_noise",
+    "8": "table8_teacher_modalities",
+}
 TABLES: tuple[str, ...] = tuple(TABLE_NAMES)
 QUICK_ROWS: dict[str, tuple[str, ...]] = {
-    "2": ("mkd", "comwe"), "3": ("none", "comwe"), "4": ("comwe_noadapt", "selfmask"),
+    "2": ("mkd", "comwe"),
+    "3": ("none", "comwe"),
+    "4": ("comwe_noadapt", "selfmask"),
     "5": ("prenet", "gpi", "ae", "persiann_ccs", "gbm"),
-    "7": ("none", "additive", "multiplicative"), "8": ("ir", "ir+pmw+pr"),
-}  # fmt: skip
+    "7": ("none", "additive", "multiplicative"),
+    "8": ("ir", "ir+pmw+pr"),
+}
 """One quick comparison per table (the demo budget): each row set needs at most one network
 beyond the demo chain (teacher, Stage-I CoMWE, Stage-II Self-MaskTune)."""
 
@@ -112,8 +127,14 @@ def _table2_rows(keys: Sequence[str] | None) -> list[RowSpec]:
         if key not in TABLE2_ROWS:
             raise ValueError(f"Table 2 rows are {list(TABLE2_ROWS)}, got {key!r}")
         label, method, overrides = TABLE2_ROWS[key]
-        rows.append((label, lambda s, m=method, o=overrides, k=key: _swath_row(
-            s, "2", k, lambda: s.student(m, "reg", **o))))  # fmt: skip
+        rows.append(
+            (
+                label,
+                lambda s, m=method, o=overrides, k=key: _swath_row(
+                    s, "2", k, lambda: s.student(m, "reg", **o)
+                ),
+            )
+        )
     return rows
 
 
@@ -122,8 +143,12 @@ def _table3_rows(methods: Sequence[str] | None) -> list[RowSpec]:
     for method in methods or KD_METHODS:
         if method not in KD_METHODS:
             raise ValueError(f"Table 3 methods are {list(KD_METHODS)}, got {method!r}")
-        rows.append((KD_METHODS[method], lambda s, m=method: _swath_row(
-            s, "3", m, lambda: s.student(m, "reg"))))  # fmt: skip
+        rows.append(
+            (
+                KD_METHODS[method],
+                lambda s, m=method: _swath_row(s, "3", m, lambda: s.student(m, "reg")),
+            )
+        )
     return rows
 
 
@@ -132,8 +157,14 @@ def _table4_rows(variants: Sequence[str] | None) -> list[RowSpec]:
     for variant in variants or ADAPTATION_ROWS:
         if variant not in ADAPTATION_ROWS:
             raise ValueError(f"Table 4 variants are {list(ADAPTATION_ROWS)}, got {variant!r}")
-        rows.append((ADAPTATION_ROWS[variant], lambda s, v=variant: s.score_row(
-            "4", v, _composed(s, lambda task: s.adapted(v, task)), "fulldisc")))  # fmt: skip
+        rows.append(
+            (
+                ADAPTATION_ROWS[variant],
+                lambda s, v=variant: s.score_row(
+                    "4", v, _composed(s, lambda task: s.adapted(v, task)), "fulldisc"
+                ),
+            )
+        )
     return rows
 
 
@@ -144,14 +175,33 @@ def _table5_rows(methods: Sequence[str] | None) -> list[RowSpec]:
         if name not in names:
             raise ValueError(f"Table 5 methods are {names}, got {name!r}")
         if name == "prenet":
-            rows.append(("PRE-Net", lambda s: s.score_row("5", "prenet", _composed(
-                s, lambda t: s.adapted(s.config.prenet_variant, t)), "fulldisc")))  # fmt: skip
+            rows.append(
+                (
+                    "PRE-Net",
+                    lambda s: s.score_row(
+                        "5",
+                        "prenet",
+                        _composed(s, lambda t: s.adapted(s.config.prenet_variant, t)),
+                        "fulldisc",
+                    ),
+                )
+            )
         elif name == "unet":
-            rows.append(("UNet (full-disc IR only)", lambda s: s.score_row(
-                "5", "unet", _composed(s, s.fulldisc_unet), "fulldisc")))  # fmt: skip
+            rows.append(
+                (
+                    "UNet (full-disc IR only)",
+                    lambda s: s.score_row("5", "unet", _composed(s, s.fulldisc_unet), "fulldisc"),
+                )
+            )
         else:
-            rows.append((BASELINE_ROWS[name], lambda s, n=name: s.score_row(
-                "5", n, lambda: baseline_predictor(s.baseline(n)), "fulldisc")))  # fmt: skip
+            rows.append(
+                (
+                    BASELINE_ROWS[name],
+                    lambda s, n=name: s.score_row(
+                        "5", n, lambda: baseline_predictor(s.baseline(n)), "fulldisc"
+                    ),
+                )
+            )
     return rows
 
 
@@ -162,10 +212,18 @@ def _table7_rows(kinds: Sequence[str] | None) -> list[RowSpec]:
             raise ValueError(f"Table 7 rows are none/additive/multiplicative, got {kind!r}")
 
         def row(s: ExperimentSession, kind: str = kind) -> dict[str, float]:
-            sigma = {"none": 0.0, "additive": s.config.additive_noise_k,
-                     "multiplicative": s.config.multiplicative_noise}[kind]  # fmt: skip
-            return s.score_row("7", kind, _composed(s, lambda t: s.adapted(s.config.prenet_variant, t)),
-                               "fulldisc", noise=(kind, sigma))  # fmt: skip
+            sigma = {
+                "none": 0.0,
+                "additive": s.config.additive_noise_k,
+                "multiplicative": s.config.multiplicative_noise,
+            }[kind]
+            return s.score_row(
+                "7",
+                kind,
+                _composed(s, lambda t: s.adapted(s.config.prenet_variant, t)),
+                "fulldisc",
+                noise=(kind, sigma),
+            )
 
         rows.append((kind, row))
     return rows
@@ -175,8 +233,12 @@ def _table8_rows(subsets: Sequence[str] | None, config: EvaluationConfig) -> lis
     rows = []
     for subset in subsets or config.teacher_subsets:
         mods = "+".join(parse_modalities(subset))
-        rows.append((mods.upper().replace("+", " + "), lambda s, m=mods: _swath_row(
-            s, "8", m, lambda: s.teacher("reg", m))))  # fmt: skip
+        rows.append(
+            (
+                mods.upper().replace("+", " + "),
+                lambda s, m=mods: _swath_row(s, "8", m, lambda: s.teacher("reg", m)),
+            )
+        )
     return rows
 
 
@@ -234,23 +296,34 @@ def run_table(
         rows = QUICK_ROWS[table]
     out_dir = Path(out_dir) if out_dir is not None else profile_output_dir(profile) / "evaluation"
     specs = {
-        "2": lambda: _table2_rows(rows), "3": lambda: _table3_rows(rows),
-        "4": lambda: _table4_rows(rows), "5": lambda: _table5_rows(rows),
-        "7": lambda: _table7_rows(rows), "8": lambda: _table8_rows(rows, config),
-    }[table]()  # fmt: skip
+        "2": lambda: _table2_rows(rows),
+        "3": lambda: _table3_rows(rows),
+        "4": lambda: _table4_rows(rows),
+        "5": lambda: _table5_rows(rows),
+        "7": lambda: _table7_rows(rows),
+        "8": lambda: _table8_rows(rows, config),
+    }[table]()
     if not specs:
         raise ValueError(f"no row of Table {table} matches {list(rows or [])}")
-    metrics = TABLE5_METRICS if table == "5" else (
-        SWATH_METRICS if table in ("2", "3", "8") else FULLDISC_METRICS)  # fmt: skip
+    metrics = (
+        TABLE5_METRICS
+        if table == "5"
+        else (SWATH_METRICS if table in ("2", "3", "8") else FULLDISC_METRICS)
+    )
     sessions = {} if sessions is None else sessions
     records = []
     for seed in seeds:
         if seed not in sessions:
             sessions[seed] = ExperimentSession(
-                profile, out_dir, seed, data=data, config=config,
-                training_overrides=training_overrides, cache_in_memory=cache_in_memory,
+                profile,
+                out_dir,
+                seed,
+                data=data,
+                config=config,
+                training_overrides=training_overrides,
+                cache_in_memory=cache_in_memory,
                 show_progress=show_progress,
-            )  # fmt: skip
+            )
         for label, compute in specs:
             scores = compute(sessions[seed])
             records.append({"row": label, "seed": seed, **{m: scores[m] for m in metrics}})

@@ -37,16 +37,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", default="selfmask", help="Full-Disc Adaptation variant")
     parser.add_argument("--cls-checkpoint", type=Path, default=None)
     parser.add_argument("--reg-checkpoint", type=Path, default=None)
-    parser.add_argument("--baseline", default=None,
-                        help="use a classical baseline instead: gpi, ae, or a saved baseline file")  # fmt: skip
+    parser.add_argument(
+        "--baseline",
+        default=None,
+        help="use a classical baseline instead: gpi, ae, or a saved baseline file",
+    )
     parser.add_argument("--output", type=Path, default=None, help="output NetCDF path")
     parser.add_argument("--tile", type=int, default=256)
     parser.add_argument("--overlap", type=int, default=32)
     parser.add_argument("--margin", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=4)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--no-clamp", action="store_true",
-                        help="keep negative regression values (the reference code's behaviour)")  # fmt: skip
+    parser.add_argument(
+        "--no-clamp",
+        action="store_true",
+        help="keep negative regression values (the reference code's behaviour)",
+    )
 
 
 def _scene(args: argparse.Namespace):
@@ -104,9 +110,11 @@ def run(args: argparse.Namespace) -> int:
     if args.baseline is not None:
         from prelib.baselines import get_baseline, load_baseline
 
-        model = get_baseline(args.baseline) if args.baseline in ("gpi", "ae") else load_baseline(
-            args.baseline
-        )  # fmt: skip
+        model = (
+            get_baseline(args.baseline)
+            if args.baseline in ("gpi", "ae")
+            else load_baseline(args.baseline)
+        )
         precip = model.predict(ir[None])[0]
         ds = precipitation_dataset(precip, lat, lon, time, {"method": f"baseline {args.baseline}"})
         label = f"{name}_{Path(args.baseline).stem}"
@@ -117,20 +125,35 @@ def run(args: argparse.Namespace) -> int:
 
         device = select_device(args.device)
         nets = {
-            task: load_adapted(_checkpoint(getattr(args, f"{task}_checkpoint"), args.profile,
-                                           args.variant, task), args.profile, task, args.variant)
+            task: load_adapted(
+                _checkpoint(getattr(args, f"{task}_checkpoint"), args.profile, args.variant, task),
+                args.profile,
+                task,
+                args.variant,
+            )
             for task in ("cls", "reg")
-        }  # fmt: skip
+        }
         model = TwoNetworkRetrieval(nets["cls"], nets["reg"], clamp_negative=not args.no_clamp)
         ds = retrieve_precipitation(
-            model.to(device), ir, lat, lon, time, tile=args.tile, overlap=args.overlap,
-            margin=args.margin, batch_size=args.batch_size, device=device, show_progress=True,
-        )  # fmt: skip
+            model.to(device),
+            ir,
+            lat,
+            lon,
+            time,
+            tile=args.tile,
+            overlap=args.overlap,
+            margin=args.margin,
+            batch_size=args.batch_size,
+            device=device,
+            show_progress=True,
+        )
         ds.attrs["method"] = f"PRE-Net {args.variant} ({args.profile})"
         label = f"{name}_{args.variant}"
     output = args.output or profile_output_dir(args.profile) / "inference" / f"{label}.nc"
     write_precipitation_netcdf(ds, output)
     values = ds[cv.VAR_PRECIP].values
-    print(f"wrote {output}: {values.shape[-2]}×{values.shape[-1]} pixels, "
-          f"{np.nanmean(values >= cv.RAIN_THRESHOLD):.1%} raining, max {np.nanmax(values):.2f} mm h-1")  # fmt: skip
+    print(
+        f"wrote {output}: {values.shape[-2]}×{values.shape[-1]} pixels, "
+        f"{np.nanmean(values >= cv.RAIN_THRESHOLD):.1%} raining, max {np.nanmax(values):.2f} mm h-1"
+    )
     return 0

@@ -156,9 +156,15 @@ def retrieve_precipitation(
     filled, missing = _fill_missing(ir, nan_policy)
     x = normalize_ir(filled) if normalize else filled
     pred = predict_tiled(
-        predictor, x, tile=tile, overlap=overlap, margin=margin, batch_size=batch_size,
-        device=device, show_progress=show_progress,
-    )  # fmt: skip
+        predictor,
+        x,
+        tile=tile,
+        overlap=overlap,
+        margin=margin,
+        batch_size=batch_size,
+        device=device,
+        show_progress=show_progress,
+    )
     if pred.shape[0] != 1:
         raise ValueError(f"predictor must return one channel (mm h-1), got {pred.shape[0]}")
     precip = pred[0].numpy()

@@ -222,7 +222,7 @@ def _same_config(first: dict[str, Any], second: dict[str, Any]) -> bool:
 
 
 def safe_divide(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
-    """``numerator / denominator`` as float64 with ``NaN`` (no warning) where the denominator is 0."""
+    """``numerator / denominator`` as float64, ``NaN`` (no warning) where the denominator is 0."""
     numerator = np.asarray(numerator, dtype=np.float64)
     denominator = np.asarray(denominator, dtype=np.float64)
     out = np.full(np.broadcast(numerator, denominator).shape, np.nan)

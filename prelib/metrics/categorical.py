@@ -17,11 +17,11 @@ Wilks 2011, "Statistical Methods in the Atmospheric Sciences", §8.2)::
 
 Counts are int64, so no pixel count can overflow or lose precision.
 
-Degenerate cases: a zero denominator gives NaN with a ``RuntimeWarning`` — POD and frequency
-bias when no event is observed; FAR when none is predicted; CSI and ETS when neither has events;
-HSS and ETS when both fields are all-event, HSS also when both are all-non-event. The reference code adds 1e-10 to the
-denominators instead, turning these cases into 0; for non-degenerate tables the two agree to
-about 1e-10 / count.
+Degenerate cases: a zero denominator gives NaN with a ``RuntimeWarning`` — POD and frequency bias
+when no event is observed; FAR when none is predicted; CSI and ETS when neither has events; HSS and
+ETS when both fields are all-event, HSS also when both are all-non-event. The reference code adds
+1e-10 to the denominators instead, turning these cases into 0; for non-degenerate tables the two
+agree to about 1e-10 / count.
 """
 
 from __future__ import annotations

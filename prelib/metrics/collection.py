@@ -112,7 +112,7 @@ class MetricCollection:
         return self
 
     def compute(self) -> dict[str, float]:
-        """Flat ``{key: value}``; a multi-scale FSS under key ``fss`` gives ``fss_1``, ``fss_3`` …"""
+        """Flat ``{key: value}``; a multi-scale FSS under key ``fss`` gives ``fss_1``, ``fss_3``."""
         results: dict[str, float] = {}
         for key, metric in self.metrics.items():
             value = metric.compute()

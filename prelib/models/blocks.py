@@ -36,7 +36,8 @@ def check_image(x: torch.Tensor, channels: int, name: str = "x", min_size: int =
         )
     if x.shape[1] != channels:
         raise ValueError(
-            f"{name} must have {channels} channels (B, {channels}, H, W), got shape {tuple(x.shape)}"
+            f"{name} must have {channels} channels (B, {channels}, H, W), "
+            f"got shape {tuple(x.shape)}"
         )
     if min(x.shape[-2:]) < min_size:
         raise ValueError(

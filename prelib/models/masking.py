@@ -76,7 +76,7 @@ def random_base_mask(
 
 
 def check_mask(mask: torch.Tensor, batch: int, grid: tuple[int, int], name: str = "mask") -> None:
-    """Raise ``ValueError`` unless ``mask`` has shape (1 or batch, 1, h0, w0) and values in {0, 1}."""
+    """Raise ``ValueError`` unless ``mask`` is (1 or batch, 1, h0, w0) with values in {0, 1}."""
     if not isinstance(mask, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor, got {type(mask).__name__}")
     expected = f"(1 or {batch}, 1, {grid[0]}, {grid[1]})"

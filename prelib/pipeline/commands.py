@@ -29,9 +29,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 …")
     run.add_argument("--output-root", help="default: $PRELIB_OUTPUT_DIR/<profile>")
     run.add_argument(
-        "-p", "--parameter", action="append", type=_parse_override, default=[],
-        metavar="KEY=VALUE", help="override a notebook parameter (repeatable)",
-    )  # fmt: skip
+        "-p",
+        "--parameter",
+        action="append",
+        type=_parse_override,
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a notebook parameter (repeatable)",
+    )
     actions.add_parser("list", help="show the run order")
     figures = actions.add_parser("figures", help="copy curated figures into figures/")
     figures.add_argument("--profile", default="demo", choices=PROFILES)

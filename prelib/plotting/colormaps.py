@@ -13,9 +13,16 @@ PRECIP_LEVELS: tuple[float, ...] = (RAIN_THRESHOLD, 0.5, 1, 2, 4, 8, 16, 32, 64,
 """Boundaries (mm h-1) of the discrete colour classes."""
 
 _COLOURS = (
-    "#c6dbef", "#9ecae1", "#4292c6", "#2171b5", "#41ab5d",
-    "#fee839", "#fd8d3c", "#e31a1c", "#800026",
-)  # fmt: skip
+    "#c6dbef",
+    "#9ecae1",
+    "#4292c6",
+    "#2171b5",
+    "#41ab5d",
+    "#fee839",
+    "#fd8d3c",
+    "#e31a1c",
+    "#800026",
+)
 
 
 def precip_cmap_norm():

@@ -73,8 +73,14 @@ def _lat_lon(field):
     return lat, lon
 
 
-def add_land_and_coast(ax, lat_bounds, lon_bounds, left_labels: bool = True,
-                       bottom_labels: bool = True, label_size: float = 8) -> None:  # fmt: skip
+def add_land_and_coast(
+    ax,
+    lat_bounds,
+    lon_bounds,
+    left_labels: bool = True,
+    bottom_labels: bool = True,
+    label_size: float = 8,
+) -> None:
     """Fill land, draw the coastline (offline) and labelled gridlines on a PlateCarree axes.
 
     ``left_labels`` / ``bottom_labels`` switch the latitude / longitude labels (panels inside a
@@ -85,10 +91,25 @@ def add_land_and_coast(ax, lat_bounds, lon_bounds, left_labels: bool = True,
     ax.set_facecolor(SEA_COLOUR)
     transform = ccrs.PlateCarree()
     lon, lat = dist["lon"].values, dist["lat"].values
-    ax.contourf(lon, lat, dist.values < 0, levels=[0.5, 1.5], colors=[LAND_COLOUR],
-                transform=transform, zorder=0)  # fmt: skip
-    ax.contour(lon, lat, dist.values, levels=[0.0], colors=COAST_COLOUR, linewidths=0.6,
-               transform=transform, zorder=3)  # fmt: skip
+    ax.contourf(
+        lon,
+        lat,
+        dist.values < 0,
+        levels=[0.5, 1.5],
+        colors=[LAND_COLOUR],
+        transform=transform,
+        zorder=0,
+    )
+    ax.contour(
+        lon,
+        lat,
+        dist.values,
+        levels=[0.0],
+        colors=COAST_COLOUR,
+        linewidths=0.6,
+        transform=transform,
+        zorder=3,
+    )
     grid = ax.gridlines(draw_labels=True, linewidth=0.3, color="grey", alpha=0.6, linestyle="--")
     grid.top_labels = False
     grid.right_labels = False
@@ -97,9 +118,16 @@ def add_land_and_coast(ax, lat_bounds, lon_bounds, left_labels: bool = True,
     grid.xlabel_style = grid.ylabel_style = {"size": label_size}
 
 
-def plot_precip_map(field, ax=None, title: str | None = None, terrain=None,
-                    terrain_levels=(500, 1500, 3000, 4500), colorbar: bool = True,
-                    left_labels: bool = True, bottom_labels: bool = True):  # fmt: skip
+def plot_precip_map(
+    field,
+    ax=None,
+    title: str | None = None,
+    terrain=None,
+    terrain_levels=(500, 1500, 3000, 4500),
+    colorbar: bool = True,
+    left_labels: bool = True,
+    bottom_labels: bool = True,
+):
     """Draw a precipitation field (mm h-1) on an offline Cartopy map.
 
     Parameters
@@ -138,13 +166,29 @@ def plot_precip_map(field, ax=None, title: str | None = None, terrain=None,
     add_land_and_coast(ax, lat_bounds, lon_bounds, left_labels, bottom_labels)
     cmap, norm = precip_cmap_norm()
     values = np.ma.masked_invalid(np.asarray(field, dtype="float32"))
-    mesh = ax.pcolormesh(lon, lat, values, cmap=cmap, norm=norm, shading="auto",
-                         transform=ccrs.PlateCarree(), zorder=2)  # fmt: skip
+    mesh = ax.pcolormesh(
+        lon,
+        lat,
+        values,
+        cmap=cmap,
+        norm=norm,
+        shading="auto",
+        transform=ccrs.PlateCarree(),
+        zorder=2,
+    )
     if terrain is not None:
         t_lat, t_lon = _lat_lon(terrain)
-        contours = ax.contour(t_lon, t_lat, np.asarray(terrain), levels=list(terrain_levels),
-                              colors="saddlebrown", linewidths=0.7, alpha=0.8,
-                              transform=ccrs.PlateCarree(), zorder=4)  # fmt: skip
+        contours = ax.contour(
+            t_lon,
+            t_lat,
+            np.asarray(terrain),
+            levels=list(terrain_levels),
+            colors="saddlebrown",
+            linewidths=0.7,
+            alpha=0.8,
+            transform=ccrs.PlateCarree(),
+            zorder=4,
+        )
         ax.clabel(contours, fmt="%d m", fontsize=6)
     if colorbar:
         precip_colorbar(mesh, ax)
@@ -157,8 +201,13 @@ PANEL_WIDTH_IN: float = 4.4
 """Width of one map panel in inches (its height follows the region's aspect ratio)."""
 
 
-def plot_precip_panels(fields: dict, suptitle: str | None = None, terrain=None, ncols: int = 2,
-                       panel_width: float = PANEL_WIDTH_IN):  # fmt: skip
+def plot_precip_panels(
+    fields: dict,
+    suptitle: str | None = None,
+    terrain=None,
+    ncols: int = 2,
+    panel_width: float = PANEL_WIDTH_IN,
+):
     """Several precipitation maps in a grid with one shared colour bar.
 
     Each panel is as tall as the region's aspect ratio needs (PlateCarree: degrees of latitude
@@ -202,24 +251,46 @@ def plot_precip_panels(fields: dict, suptitle: str | None = None, terrain=None, 
     top = 0.8 if suptitle else 0.45
     width = left + ncols * panel_width + (ncols - 1) * gap_x + right
     height = bottom + nrows * panel_height + (nrows - 1) * gap_y + top
-    fig, axes = plt.subplots(nrows, ncols, figsize=(width, height),
-                             subplot_kw={"projection": ccrs.PlateCarree()}, squeeze=False)  # fmt: skip
-    fig.subplots_adjust(left=left / width, right=1 - right / width, bottom=bottom / height,
-                        top=1 - top / height, wspace=gap_x / panel_width,
-                        hspace=gap_y / panel_height)  # fmt: skip
+    fig, axes = plt.subplots(
+        nrows,
+        ncols,
+        figsize=(width, height),
+        subplot_kw={"projection": ccrs.PlateCarree()},
+        squeeze=False,
+    )
+    fig.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        wspace=gap_x / panel_width,
+        hspace=gap_y / panel_height,
+    )
     for index, (ax, (name, field)) in enumerate(zip(axes.flat, fields.items())):
         # latitude labels on the first column, longitude labels under each column's lowest panel
         first_column, lowest = index % ncols == 0, index + ncols >= n
-        plot_precip_map(field, ax=ax, title=name, terrain=terrain, colorbar=False,
-                        left_labels=first_column, bottom_labels=lowest)  # fmt: skip
+        plot_precip_map(
+            field,
+            ax=ax,
+            title=name,
+            terrain=terrain,
+            colorbar=False,
+            left_labels=first_column,
+            bottom_labels=lowest,
+        )
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
     cmap, norm = precip_cmap_norm()
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
     bar_height = min(nrows * panel_height + (nrows - 1) * gap_y, 5.0)
-    cax = fig.add_axes([(width - right + 0.3) / width,
-                        (bottom + (nrows * panel_height + (nrows - 1) * gap_y - bar_height) / 2)
-                        / height, 0.2 / width, bar_height / height])  # fmt: skip
+    cax = fig.add_axes(
+        [
+            (width - right + 0.3) / width,
+            (bottom + (nrows * panel_height + (nrows - 1) * gap_y - bar_height) / 2) / height,
+            0.2 / width,
+            bar_height / height,
+        ]
+    )
     precip_colorbar(mappable, None, cax=cax)
     if suptitle:
         fig.suptitle(suptitle, fontsize=12, y=1 - 0.25 / height)
@@ -234,8 +305,9 @@ def _outline(lat, lon):
     return edges_lon, edges_lat
 
 
-def plot_sampling_map(footprints: dict, lat_bounds=(0.0, 65.0), lon_bounds=(60.0, 160.0),
-                      title: str | None = None):  # fmt: skip
+def plot_sampling_map(
+    footprints: dict, lat_bounds=(0.0, 65.0), lon_bounds=(60.0, 160.0), title: str | None = None
+):
     """Where the benchmark samples lie: one outline per sample, a colour per group, on a map.
 
     Parameters
@@ -263,8 +335,15 @@ def plot_sampling_map(footprints: dict, lat_bounds=(0.0, 65.0), lon_bounds=(60.0
         for i in range(ds.sizes["sample"]):
             sample = ds.isel(sample=i)
             lon, lat = _outline(sample["lat"], sample["lon"])
-            ax.plot(lon, lat, color=colour, linewidth=0.9, transform=ccrs.PlateCarree(),
-                    label=label if i == 0 else None, zorder=5)  # fmt: skip
+            ax.plot(
+                lon,
+                lat,
+                color=colour,
+                linewidth=0.9,
+                transform=ccrs.PlateCarree(),
+                label=label if i == 0 else None,
+                zorder=5,
+            )
     ax.legend(loc="lower left", fontsize=8)
     ax.set_title(title or "benchmark samples", fontsize=10)
     return fig

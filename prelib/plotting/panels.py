@@ -74,13 +74,20 @@ def plot_modalities(scene, ir_channel: str = AGRI_WINDOW_CHANNEL, pmw_channel: s
     if has_pr:
         pr = scene[VAR_PR]
         column_max = pr.max("bin", skipna=True)
-        _panel(axes.pop(0), column_max, "PR column-max reflectivity", "turbo", *DBZ_RANGE,
-               UNITS_REFLECTIVITY)  # fmt: skip
+        _panel(
+            axes.pop(0),
+            column_max,
+            "PR column-max reflectivity",
+            "turbo",
+            *DBZ_RANGE,
+            UNITS_REFLECTIVITY,
+        )
     cmap, norm = precip_cmap_norm()
     ax = axes.pop(0)
     ax.set_facecolor("#f0f0f0")
-    image = ax.imshow(np.asarray(scene[VAR_PRECIP]), cmap=cmap, norm=norm, aspect="auto",
-                      interpolation="nearest")  # fmt: skip
+    image = ax.imshow(
+        np.asarray(scene[VAR_PRECIP]), cmap=cmap, norm=norm, aspect="auto", interpolation="nearest"
+    )
     precip_colorbar(image, ax)
     ax.set_title("hourly label (mm h-1)", fontsize=9)
     if has_pr:
@@ -110,8 +117,15 @@ def plot_radar_cross_section(scene, ray: int | None = None, ax=None):
     extent = None
     if heights_km is not None:
         extent = (0, section.shape[1], float(heights_km[-1]), float(heights_km[0]))
-    image = ax.imshow(np.asarray(section), cmap="turbo", vmin=DBZ_RANGE[0], vmax=DBZ_RANGE[1],
-                      aspect="auto", extent=extent, interpolation="nearest")  # fmt: skip
+    image = ax.imshow(
+        np.asarray(section),
+        cmap="turbo",
+        vmin=DBZ_RANGE[0],
+        vmax=DBZ_RANGE[1],
+        aspect="auto",
+        extent=extent,
+        interpolation="nearest",
+    )
     if heights_km is not None:
         ax.set_ylim(0, 15)
         ax.set_ylabel("height (km)")
@@ -129,8 +143,10 @@ def _scene_title(scene) -> str:
         parts.append(np.datetime_as_string(scene["time"].values, unit="m") + " UTC")
     if "lat" in scene.coords:
         lat, lon = np.asarray(scene["lat"]), np.asarray(scene["lon"])
-        parts.append(f"{np.nanmin(lat):.1f}-{np.nanmax(lat):.1f}°N, "
-                     f"{np.nanmin(lon):.1f}-{np.nanmax(lon):.1f}°E")  # fmt: skip
+        parts.append(
+            f"{np.nanmin(lat):.1f}-{np.nanmax(lat):.1f}°N, "
+            f"{np.nanmin(lon):.1f}-{np.nanmax(lon):.1f}°E"
+        )
     return " — ".join(parts)
 
 
@@ -158,8 +174,13 @@ def plot_regime_gallery(scenes: dict, ir_channel: str = AGRI_WINDOW_CHANNEL):
         _panel(axes[0, column], ir, f"{name}: IR {ir_channel}", "gray_r", *IR_RANGE_K, UNITS_BT)
         ax = axes[1, column]
         ax.set_facecolor("#f0f0f0")
-        image = ax.imshow(np.asarray(scene[VAR_PRECIP]), cmap=cmap, norm=norm, aspect="auto",
-                          interpolation="nearest")  # fmt: skip
+        image = ax.imshow(
+            np.asarray(scene[VAR_PRECIP]),
+            cmap=cmap,
+            norm=norm,
+            aspect="auto",
+            interpolation="nearest",
+        )
         precip_colorbar(image, ax)
         wet = float((np.asarray(scene[VAR_PRECIP]) >= 0.1).mean())
         ax.set_title(f"{name}: hourly label, {100 * wet:.0f} % wet", fontsize=9)

@@ -83,11 +83,20 @@ def plot_scatter_panels(
         ax.set_visible(False)
     for ax, (name, pred) in zip(axes.flat, predictions.items(), strict=False):
         try:
-            plot_scatter_density(pred, truth, valid, title=name, max_rate=max_rate, bins=bins,
-                                 ax=ax)  # fmt: skip
+            plot_scatter_density(
+                pred, truth, valid, title=name, max_rate=max_rate, bins=bins, ax=ax
+            )
         except ValueError as err:  # nothing wet to draw: say so in the panel
-            ax.text(0.5, 0.5, f"{name}\n{err}", ha="center", va="center", wrap=True,
-                    transform=ax.transAxes, fontsize=9)  # fmt: skip
+            ax.text(
+                0.5,
+                0.5,
+                f"{name}\n{err}",
+                ha="center",
+                va="center",
+                wrap=True,
+                transform=ax.transAxes,
+                fontsize=9,
+            )
             ax.set_xticks([])
             ax.set_yticks([])
     if title:
@@ -136,8 +145,9 @@ def plot_intensity_skill(
         raise ValueError(f"scores {missing or scores} are not columns of {list(table.columns)}")
     methods = list(dict.fromkeys(table.index.get_level_values("method")))
     thresholds = sorted(set(table.index.get_level_values("threshold")))
-    fig, axes = plt.subplots(1, len(scores), figsize=(4.2 * len(scores), 4.0), squeeze=False,
-                             layout="constrained")  # fmt: skip
+    fig, axes = plt.subplots(
+        1, len(scores), figsize=(4.2 * len(scores), 4.0), squeeze=False, layout="constrained"
+    )
     for ax, score in zip(axes[0], scores, strict=True):
         for name in methods:
             rows = table.xs(name, level="method")[score]
@@ -159,8 +169,7 @@ def plot_intensity_skill(
             ax.set_title(f"{SCORE_LABELS.get(score, score)} by intensity", fontsize=10)
         ax.grid(alpha=0.3)
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(methods), 6),
-               fontsize=8)  # fmt: skip
+    fig.legend(handles, labels, loc="outside lower center", ncols=min(len(methods), 6), fontsize=8)
     if title:
         fig.suptitle(title)
     return fig
@@ -196,20 +205,31 @@ def plot_noise_scores(table, scores: Sequence[str] = ("rmse", "csi"), title: str
     kinds = list(dict.fromkeys(table.index.get_level_values("noise")))
     width = 0.8 / len(kinds)
     x = np.arange(len(methods))
-    fig, axes = plt.subplots(1, len(scores), squeeze=False, layout="constrained",
-                             figsize=(max(3.6, 1.4 * len(methods)) * len(scores), 4.0))  # fmt: skip
+    fig, axes = plt.subplots(
+        1,
+        len(scores),
+        squeeze=False,
+        layout="constrained",
+        figsize=(max(3.6, 1.4 * len(methods)) * len(scores), 4.0),
+    )
     for ax, score in zip(axes[0], scores, strict=True):
         for i, kind in enumerate(kinds):
-            values = [float(table.loc[(m, kind), score]) if (m, kind) in table.index else np.nan
-                      for m in methods]  # fmt: skip
+            values = [
+                float(table.loc[(m, kind), score]) if (m, kind) in table.index else np.nan
+                for m in methods
+            ]
             sigma = table.xs(kind, level="noise")["sigma"].iloc[0] if "sigma" in table else None
             unit = " K" if kind == "additive" else ""
             label = f"{kind} (σ = {sigma:g}{unit})" if sigma else kind
             bars = ax.bar(x + (i - (len(kinds) - 1) / 2) * width, values, width, label=label)
             ax.bar_label(bars, fmt="%.3f", fontsize=7, padding=1)
         ax.set_xticks(x)
-        ax.set_xticklabels(methods, rotation=20 if len(methods) > 2 else 0, ha="right"
-                           if len(methods) > 2 else "center", fontsize=8)  # fmt: skip
+        ax.set_xticklabels(
+            methods,
+            rotation=20 if len(methods) > 2 else 0,
+            ha="right" if len(methods) > 2 else "center",
+            fontsize=8,
+        )
         ax.set_ylabel(SCORE_LABELS.get(score, score))
         ax.set_title(SCORE_LABELS.get(score, score), fontsize=10)
         drawn = table[score].to_numpy(dtype=float)
@@ -268,17 +288,25 @@ def plot_field_panels(
     ncols = max(1, min(ncols, len(arrays)))
     nrows = math.ceil(len(arrays) / ncols)
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(panel_size * ncols + 1.0, panel_size * aspect * nrows + 0.5 * nrows),
-        squeeze=False, layout="constrained",
-    )  # fmt: skip
+        nrows,
+        ncols,
+        figsize=(panel_size * ncols + 1.0, panel_size * aspect * nrows + 0.5 * nrows),
+        squeeze=False,
+        layout="constrained",
+    )
     cmap, norm = precip_cmap_norm()
     side_y = domain_km * aspect if domain_km else 1.0
     side_x = domain_km if domain_km else 1.0
     image = None
     for ax, (name, array) in zip(axes.flat, arrays.items(), strict=False):
         ax.set_facecolor("#f0f0f0")
-        image = ax.imshow(np.ma.masked_invalid(array), cmap=cmap, norm=norm,
-                          extent=(0, side_x, side_y, 0), interpolation="nearest")  # fmt: skip
+        image = ax.imshow(
+            np.ma.masked_invalid(array),
+            cmap=cmap,
+            norm=norm,
+            extent=(0, side_x, side_y, 0),
+            interpolation="nearest",
+        )
         ax.set_title(name, fontsize=9)
         if domain_km:
             ax.tick_params(labelsize=7)
@@ -355,8 +383,17 @@ def plot_power_spectra(
     ax.set_ylabel(f"power (({UNITS_PRECIP})²)")
     if coarse_km:
         ax.axvline(2 * coarse_km, color="grey", ls="--", lw=0.8)
-        ax.text(2 * coarse_km, 0.98, " 2 coarse cells ", rotation=90, va="top", ha="right",
-                fontsize=8, color="grey", transform=ax.get_xaxis_transform())  # fmt: skip
+        ax.text(
+            2 * coarse_km,
+            0.98,
+            " 2 coarse cells ",
+            rotation=90,
+            va="top",
+            ha="right",
+            fontsize=8,
+            color="grey",
+            transform=ax.get_xaxis_transform(),
+        )
     ax.grid(alpha=0.3, which="major")
     fig.legend(loc="outside right center", fontsize=8)
     ax.set_title(title or "radially averaged power spectrum", fontsize=10)

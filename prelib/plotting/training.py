@@ -207,9 +207,13 @@ def plot_wavelet_bands(
             limit = float(np.nanpercentile(np.abs(band), 99)) or float(np.nanmax(np.abs(band)))
             limit = limit or 1.0
             shown = ax.imshow(
-                band, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest",
+                band,
+                cmap="RdBu_r",
+                vmin=-limit,
+                vmax=limit,
+                interpolation="nearest",
                 aspect="auto",
-            )  # fmt: skip
+            )
         plt.colorbar(shown, ax=ax, shrink=0.8)
         ax.set_title(f"{name} (energy {np.nanmean(band**2):.3g})", fontsize=9)
     for ax in axes[0]:
@@ -225,8 +229,9 @@ def _pairs(pred, truth, valid) -> tuple[np.ndarray, np.ndarray]:
     pred = np.asarray(pred, dtype=float)
     truth = np.asarray(truth, dtype=float)
     if pred.shape != truth.shape:
-        raise ValueError(f"pred and truth must have the same shape, got {pred.shape} and "
-                         f"{truth.shape}")  # fmt: skip
+        raise ValueError(
+            f"pred and truth must have the same shape, got {pred.shape} and {truth.shape}"
+        )
     keep = np.isfinite(pred) & np.isfinite(truth)
     if valid is not None:
         valid = np.asarray(valid, dtype=bool)

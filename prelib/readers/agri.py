@@ -116,8 +116,9 @@ def read_agri_l1(
         "time": ((), meta["start"], {"long_name": "scan start (UTC)"}),
     }
     if geolocation:
-        lat, lon = disc_latlon(meta["projection"], meta["begin_line"], meta["begin_column"],
-                               n_lines, n_cols)  # fmt: skip
+        lat, lon = disc_latlon(
+            meta["projection"], meta["begin_line"], meta["begin_column"], n_lines, n_cols
+        )
         coords["lat"] = ((DIM_Y, DIM_X), lat, cf_attrs("lat"))
         coords["lon"] = ((DIM_Y, DIM_X), lon, cf_attrs("lon"))
     attrs = {
@@ -171,8 +172,9 @@ def place_in_disc(ds: xr.Dataset) -> xr.Dataset:
     )
     if "lat" in ds.coords:
         lat, lon = disc_latlon(projection, 0, 0, size, size)
-        out = out.assign_coords(lat=((DIM_Y, DIM_X), lat, ds["lat"].attrs),
-                                lon=((DIM_Y, DIM_X), lon, ds["lon"].attrs))  # fmt: skip
+        out = out.assign_coords(
+            lat=((DIM_Y, DIM_X), lat, ds["lat"].attrs), lon=((DIM_Y, DIM_X), lon, ds["lon"].attrs)
+        )
     return out
 
 
@@ -373,9 +375,12 @@ def projection_of(ds: xr.Dataset) -> GeosProjection:
     )
     a = float(values["a"])
     return GeosProjection(
-        float(values["lon_0"]), int(ds.attrs["resolution_m"]), a, float(values["b"]),
+        float(values["lon_0"]),
+        int(ds.attrs["resolution_m"]),
+        a,
+        float(values["b"]),
         float(values["h"]) + a,
-    )  # fmt: skip
+    )
 
 
 __all__ = [

@@ -56,8 +56,16 @@ def _load_part_sample(part: Path, index: int) -> xr.Dataset:
     return sample.drop_vars([v for v in (DIM_SAMPLE,) if v in sample.variables])
 
 
-def _assemble(kind: str, units: list[tuple[str, object, tuple]], parts: Path, out: Path,
-              workers: int, progress: bool, settings: dict, inputs: dict) -> BuildResult:  # fmt: skip
+def _assemble(
+    kind: str,
+    units: list[tuple[str, object, tuple]],
+    parts: Path,
+    out: Path,
+    workers: int,
+    progress: bool,
+    settings: dict,
+    inputs: dict,
+) -> BuildResult:
     from prelib.data.store import write_benchmark
 
     records = []
@@ -65,8 +73,11 @@ def _assemble(kind: str, units: list[tuple[str, object, tuple]], parts: Path, ou
         key = unit_key(name)
         records.append((key, json.loads((parts / f"{key}.json").read_text())))
     records.sort(key=lambda r: r[0])
-    sources = [(parts / f"{key}.nc", i, rec["unit"]) for key, rec in records
-               for i in range(rec["n_samples"])]  # fmt: skip
+    sources = [
+        (parts / f"{key}.nc", i, rec["unit"])
+        for key, rec in records
+        for i in range(rec["n_samples"])
+    ]
     rejections = [r for _, rec in records for r in rec["rejections"]]
     used = sorted({p for _, rec in records for p in rec["inputs"]})
     manifest_path = out.with_name(out.name + ".manifest.json")
@@ -75,9 +86,12 @@ def _assemble(kind: str, units: list[tuple[str, object, tuple]], parts: Path, ou
         make_sample = functools.partial(
             _sample_from_sources, tuple((str(p), i) for p, i, _ in sources)
         )
-        attrs = {"title": f"prelib real {'Swath-MPR' if kind == 'swath' else 'Full-IPR'} benchmark",
-                 "source": "real", "manifest": manifest_path.name,
-                 **{k: v for k, v in settings.items() if isinstance(v, int | float | str)}}  # fmt: skip
+        attrs = {
+            "title": f"prelib real {'Swath-MPR' if kind == 'swath' else 'Full-IPR'} benchmark",
+            "source": "real",
+            "manifest": manifest_path.name,
+            **{k: v for k, v in settings.items() if isinstance(v, int | float | str)},
+        }
         store = write_benchmark(make_sample, len(sources), out, kind, workers, attrs, progress)
     manifest = {
         "kind": kind,
@@ -168,13 +182,14 @@ def build_swath_benchmark(
         cldas = index_products(cldas_dir, "cldas")
         if not dpr:
             raise ValueError(f"no 2A-DPR granules found under {gpm_dir}")
-        units = [(f.path.name, process_swath_granule, (f, gmi, agri, cldas, settings))
-                 for f in dpr]  # fmt: skip
+        units = [(f.path.name, process_swath_granule, (f, gmi, agri, cldas, settings)) for f in dpr]
         parts = out.with_name(out.name + ".parts")
         parts.mkdir(parents=True, exist_ok=True)
         runner.run(units, parts, progress)
-    inputs = {k: [str(f.path) for f in v] for k, v in
-              {"agri_l1": agri, "gmi_1c": gmi, "dpr_2a": dpr, "cldas": cldas}.items()}  # fmt: skip
+    inputs = {
+        k: [str(f.path) for f in v]
+        for k, v in {"agri_l1": agri, "gmi_1c": gmi, "dpr_2a": dpr, "cldas": cldas}.items()
+    }
     return _assemble("swath", units, parts, out, workers, progress, record, inputs)
 
 

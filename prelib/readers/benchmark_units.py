@@ -96,16 +96,20 @@ def _sample(
     coords = {
         VAR_LAT: xr.Variable(dims, np.asarray(lat, np.float32), cf_attrs(VAR_LAT)),
         VAR_LON: xr.Variable(dims, np.asarray(lon, np.float32), cf_attrs(VAR_LON)),
-        VAR_TIME: xr.Variable((), np.datetime64(time, "ns"),
-                              {"long_name": "end of the label hour", "standard_name": "time"}),
+        VAR_TIME: xr.Variable(
+            (),
+            np.datetime64(time, "ns"),
+            {"long_name": "end of the label hour", "standard_name": "time"},
+        ),
         DIM_IR_CHANNEL: list(AGRI_IR_CHANNELS),
-    }  # fmt: skip
+    }
     if VAR_PMW in fields:
         coords[DIM_PMW_CHANNEL] = list(GMI_CHANNELS)
     if VAR_PR in fields:
         coords[DIM_BIN] = np.arange(DPR_N_BINS, dtype=np.int16)
-    return xr.Dataset(data_vars, coords=coords,
-                      attrs={"Conventions": CONVENTIONS_ATTR, "source": "real"})  # fmt: skip
+    return xr.Dataset(
+        data_vars, coords=coords, attrs={"Conventions": CONVENTIONS_ATTR, "source": "real"}
+    )
 
 
 def _offset_meta(agri_offset: np.timedelta64, obs_time, label_time) -> dict:
@@ -186,8 +190,12 @@ def process_swath_granule(
         _reject(rejections, unit, "swath misses the region (0-65N, 60-160E)")
         return samples, used, rejections
     if not windows:
-        _reject(rejections, unit, f"in-region segments shorter than {SWATH_PATCH_SHAPE[0]} scans",
-                scans_inside=int(inside.sum()))  # fmt: skip
+        _reject(
+            rejections,
+            unit,
+            f"in-region segments shorter than {SWATH_PATCH_SHAPE[0]} scans",
+            scans_inside=int(inside.sum()),
+        )
         return samples, used, rejections
     granule = dpr.name.fields.get("granule")
     gmi = next((f for f in gmi_files if f.name.fields.get("granule") == granule), None)
@@ -225,15 +233,25 @@ def process_swath_granule(
             continue
         ir_valid = float(np.isfinite(ir).all(axis=0).mean())
         if ir_valid < settings.min_valid_fraction:
-            _reject(rejections, patch, f"AGRI covers {ir_valid:.3f} of the patch (no overlap)",
-                    agri=agri.path.name)  # fmt: skip
+            _reject(
+                rejections,
+                patch,
+                f"AGRI covers {ir_valid:.3f} of the patch (no overlap)",
+                agri=agri.path.name,
+            )
             continue
         keep, why = _keep(precip, settings)
         if not keep:
             _reject(rejections, patch, why)
             continue
-        pmw = collocate_nearest(gmi_ds[VAR_LAT].values, gmi_ds[VAR_LON].values,
-                                gmi_ds[VAR_PMW].values, plat, plon, GMI_RADIUS_M)  # fmt: skip
+        pmw = collocate_nearest(
+            gmi_ds[VAR_LAT].values,
+            gmi_ds[VAR_LON].values,
+            gmi_ds[VAR_PMW].values,
+            plat,
+            plon,
+            GMI_RADIUS_M,
+        )
         fields = {
             VAR_IR: ir,
             VAR_PMW: np.moveaxis(pmw, -1, 0),
@@ -242,8 +260,10 @@ def process_swath_granule(
             VAR_ELEVATION: _elevation(plat, plon),
         }
         meta = _offset_meta(offset, obs_time, hour)
-        meta["granule"] = (np.asarray(f"{granule}:{first}", dtype="<U32"),
-                           {"long_name": "GPM granule number and first DPR scan"})  # fmt: skip
+        meta["granule"] = (
+            np.asarray(f"{granule}:{first}", dtype="<U32"),
+            {"long_name": "GPM granule number and first DPR scan"},
+        )
         samples.append(_sample(fields, (DIM_SCAN, DIM_RAY), plat, plon, hour, meta))
         used += [str(agri.path), str(cldas.path)]
     return samples, sorted(set(used)), rejections
@@ -254,8 +274,10 @@ def fulldisc_grid() -> tuple[np.ndarray, np.ndarray]:
     step = FULL_DISC_RESOLUTION_KM / 100.0
     n_lat = round((DOMAIN_LAT[1] - DOMAIN_LAT[0]) / step)
     n_lon = round((DOMAIN_LON[1] - DOMAIN_LON[0]) / step)
-    return (DOMAIN_LAT[0] + (np.arange(n_lat) + 0.5) * step,
-            DOMAIN_LON[0] + (np.arange(n_lon) + 0.5) * step)  # fmt: skip
+    return (
+        DOMAIN_LAT[0] + (np.arange(n_lat) + 0.5) * step,
+        DOMAIN_LON[0] + (np.arange(n_lon) + 0.5) * step,
+    )
 
 
 def _agri_footprint(agri: xr.Dataset) -> tuple[float, float, float, float] | None:
@@ -278,8 +300,12 @@ def _overlaps(footprint, tile_lat: np.ndarray, tile_lon: np.ndarray) -> bool:
     if footprint is None:
         return True
     lat_min, lat_max, lon_min, lon_max = footprint
-    return not (tile_lat.max() < lat_min or tile_lat.min() > lat_max
-                or tile_lon.max() < lon_min or tile_lon.min() > lon_max)  # fmt: skip
+    return not (
+        tile_lat.max() < lat_min
+        or tile_lat.min() > lat_max
+        or tile_lon.max() < lon_min
+        or tile_lon.min() > lon_max
+    )
 
 
 def process_label_hour(

@@ -85,8 +85,10 @@ def read_chrs_hourly(
         raise ProductError(path, f"cannot decompress: {err}") from None
     expected = SHAPE[0] * SHAPE[1] * 2
     if len(raw) != expected:
-        raise ProductError(path, f"{len(raw)} bytes after gunzip; expected {expected} "
-                                 f"({SHAPE[0]} x {SHAPE[1]} int16)")  # fmt: skip
+        raise ProductError(
+            path,
+            f"{len(raw)} bytes after gunzip; expected {expected} ({SHAPE[0]} x {SHAPE[1]} int16)",
+        )
     order = byte_order or byte_order_for(product, named.start)
     counts = np.frombuffer(raw, dtype=f"{order}i2").reshape(SHAPE)
     if byte_order is None:
@@ -97,8 +99,9 @@ def read_chrs_hourly(
             if _implausible_count(swapped) * 10 < bad:
                 warnings.warn(
                     f"{path.name}: byte order {order!r} from the date rule gives {bad} "
-                    f"implausible values; using {other!r}", stacklevel=2,
-                )  # fmt: skip
+                    f"implausible values; using {other!r}",
+                    stacklevel=2,
+                )
                 counts, order = swapped, other
     precip = counts.astype(np.float32) * np.float32(SCALE)
     precip[counts < 0] = np.nan
@@ -111,18 +114,30 @@ def read_chrs_hourly(
         lon = np.where(lon >= 180.0, lon - 360.0, lon)
     label = {"persiann_ccs": "PERSIANN-CCS", "pdir_now": "PDIR-Now"}[product]
     return xr.Dataset(
-        {"precip": (("lat", "lon"), precip, {
-            "standard_name": "lwe_precipitation_rate", "units": UNITS_PRECIP,
-            "long_name": f"{label} hourly precipitation",
-        })},
+        {
+            "precip": (
+                ("lat", "lon"),
+                precip,
+                {
+                    "standard_name": "lwe_precipitation_rate",
+                    "units": UNITS_PRECIP,
+                    "long_name": f"{label} hourly precipitation",
+                },
+            )
+        },
         coords={
             "lat": ("lat", lat, {"standard_name": "latitude", "units": UNITS_LAT}),
             "lon": ("lon", lon, {"standard_name": "longitude", "units": UNITS_LON}),
             "time": ((), named.end, {"long_name": "end of the hour (UTC)"}),
         },
-        attrs={"Conventions": CONVENTIONS_ATTR, "source": "real", "product": product,
-               "byte_order": "big" if order == ">" else "little", "filename": path.name},
-    )  # fmt: skip
+        attrs={
+            "Conventions": CONVENTIONS_ATTR,
+            "source": "real",
+            "product": product,
+            "byte_order": "big" if order == ">" else "little",
+            "filename": path.name,
+        },
+    )
 
 
 def read_persiann_ccs(path: str | os.PathLike, **kwargs) -> xr.Dataset:

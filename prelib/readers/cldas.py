@@ -77,9 +77,10 @@ def read_cldas(
         for name in (layout.variable, layout.lat, layout.lon):
             if name not in ds.variables:
                 raise ProductError(
-                    path, f"variable {name!r} missing (found {sorted(ds.variables)}); "
+                    path,
+                    f"variable {name!r} missing (found {sorted(ds.variables)}); "
                     "adjust CldasLayout if your files use other names",
-                )  # fmt: skip
+                )
         field = ds[layout.variable]
         lat = ds[layout.lat].values.astype(np.float64)
         lon = ds[layout.lon].values.astype(np.float64)
@@ -100,23 +101,34 @@ def read_cldas(
             time = identify_product(path).end
         except ProductError:
             raise ProductError(
-                path, "the valid hour is only in CMA file names (…HOR-PRE-YYYYMMDDHH.nc); "
+                path,
+                "the valid hour is only in CMA file names (…HOR-PRE-YYYYMMDDHH.nc); "
                 "pass time= for a renamed file",
-            ) from None  # fmt: skip
+            ) from None
     order_lat = np.argsort(-lat, kind="stable")
     order_lon = np.argsort(lon, kind="stable")
     return xr.Dataset(
         {
-            "precip": (("lat", "lon"), values[order_lat][:, order_lon], {
-                "standard_name": "lwe_precipitation_rate", "units": UNITS_PRECIP,
-                "long_name": "CLDAS-V2.0 hourly precipitation", "file_units": str(units),
-            }),
+            "precip": (
+                ("lat", "lon"),
+                values[order_lat][:, order_lon],
+                {
+                    "standard_name": "lwe_precipitation_rate",
+                    "units": UNITS_PRECIP,
+                    "long_name": "CLDAS-V2.0 hourly precipitation",
+                    "file_units": str(units),
+                },
+            ),
         },
         coords={
             "lat": ("lat", lat[order_lat], {"standard_name": "latitude", "units": UNITS_LAT}),
             "lon": ("lon", lon[order_lon], {"standard_name": "longitude", "units": UNITS_LON}),
             "time": ((), np.datetime64(time, "ns"), {"long_name": "end of the hour (UTC)"}),
         },
-        attrs={"Conventions": CONVENTIONS_ATTR, "source": "real", "product": "cldas",
-               "filename": path.name},
-    )  # fmt: skip
+        attrs={
+            "Conventions": CONVENTIONS_ATTR,
+            "source": "real",
+            "product": "cldas",
+            "filename": path.name,
+        },
+    )

@@ -53,11 +53,16 @@ def read_cmb_2b(path: str | os.PathLike, scan_mode: str | None = None) -> xr.Dat
             rates["precip_estimated_surface"] = (name, read_masked(require(group, name, path)))
         attrs = granule_attrs(handle, path, "cmb_2b")
     data_vars = {
-        var: ((DIM_SCAN, DIM_RAY), values, {
-            "standard_name": "lwe_precipitation_rate", "units": UNITS_PRECIP,
-            "long_name": f"combined DPR+GMI surface precipitation rate ({source})",
-        })
+        var: (
+            (DIM_SCAN, DIM_RAY),
+            values,
+            {
+                "standard_name": "lwe_precipitation_rate",
+                "units": UNITS_PRECIP,
+                "long_name": f"combined DPR+GMI surface precipitation rate ({source})",
+            },
+        )
         for var, (source, values) in rates.items()
-    }  # fmt: skip
+    }
     attrs.update({"scan_mode": mode, "version": version})
     return xr.Dataset(data_vars, coords=coords, attrs={"Conventions": CONVENTIONS_ATTR, **attrs})

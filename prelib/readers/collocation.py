@@ -89,9 +89,11 @@ def in_domain(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """True where (lat, lon) lies inside the study region 0–65°N, 60–160°E."""
     with np.errstate(invalid="ignore"):
         return (
-            (lat >= DOMAIN_LAT[0]) & (lat <= DOMAIN_LAT[1])
-            & (lon >= DOMAIN_LON[0]) & (lon <= DOMAIN_LON[1])
-        )  # fmt: skip
+            (lat >= DOMAIN_LAT[0])
+            & (lat <= DOMAIN_LAT[1])
+            & (lon >= DOMAIN_LON[0])
+            & (lon <= DOMAIN_LON[1])
+        )
 
 
 def sample_agri(agri: xr.Dataset, lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

@@ -12,7 +12,8 @@ Examples
 With ``--workers N`` (N > 1) the units run on a ``dask.distributed`` LocalCluster of N
 single-threaded processes started for the build; ``--cluster ADDRESS`` runs them on a running
 cluster instead (its workers must see the same folders); ``--scheduler processes|threads``
-selects dask's local schedulers. Reruns resume: units already recorded in ``<out>.parts`` are skipped. The manifest
+selects dask's local schedulers. Reruns resume: units already recorded in ``<out>.parts`` are
+skipped. The manifest
 ``<out>.manifest.json`` lists every input used and every rejection with its reason.
 """
 
@@ -35,20 +36,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         sub.add_argument("--agri-dir", required=True, help="folder with AGRI L1 FDI HDF files")
         if kind == "swath":
             sub.add_argument("--gpm-dir", required=True, help="folder with 2A-DPR granules")
-            sub.add_argument("--gmi-dir", default=None,
-                             help="folder with 1C-GMI granules (default: --gpm-dir)")  # fmt: skip
+            sub.add_argument(
+                "--gmi-dir", default=None, help="folder with 1C-GMI granules (default: --gpm-dir)"
+            )
         sub.add_argument("--cldas-dir", required=True, help="folder with CLDAS hourly files")
         sub.add_argument("--out", required=True, help="Zarr store to write (*.zarr)")
-        sub.add_argument("--profile", default="tiny", choices=PROFILES,
-                         help="data profile giving the dry-patch thresholds")  # fmt: skip
-        sub.add_argument("--workers", type=int, default=1,
-                         help="parallel workers over the units and for the Zarr write")  # fmt: skip
-        sub.add_argument("--scheduler", default=None, choices=SCHEDULERS,
-                         help="where the units run (default: distributed when --workers > 1 "
-                         "or --cluster is given, else synchronous)")  # fmt: skip
-        sub.add_argument("--cluster", default=None, metavar="ADDRESS",
-                         help="address of a running dask.distributed scheduler, "
-                         "e.g. tcp://host:8786 (default: a LocalCluster of --workers)")  # fmt: skip
+        sub.add_argument(
+            "--profile",
+            default="tiny",
+            choices=PROFILES,
+            help="data profile giving the dry-patch thresholds",
+        )
+        sub.add_argument(
+            "--workers",
+            type=int,
+            default=1,
+            help="parallel workers over the units and for the Zarr write",
+        )
+        sub.add_argument(
+            "--scheduler",
+            default=None,
+            choices=SCHEDULERS,
+            help="where the units run (default: distributed when --workers > 1 "
+            "or --cluster is given, else synchronous)",
+        )
+        sub.add_argument(
+            "--cluster",
+            default=None,
+            metavar="ADDRESS",
+            help="address of a running dask.distributed scheduler, "
+            "e.g. tcp://host:8786 (default: a LocalCluster of --workers)",
+        )
         sub.add_argument("--min-wet-fraction", type=float, default=None)
         sub.add_argument("--min-valid-fraction", type=float, default=None)
         sub.add_argument("--no-progress", action="store_true", help="hide progress bars")
@@ -68,8 +86,9 @@ def run(args: argparse.Namespace) -> int:
         "min_valid_fraction": args.min_valid_fraction,
     }
     if args.kind == "swath":
-        result = build_swath_benchmark(args.agri_dir, args.gpm_dir, args.cldas_dir, args.out,
-                                       gmi_dir=args.gmi_dir, **common)  # fmt: skip
+        result = build_swath_benchmark(
+            args.agri_dir, args.gpm_dir, args.cldas_dir, args.out, gmi_dir=args.gmi_dir, **common
+        )
     else:
         result = build_fulldisc_benchmark(args.agri_dir, args.cldas_dir, args.out, **common)
     store = result.store if result.store is not None else "nothing written (no patch kept)"

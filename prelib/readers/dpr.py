@@ -116,9 +116,10 @@ def read_dpr_2a(
         or any(p.shape != measured.shape for p in profiles)
     ):
         raise ProductError(
-            path, f"{mode}: reflectivity shapes {[p.shape for p in profiles]} do not match "
+            path,
+            f"{mode}: reflectivity shapes {[p.shape for p in profiles]} do not match "
             f"(nscan, nray) = {expected} plus a bin axis",
-        )  # fmt: skip
+        )
     below = np.arange(n_bins)[None, None, :] > clutter_free[..., None]
     below |= ~np.isfinite(clutter_free)[..., None]
     for profile in profiles:
@@ -130,28 +131,64 @@ def read_dpr_2a(
     ray_dims = (DIM_SCAN, DIM_RAY)
     bin_note = "0-based index into bin (bin 0 = top); the file stores 1-based bin numbers"
     data_vars = {
-        "reflectivity": (profile_dims, measured, {
-            "standard_name": "equivalent_reflectivity_factor", "units": UNITS_REFLECTIVITY,
-            "long_name": f"DPR {used_band} measured reflectivity (PRE/zFactorMeasured)",
-        }),
-        "clutter_free_bottom": (ray_dims, clutter_free, {
-            "long_name": "lowest clutter-free range bin", "comment": bin_note, "units": "1",
-        }),
-        "real_surface_bin": (ray_dims, surface, {
-            "long_name": "range bin of the surface echo", "comment": bin_note, "units": "1",
-        }),
-        "precip_near_surface": (ray_dims, rain, {
-            "standard_name": "lwe_precipitation_rate", "units": UNITS_PRECIP,
-            "long_name": "near-surface precipitation rate (SLV/precipRateNearSurface)",
-        }),
-    }  # fmt: skip
+        "reflectivity": (
+            profile_dims,
+            measured,
+            {
+                "standard_name": "equivalent_reflectivity_factor",
+                "units": UNITS_REFLECTIVITY,
+                "long_name": f"DPR {used_band} measured reflectivity (PRE/zFactorMeasured)",
+            },
+        ),
+        "clutter_free_bottom": (
+            ray_dims,
+            clutter_free,
+            {
+                "long_name": "lowest clutter-free range bin",
+                "comment": bin_note,
+                "units": "1",
+            },
+        ),
+        "real_surface_bin": (
+            ray_dims,
+            surface,
+            {
+                "long_name": "range bin of the surface echo",
+                "comment": bin_note,
+                "units": "1",
+            },
+        ),
+        "precip_near_surface": (
+            ray_dims,
+            rain,
+            {
+                "standard_name": "lwe_precipitation_rate",
+                "units": UNITS_PRECIP,
+                "long_name": "near-surface precipitation rate (SLV/precipRateNearSurface)",
+            },
+        ),
+    }
     if corrected_values is not None:
-        data_vars["reflectivity_corrected"] = (profile_dims, corrected_values, {
-            "standard_name": "equivalent_reflectivity_factor", "units": UNITS_REFLECTIVITY,
-            "long_name": f"DPR {used_band} attenuation-corrected reflectivity ({corrected_key})",
-        })  # fmt: skip
-    attrs.update({"scan_mode": mode, "band": used_band, "version": version,
-                  "bin_spacing_m": spacing, "clutter_masked": int(mask_clutter)})  # fmt: skip
+        data_vars["reflectivity_corrected"] = (
+            profile_dims,
+            corrected_values,
+            {
+                "standard_name": "equivalent_reflectivity_factor",
+                "units": UNITS_REFLECTIVITY,
+                "long_name": (
+                    f"DPR {used_band} attenuation-corrected reflectivity ({corrected_key})"
+                ),
+            },
+        )
+    attrs.update(
+        {
+            "scan_mode": mode,
+            "band": used_band,
+            "version": version,
+            "bin_spacing_m": spacing,
+            "clutter_masked": int(mask_clutter),
+        }
+    )
     return xr.Dataset(data_vars, coords=coords, attrs={"Conventions": CONVENTIONS_ATTR, **attrs})
 
 

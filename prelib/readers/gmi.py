@@ -63,9 +63,10 @@ def read_gmi_1c(path: str | os.PathLike, *, radius_m: float = 15000.0) -> xr.Dat
     for name, tc, n, lat in (("S1", tc1, _N_S1, lat1), ("S2", tc2, _N_S2, lat2)):
         if tc.ndim != 3 or tc.shape[2] != n or tc.shape[:2] != lat.shape:
             raise ProductError(
-                path, f"{name}/Tc has shape {tc.shape}; expected (nscan, npixel, {n}) "
+                path,
+                f"{name}/Tc has shape {tc.shape}; expected (nscan, npixel, {n}) "
                 f"matching {name}/Latitude {lat.shape}",
-            )  # fmt: skip
+            )
     tc2_on_s1 = collocate_nearest(lat2, lon2, tc2, lat1, lon1, radius_m)
     pmw = np.concatenate([tc1, tc2_on_s1], axis=2).astype(np.float32)
     coords[DIM_PMW_CHANNEL] = (DIM_PMW_CHANNEL, list(GMI_CHANNELS))
@@ -116,8 +117,11 @@ def collocate_nearest(
     source = geometry.SwathDefinition(lons=src_lon[src_ok], lats=src_lat[src_ok])
     target = geometry.SwathDefinition(lons=dst_lon[dst_ok], lats=dst_lat[dst_ok])
     picked = kd_tree.resample_nearest(
-        source, values[src_ok].astype(np.float64), target, radius_of_influence=radius_m,
+        source,
+        values[src_ok].astype(np.float64),
+        target,
+        radius_of_influence=radius_m,
         fill_value=np.nan,
-    )  # fmt: skip
+    )
     out[dst_ok] = picked
     return out

@@ -132,8 +132,17 @@ def pick_scan_mode(
 def granule_attrs(handle: h5py.File, path: str | os.PathLike, product: str) -> dict[str, str]:
     """Dataset attributes common to the GPM readers (provenance from the FileHeader)."""
     header = file_header(handle, path)
-    keep = ("DOI", "AlgorithmID", "AlgorithmVersion", "ProductVersion", "GranuleNumber",
-            "StartGranuleDateTime", "StopGranuleDateTime", "SatelliteName", "InstrumentName")  # fmt: skip
+    keep = (
+        "DOI",
+        "AlgorithmID",
+        "AlgorithmVersion",
+        "ProductVersion",
+        "GranuleNumber",
+        "StartGranuleDateTime",
+        "StopGranuleDateTime",
+        "SatelliteName",
+        "InstrumentName",
+    )
     attrs = {k: header[k] for k in keep if k in header}
     attrs.update({"source": "real", "product": product, "filename": os.path.basename(path)})
     return attrs

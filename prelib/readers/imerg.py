@@ -44,9 +44,10 @@ def _open(path: Path) -> xr.Dataset:
                 return ds.load()
             ds.close()
     raise ProductError(
-        path, f"no IMERG rate variable {list(_RATE_NAMES)} in group Grid or at the root "
+        path,
+        f"no IMERG rate variable {list(_RATE_NAMES)} in group Grid or at the root "
         f"({'; '.join(errors[:2]) or 'file opened but variables missing'})",
-    )  # fmt: skip
+    )
 
 
 def _epoch(units: str, path: Path) -> np.datetime64:
@@ -99,10 +100,15 @@ def read_imerg(path: str | os.PathLike) -> xr.Dataset:
     order_lon = np.argsort(lon, kind="stable")
     out = xr.Dataset(
         {
-            "precip": (("lat", "lon"), values[order_lat][:, order_lon], {
-                "standard_name": "lwe_precipitation_rate", "units": UNITS_PRECIP,
-                "long_name": f"IMERG half-hourly precipitation rate ({name})",
-            }),
+            "precip": (
+                ("lat", "lon"),
+                values[order_lat][:, order_lon],
+                {
+                    "standard_name": "lwe_precipitation_rate",
+                    "units": UNITS_PRECIP,
+                    "long_name": f"IMERG half-hourly precipitation rate ({name})",
+                },
+            ),
         },
         coords={
             "lat": ("lat", lat[order_lat], {"standard_name": "latitude", "units": UNITS_LAT}),
@@ -111,9 +117,12 @@ def read_imerg(path: str | os.PathLike) -> xr.Dataset:
             "time_start": ((), start, {"long_name": "start of the half-hour (UTC)"}),
         },
         attrs={
-            "Conventions": CONVENTIONS_ATTR, "source": "real", "product": "imerg",
-            "variable": name, "version": version[1] if version else "",
+            "Conventions": CONVENTIONS_ATTR,
+            "source": "real",
+            "product": "imerg",
+            "variable": name,
+            "version": version[1] if version else "",
             "filename": path.name,
         },
-    )  # fmt: skip
+    )
     return out

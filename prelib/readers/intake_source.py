@@ -38,8 +38,13 @@ class ProductSource(DataSource):
     version = "0.1.0"
     partition_access = False
 
-    def __init__(self, urlpath: str, product: str, reader_kwargs: dict | None = None,
-                 metadata: dict | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        urlpath: str,
+        product: str,
+        reader_kwargs: dict | None = None,
+        metadata: dict | None = None,
+    ) -> None:
         self.urlpath = urlpath
         self.product = product
         self.reader_kwargs = dict(reader_kwargs or {})
@@ -61,19 +66,31 @@ class ProductSource(DataSource):
             else:
                 dim = "scan" if self.product in _SWATH_PRODUCTS else "time"
                 try:
-                    self._ds = xr.concat(parts, dim=dim, coords="different", compat="equals",
-                                         join="exact", combine_attrs="drop_conflicts")  # fmt: skip
+                    self._ds = xr.concat(
+                        parts,
+                        dim=dim,
+                        coords="different",
+                        compat="equals",
+                        join="exact",
+                        combine_attrs="drop_conflicts",
+                    )
                 except ValueError as err:
                     raise ProductError(
-                        self.urlpath, f"matching files cannot be combined along {dim!r} "
+                        self.urlpath,
+                        f"matching files cannot be combined along {dim!r} "
                         f"(different grids or regions?): {err}",
-                    ) from None  # fmt: skip
+                    ) from None
         return self._ds
 
     def _get_schema(self) -> Schema:
         ds = self._load()
-        return Schema(datashape=None, dtype=None, shape=None, npartitions=1,
-                      extra_metadata={"dims": dict(ds.sizes), "variables": list(ds.data_vars)})  # fmt: skip
+        return Schema(
+            datashape=None,
+            dtype=None,
+            shape=None,
+            npartitions=1,
+            extra_metadata={"dims": dict(ds.sizes), "variables": list(ds.data_vars)},
+        )
 
     def read(self) -> xr.Dataset:
         """The dataset (all matching files)."""

@@ -107,10 +107,13 @@ def write_overpass(
             line0 + np.arange(n_lines)[:, None], col0 + np.arange(n_cols)[None, :], projection
         )
         cloud = rain_rate(plat, plon, centre)
-        bt = {f"C{k:02d}": (290.0 - 8.0 * cloud - 3.0 * (k - 7)).astype(np.float32)
-              for k in range(7, 15)}  # fmt: skip
-        agri_path = write_agri_l1(root / "agri", bt, agri_start, begin_line=line0,
-                                  begin_column=col0)  # fmt: skip
+        bt = {
+            f"C{k:02d}": (290.0 - 8.0 * cloud - 3.0 * (k - 7)).astype(np.float32)
+            for k in range(7, 15)
+        }
+        agri_path = write_agri_l1(
+            root / "agri", bt, agri_start, begin_line=line0, begin_column=col0
+        )
     cldas_path = None
     if write_label:
         from prelib.readers.collocation import label_hour
@@ -140,15 +143,28 @@ def write_label_hour(
     centre = ((lat0 + lat1) / 2, (lon0 + lon1) / 2)
     glat = np.arange(lat0 - 0.5, lat1 + 0.5, 0.0625) + 0.03125
     glon = np.arange(lon0 - 0.5, lon1 + 0.5, 0.0625) + 0.03125
-    cldas = write_cldas(root / "cldas", glat, glon, rain_rate(glat[:, None], glon[None, :], centre),
-                        hour)  # fmt: skip
+    cldas = write_cldas(
+        root / "cldas", glat, glon, rain_rate(glat[:, None], glon[None, :], centre), hour
+    )
     agri_path = None
     if agri_offset is not None:
         projection = GeosProjection(104.7)
-        edge_lat = np.concatenate([np.linspace(lat0, lat1, 50), np.linspace(lat0, lat1, 50),
-                                   np.full(50, lat0), np.full(50, lat1)])  # fmt: skip
-        edge_lon = np.concatenate([np.full(50, lon0), np.full(50, lon1),
-                                   np.linspace(lon0, lon1, 50), np.linspace(lon0, lon1, 50)])  # fmt: skip
+        edge_lat = np.concatenate(
+            [
+                np.linspace(lat0, lat1, 50),
+                np.linspace(lat0, lat1, 50),
+                np.full(50, lat0),
+                np.full(50, lat1),
+            ]
+        )
+        edge_lon = np.concatenate(
+            [
+                np.full(50, lon0),
+                np.full(50, lon1),
+                np.linspace(lon0, lon1, 50),
+                np.linspace(lon0, lon1, 50),
+            ]
+        )
         line, col = latlon_to_line_column(edge_lat, edge_lon, projection)
         line0, col0 = int(np.nanmin(line)) - 3, int(np.nanmin(col)) - 3
         n_lines, n_cols = int(np.nanmax(line)) + 4 - line0, int(np.nanmax(col)) + 4 - col0
@@ -156,8 +172,10 @@ def write_label_hour(
             line0 + np.arange(n_lines)[:, None], col0 + np.arange(n_cols)[None, :], projection
         )
         cloud = rain_rate(plat, plon, centre)
-        bt = {f"C{k:02d}": (290.0 - 8.0 * cloud - 3.0 * (k - 7)).astype(np.float32)
-              for k in range(7, 15)}  # fmt: skip
+        bt = {
+            f"C{k:02d}": (290.0 - 8.0 * cloud - 3.0 * (k - 7)).astype(np.float32)
+            for k in range(7, 15)
+        }
         start = (np.datetime64(hour, "s") + agri_offset).astype("datetime64[s]")
         agri_path = write_agri_l1(root / "agri", bt, start, begin_line=line0, begin_column=col0)
     return agri_path, cldas

@@ -80,8 +80,9 @@ def run_unit(function: Callable, name: str, parts: str | Path, *args) -> str:
     key = unit_key(name)
     record = {"unit": name, "n_samples": len(samples), "inputs": used, "rejections": rejections}
     if samples:
-        stacked = xr.concat(samples, dim=DIM_SAMPLE, coords="different", compat="equals",
-                            join="exact")  # fmt: skip
+        stacked = xr.concat(
+            samples, dim=DIM_SAMPLE, coords="different", compat="equals", join="exact"
+        )
         with atomic_path(parts / f"{key}.nc") as tmp:
             stacked.to_netcdf(tmp, engine="h5netcdf")
     write_json(parts / f"{key}.json", record)
@@ -113,11 +114,14 @@ def resolve_scheduler(scheduler: str | None, workers: int, cluster: str | None) 
         raise ValueError(f"scheduler must be one of {SCHEDULERS} or None, got {scheduler!r}")
     if cluster is not None:
         if not isinstance(cluster, str) or not cluster.strip():
-            raise ValueError(f"cluster must be a scheduler address such as 'tcp://host:8786', "
-                             f"got {cluster!r}")  # fmt: skip
+            raise ValueError(
+                f"cluster must be a scheduler address such as 'tcp://host:8786', got {cluster!r}"
+            )
         if scheduler not in (None, "distributed"):
-            raise ValueError(f"a cluster address ({cluster!r}) needs scheduler='distributed', "
-                             f"got scheduler={scheduler!r}")  # fmt: skip
+            raise ValueError(
+                f"a cluster address ({cluster!r}) needs scheduler='distributed', "
+                f"got scheduler={scheduler!r}"
+            )
         return "distributed"
     if scheduler is None:
         return "distributed" if workers > 1 else "synchronous"
@@ -170,8 +174,9 @@ class UnitRunner:
         from distributed import Client, LocalCluster
 
         if self.cluster is None:
-            self._local_cluster = LocalCluster(n_workers=self.workers, threads_per_worker=1,
-                                               processes=True, dashboard_address=None)  # fmt: skip
+            self._local_cluster = LocalCluster(
+                n_workers=self.workers, threads_per_worker=1, processes=True, dashboard_address=None
+            )
             self._client = Client(self._local_cluster, set_as_default=False)
             return
         _check_reachable(self.cluster)
@@ -218,14 +223,17 @@ class UnitRunner:
 
         parts = Path(parts)
         todo = [u for u in units if not is_finished(u[0], parts)]
-        with tqdm(total=len(units), initial=len(units) - len(todo), desc="units",
-                  disable=not progress) as bar:  # fmt: skip
+        with tqdm(
+            total=len(units), initial=len(units) - len(todo), desc="units", disable=not progress
+        ) as bar:
             if not todo:
                 return 0
             if self.scheduler == "distributed":
                 if self._client is None:
-                    raise RuntimeError("UnitRunner.run with the distributed scheduler needs "
-                                       "`with UnitRunner(...) as runner:`")  # fmt: skip
+                    raise RuntimeError(
+                        "UnitRunner.run with the distributed scheduler needs "
+                        "`with UnitRunner(...) as runner:`"
+                    )
                 self._run_distributed(todo, parts, bar)
             elif self.scheduler == "synchronous" or self.workers == 1:
                 for name, function, args in todo:
@@ -245,8 +253,10 @@ class UnitRunner:
                     bar.update(1)
 
         run = dask.delayed(run_unit, pure=False)
-        tasks = [run(function, name, parts, *args, dask_key_name=f"prelib-unit-{i}")
-                 for i, (name, function, args) in enumerate(todo)]  # fmt: skip
+        tasks = [
+            run(function, name, parts, *args, dask_key_name=f"prelib-unit-{i}")
+            for i, (name, function, args) in enumerate(todo)
+        ]
         with _Progress():
             dask.compute(*tasks, scheduler=self.scheduler, num_workers=self.workers)
 
@@ -257,10 +267,17 @@ class UnitRunner:
         args_of = _share_common_arguments(client, todo)
         build = uuid.uuid4().hex[:8]  # keys unique on a cluster shared by several builds
         futures = [
-            client.submit(run_unit, function, name, str(parts), *args_of[i],
-                          key=f"prelib-unit-{build}-{unit_key(name)}", pure=False)
+            client.submit(
+                run_unit,
+                function,
+                name,
+                str(parts),
+                *args_of[i],
+                key=f"prelib-unit-{build}-{unit_key(name)}",
+                pure=False,
+            )
             for i, (name, function, _) in enumerate(todo)
-        ]  # fmt: skip
+        ]
         try:
             for future in as_completed(futures, loop=client.loop):
                 key = future.result()  # re-raises the unit's own exception
@@ -291,8 +308,9 @@ def _share_common_arguments(client, todo: list[Unit]) -> list[tuple]:
     if not shared:
         return [args for _, _, args in todo]
     # scatter a list of objects: one future per object, in one round trip
-    futures = dict(zip(shared, client.scatter([objects[i] for i in shared], hash=False),
-                       strict=True))  # fmt: skip
+    futures = dict(
+        zip(shared, client.scatter([objects[i] for i in shared], hash=False), strict=True)
+    )
     return [tuple(futures.get(id(arg), arg) for arg in args) for _, _, args in todo]
 
 
@@ -319,5 +337,13 @@ def _check_reachable(address: str) -> None:
         ) from err
 
 
-__all__ = ["CONNECT_TIMEOUT_S", "SCHEDULERS", "Unit", "UnitRunner", "is_finished",
-           "resolve_scheduler", "run_unit", "unit_key"]  # fmt: skip
+__all__ = [
+    "CONNECT_TIMEOUT_S",
+    "SCHEDULERS",
+    "Unit",
+    "UnitRunner",
+    "is_finished",
+    "resolve_scheduler",
+    "run_unit",
+    "unit_key",
+]

@@ -98,14 +98,22 @@ def write_world_overpass(
         max(DOMAIN_LON[0], float(lon.min()) - pad),
         min(DOMAIN_LON[1], float(lon.max()) + pad),
     )
-    scene = simulate_grid_scene(box_lat, box_lon, label_time, seed=seed, regime=regime,
-                                resolution_km=SWATH_RESOLUTION_KM, sensors=("ir", "pmw", "pr"))  # fmt: skip
+    scene = simulate_grid_scene(
+        box_lat,
+        box_lon,
+        label_time,
+        seed=seed,
+        regime=regime,
+        resolution_km=SWATH_RESOLUTION_KM,
+        sensors=("ir", "pmw", "pr"),
+    )
     i, j, _ = _nearest_cells(scene, lat, lon)
     reflectivity = np.moveaxis(scene["pr"].values[:, i, j], 0, -1)  # (scan, ray, bin)
     tc = np.moveaxis(scene["pmw"].values[:, i, j], 0, -1)
     rain_now = scene["precip_instant"].values[i, j]
-    dpr = write_dpr_2a(root / "gpm", lat, lon, reflectivity, times,
-                       precip_near_surface=rain_now, granule=granule)  # fmt: skip
+    dpr = write_dpr_2a(
+        root / "gpm", lat, lon, reflectivity, times, precip_near_surface=rain_now, granule=granule
+    )
     gmi = write_gmi_1c(root / "gpm", lat, lon, tc, times, granule=granule)
 
     projection = GeosProjection(104.7)
@@ -118,8 +126,10 @@ def write_world_overpass(
     # the AGRI line/column rectangle reaches beyond the scene box at its corners: fill there
     ai, aj, seen = _nearest_cells(scene, np.nan_to_num(plat), np.nan_to_num(plon), True)
     ir = scene["ir"]
-    bt = {str(name): np.where(seen, ir.sel(ir_channel=name).values[ai, aj], np.nan)
-          for name in ir["ir_channel"].values}  # fmt: skip
+    bt = {
+        str(name): np.where(seen, ir.sel(ir_channel=name).values[ai, aj], np.nan)
+        for name in ir["ir_channel"].values
+    }
     agri_start = (times[128] + agri_offset).astype("datetime64[s]")
     agri = write_agri_l1(root / "agri", bt, agri_start, begin_line=line0, begin_column=col0)
 

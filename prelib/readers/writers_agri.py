@@ -58,7 +58,8 @@ def agri_file_name(
     sub_lon: float = 104.7,
     resolution_m: int = 4000,
 ) -> str:
-    """The real file name, e.g. ``FY4A-_AGRI--_N_DISK_1047E_L1-_FDI-_MULT_NOM_…_4000M_V0001.HDF``."""
+    """The real file name, e.g.
+    ``FY4A-_AGRI--_N_DISK_1047E_L1-_FDI-_MULT_NOM_…_4000M_V0001.HDF``."""
     fmt = "%Y%m%d%H%M%S"
     s = np.datetime64(start, "s").astype(object).strftime(fmt)
     e = np.datetime64(end, "s").astype(object).strftime(fmt)
@@ -128,9 +129,13 @@ def write_agri_l1(
         raise ValueError(f"unknown {satellite} channels {unknown}; known: {list(names)}")
     grouped = satellite != "FY4A"
     target = Path(directory) / agri_file_name(
-        satellite, start, end, observation=observation, sub_lon=projection.sub_lon,
+        satellite,
+        start,
+        end,
+        observation=observation,
+        sub_lon=projection.sub_lon,
         resolution_m=resolution_m,
-    )  # fmt: skip
+    )
     opts = {"compression": "gzip", "compression_opts": compression} if compression else {}
     with atomic_path(target) as tmp, h5py.File(tmp, "w") as f:
         data_group = f.require_group("Data") if grouped else f
@@ -142,8 +147,9 @@ def write_agri_l1(
             else:
                 counts = np.full((n_lines, n_cols), 1000, dtype=np.uint16)
             chunks = (min(n_lines, 512), min(n_cols, 512)) if opts else None
-            ds = data_group.create_dataset(f"NOMChannel{number}", data=counts, chunks=chunks,
-                                           **opts)  # fmt: skip
+            ds = data_group.create_dataset(
+                f"NOMChannel{number}", data=counts, chunks=chunks, **opts
+            )
             ds.attrs["FillValue"] = np.array([FILL_COUNT], dtype=np.uint16)
             top = 65534 if name == "C07" else 4095
             ds.attrs["valid_range"] = np.array([0, top], dtype=np.uint16)

@@ -37,8 +37,9 @@ def _fmt_time(t: np.datetime64, fmt: str) -> str:
     return np.datetime64(t, "ms").astype(object).strftime(fmt)
 
 
-def gpm_file_name(prefix: str, start: np.datetime64, end: np.datetime64, granule: int,
-                  version: str) -> str:  # fmt: skip
+def gpm_file_name(
+    prefix: str, start: np.datetime64, end: np.datetime64, granule: int, version: str
+) -> str:
     """``{prefix}.{YYYYMMDD}-S{hhmmss}-E{hhmmss}.{granule:06d}.{version}.HDF5``."""
     return (
         f"{prefix}.{_fmt_time(start, '%Y%m%d')}-S{_fmt_time(start, '%H%M%S')}"
@@ -46,32 +47,56 @@ def gpm_file_name(prefix: str, start: np.datetime64, end: np.datetime64, granule
     )
 
 
-def _file_header(handle: h5py.File, filename: str, algorithm: str, start, end, granule: int,
-                 version: str, instrument: str, n_swaths: int, doi: str) -> None:  # fmt: skip
+def _file_header(
+    handle: h5py.File,
+    filename: str,
+    algorithm: str,
+    start,
+    end,
+    granule: int,
+    version: str,
+    instrument: str,
+    n_swaths: int,
+    doi: str,
+) -> None:
     stamp = "%Y-%m-%dT%H:%M:%S.%f"
     lines = {
-        "DOI": doi, "AlgorithmID": algorithm, "FileName": filename, "SatelliteName": "GPM",
+        "DOI": doi,
+        "AlgorithmID": algorithm,
+        "FileName": filename,
+        "SatelliteName": "GPM",
         "InstrumentName": instrument,
         "StartGranuleDateTime": _fmt_time(start, stamp)[:-3] + "Z",
         "StopGranuleDateTime": _fmt_time(end, stamp)[:-3] + "Z",
-        "GranuleNumber": f"{granule:06d}", "NumberOfSwaths": str(n_swaths),
-        "NumberOfGrids": "0", "TimeInterval": "ORBIT", "ProcessingSystem": "PPS",
-        "ProductVersion": version, "EmptyGranule": "NOT_EMPTY",
-    }  # fmt: skip
+        "GranuleNumber": f"{granule:06d}",
+        "NumberOfSwaths": str(n_swaths),
+        "NumberOfGrids": "0",
+        "TimeInterval": "ORBIT",
+        "ProcessingSystem": "PPS",
+        "ProductVersion": version,
+        "EmptyGranule": "NOT_EMPTY",
+    }
     set_string_attr(handle, "FileHeader", "".join(f"{k}={v};\n" for k, v in lines.items()), True)
     set_string_attr(handle, "FileInfo", "DataFormatVersion=7a;\nBlueprintFilename=prelib;\n", True)
 
 
-def write_variable(group: h5py.Group, name: str, data: np.ndarray, dims: str,
-                   units: str | None = None, fill=FILL_FLOAT) -> h5py.Dataset:  # fmt: skip
+def write_variable(
+    group: h5py.Group,
+    name: str,
+    data: np.ndarray,
+    dims: str,
+    units: str | None = None,
+    fill=FILL_FLOAT,
+) -> h5py.Dataset:
     """Write one GPM variable; NaN → the typed fill; attributes as in PPS files."""
     dtype = np.asarray(fill).dtype
     values = np.asarray(data, dtype=np.float64)
     values = np.where(np.isfinite(values), values, float(fill))
     if dtype.kind in "iu":
         values = np.rint(values)
-    ds = group.create_dataset(name, data=values.astype(dtype), compression="gzip",
-                              compression_opts=1)  # fmt: skip
+    ds = group.create_dataset(
+        name, data=values.astype(dtype), compression="gzip", compression_opts=1
+    )
     set_string_attr(ds, "DimensionNames", dims)
     if units is not None:
         set_string_attr(ds, "Units", units)
@@ -156,8 +181,9 @@ def write_gmi_1c(
     name = gpm_file_name("1C.GPM.GMI.XCAL2016-C", start, end, granule, version)
     target = Path(directory) / name
     with atomic_path(target) as tmp, h5py.File(tmp, "w") as f:
-        _file_header(f, name, "1CGMI", start, end, granule, version, "GMI", 2,
-                     "10.5067/GPM/GMI/GPM/1C/07")  # fmt: skip
+        _file_header(
+            f, name, "1CGMI", start, end, granule, version, "GMI", 2, "10.5067/GPM/GMI/GPM/1C/07"
+        )
         for k, (channels, shift) in enumerate(
             ((slice(0, 9), 0.0), (slice(9, 13), s2_shift_deg)), 1
         ):
@@ -216,12 +242,19 @@ def write_dpr_2a(
     name = gpm_file_name(f"2A.GPM.DPR.{alg}", start, end, granule, version)
     target = Path(directory) / name
     with atomic_path(target) as tmp, h5py.File(tmp, "w") as f:
-        _file_header(f, name, "2ADPR", start, end, granule, version, "DPR", 2,
-                     "10.5067/GPM/DPR/GPM/2A/07")  # fmt: skip
+        _file_header(
+            f, name, "2ADPR", start, end, granule, version, "DPR", 2, "10.5067/GPM/DPR/GPM/2A/07"
+        )
         if version.startswith("V07"):
             ka_fill = np.full_like(z, np.nan)
-            modes = {"FS": ("nray", np.stack([measured, ka_fill], -1), np.stack([z, ka_fill], -1),
-                            np.stack([np.full(cfb.shape, 176), np.full(cfb.shape, np.nan)], -1))}  # fmt: skip
+            modes = {
+                "FS": (
+                    "nray",
+                    np.stack([measured, ka_fill], -1),
+                    np.stack([z, ka_fill], -1),
+                    np.stack([np.full(cfb.shape, 176), np.full(cfb.shape, np.nan)], -1),
+                )
+            }
         else:
             modes = {"NS": ("nray", measured, z, np.full(cfb.shape, 176))}
         for mode, (ray_dim, meas, corr, surface) in modes.items():
@@ -270,8 +303,18 @@ def write_cmb_2b(
     )
     target = Path(directory) / name
     with atomic_path(target) as tmp, h5py.File(tmp, "w") as f:
-        _file_header(f, name, "2BCMB", start, end, granule, version, "DPR/GMI", 2,
-                     "10.5067/GPM/DPRGMI/CMB/2B/07")  # fmt: skip
+        _file_header(
+            f,
+            name,
+            "2BCMB",
+            start,
+            end,
+            granule,
+            version,
+            "DPR/GMI",
+            2,
+            "10.5067/GPM/DPRGMI/CMB/2B/07",
+        )
         for mode in ("KuKaGMI", "KuGMI") if v07 else ("NS", "MS"):
             g = f.create_group(mode)
             write_variable(g, "Latitude", lat, "nscan,nray", "degrees")
@@ -327,12 +370,16 @@ def write_imerg(
     end = start + np.timedelta64(1799, "s")
     prefix = "3B-HHR" + (f"-{run}" if run else "")
     suffix = "RT-H5" if run else "HDF5"
-    name = (f"{prefix}.MS.MRG.3IMERG.{_fmt_time(start, '%Y%m%d')}-S{_fmt_time(start, '%H%M%S')}"
-            f"-E{_fmt_time(end, '%H%M%S')}.{minute:04d}.{version}.{suffix}")  # fmt: skip
+    name = (
+        f"{prefix}.MS.MRG.3IMERG.{_fmt_time(start, '%Y%m%d')}-S{_fmt_time(start, '%H%M%S')}"
+        f"-E{_fmt_time(end, '%H%M%S')}.{minute:04d}.{version}.{suffix}"
+    )
     target = Path(directory) / name
     with atomic_path(target) as tmp, h5py.File(tmp, "w") as f:
-        header = (f"StartGranuleDateTime={_fmt_time(start, '%Y-%m-%dT%H:%M:%S')}.000Z;\n"
-                  f"TimeInterval=HALF_HOUR;\nNumberOfGrids=1;\nProductVersion={version};\n")  # fmt: skip
+        header = (
+            f"StartGranuleDateTime={_fmt_time(start, '%Y-%m-%dT%H:%M:%S')}.000Z;\n"
+            f"TimeInterval=HALF_HOUR;\nNumberOfGrids=1;\nProductVersion={version};\n"
+        )
         set_string_attr(f, "FileHeader", header, True)
         g = f.create_group("Grid")
         t = g.create_dataset("time", data=np.array([(start - epoch).astype(np.int64)], np.int32))

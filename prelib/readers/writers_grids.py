@@ -68,8 +68,14 @@ def write_cldas(
             v_lon = nc.createVariable("LON", "f4", ("LON",))
             v_lon[:] = lon
             v_lon.units = "degrees_east"
-            v = nc.createVariable("PRCP", "f4", ("LAT", "LON"), fill_value=np.float32(CLDAS_FILL),
-                                  zlib=True, complevel=1)  # fmt: skip
+            v = nc.createVariable(
+                "PRCP",
+                "f4",
+                ("LAT", "LON"),
+                fill_value=np.float32(CLDAS_FILL),
+                zlib=True,
+                complevel=1,
+            )
             v.units = "mm"
             v.long_name = "hourly precipitation"
             v[:] = np.where(np.isfinite(values), values, np.float32(CLDAS_FILL))

@@ -185,8 +185,13 @@ def calibrate_modalities(
             x_train, y_train = x_train[keep], y_train[keep]
         x_test, y_test = _stack(test_scenes, modalities)
         with threadpool_limits(limits=n_threads):
-            options = dict(max_iter=max_iter, learning_rate=0.1, max_leaf_nodes=31,
-                           early_stopping=False, random_state=seed)  # fmt: skip
+            options = dict(
+                max_iter=max_iter,
+                learning_rate=0.1,
+                max_leaf_nodes=31,
+                early_stopping=False,
+                random_state=seed,
+            )
             regressor = HistGradientBoostingRegressor(**options).fit(x_train, y_train)
             classifier = HistGradientBoostingClassifier(**options).fit(
                 x_train, y_train >= RAIN_THRESHOLD
@@ -208,9 +213,11 @@ def calibrate_modalities(
         )
     table = pd.DataFrame(rows).set_index("modality")
     table.attrs.update(
-        seed=seed, n_train_scenes=len(train_scenes), n_test_scenes=len(test_scenes),
+        seed=seed,
+        n_train_scenes=len(train_scenes),
+        n_test_scenes=len(test_scenes),
         n_scans=int(train_scenes[0].sizes["scan"]),
-    )  # fmt: skip
+    )
     return table
 
 

@@ -153,8 +153,10 @@ def simulate_clouds(
         core_area_px = 300.0 / px_km**2
         anvil = ndimage.gaussian_filter(cores, spread_px) * (2 * np.pi * spread_px**2)
         anvil = np.clip(anvil / core_area_px, 0.0, 1.0)
-        drift = (rain.wind_yx[0] * 1800.0 / 1000.0 / grid.dy_km,
-                 rain.wind_yx[1] * 1800.0 / 1000.0 / grid.dx_km)  # fmt: skip
+        drift = (
+            rain.wind_yx[0] * 1800.0 / 1000.0 / grid.dy_km,
+            rain.wind_yx[1] * 1800.0 / 1000.0 / grid.dx_km,
+        )
         anvil = ndimage.shift(anvil, drift, order=1, mode="constant")
     anvil_tau = np.where(anvil > 0.03, 1.0 + 60.0 * anvil**0.7, 0.0)
     anvil_top = trop - 1.0 - 1.5 * (1.0 - anvil)
@@ -190,8 +192,9 @@ def simulate_clouds(
 
     # Upper-tropospheric humidity: synoptic pattern, moistened around deep cloud.
     humid = power_law_noise(rng, grid.shape, 3.5, spacing, max_wavelength_km=200.0)
-    deep = ndimage.gaussian_filter((high_tau + (main_top > fl + 3) * main_tau > 5).astype(float),
-                                   30.0 / px_km)  # fmt: skip
+    deep = ndimage.gaussian_filter(
+        (high_tau + (main_top > fl + 3) * main_tau > 5).astype(float), 30.0 / px_km
+    )
     upper_humidity = np.clip(_sigmoid(0.8 * humid - 0.3) + 0.4 * deep, 0.05, 1.0)
 
     return CloudFields(

@@ -82,9 +82,15 @@ def _build(args: argparse.Namespace) -> int:
         else:
             out = args.out / f"{args.kind}_{split}.zarr"
         path = build_benchmark(
-            args.kind, split, args.profile, out=out, n_samples=args.n_samples,
-            progress=not args.no_progress, seed=seed, workers=args.workers,
-        )  # fmt: skip
+            args.kind,
+            split,
+            args.profile,
+            out=out,
+            n_samples=args.n_samples,
+            progress=not args.no_progress,
+            seed=seed,
+            workers=args.workers,
+        )
         print(f"wrote {path}")
     return 0
 
@@ -93,11 +99,17 @@ def _scene(args: argparse.Namespace) -> int:
     from prelib.data.regions import simulate_region, write_scene
 
     scene = simulate_region(
-        tuple(args.lat), tuple(args.lon), args.time, seed=args.seed, regime=args.regime,
-        resolution_km=args.resolution_km, sensors=tuple(args.sensors),
-    )  # fmt: skip
+        tuple(args.lat),
+        tuple(args.lon),
+        args.time,
+        seed=args.seed,
+        regime=args.regime,
+        resolution_km=args.resolution_km,
+        sensors=tuple(args.sensors),
+    )
     print(
-        f"wrote {write_scene(scene, args.out)} ({dict(scene.sizes)}, regime {scene.attrs['regime']})"
+        f"wrote {write_scene(scene, args.out)} ({dict(scene.sizes)}, "
+        f"regime {scene.attrs['regime']})"
     )
     return 0
 

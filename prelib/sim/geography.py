@@ -160,8 +160,11 @@ def _extract_box(path: Path) -> dict[str, np.ndarray]:
         packed = np.empty((r1 - r0, (c1 - c0 + 7) // 8), dtype=np.uint8)
         with archive.open("mask.npy") as stream:
             version = np.lib.format.read_magic(stream)
-            reader = (np.lib.format.read_array_header_1_0 if version == (1, 0)
-                      else np.lib.format.read_array_header_2_0)  # fmt: skip
+            reader = (
+                np.lib.format.read_array_header_1_0
+                if version == (1, 0)
+                else np.lib.format.read_array_header_2_0
+            )
             shape, fortran, dtype = reader(stream)
             if fortran or shape != (lat.size, lon.size) or np.dtype(dtype) != np.bool_:
                 raise ValueError(f"unexpected global land mask layout {shape}, {dtype}")
@@ -207,8 +210,13 @@ def land_mask(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
         return _LAND_CACHE[key].copy()
     wrapped = (lon + 180.0) % 360.0 - 180.0
     (lat_lo, lat_hi), (lon_lo, lon_hi) = LAND_MASK_BOX
-    if lat.size and lat.min() >= lat_lo and lat.max() <= lat_hi and wrapped.min() >= lon_lo \
-            and wrapped.max() <= lon_hi:  # fmt: skip
+    if (
+        lat.size
+        and lat.min() >= lat_lo
+        and lat.max() <= lat_hi
+        and wrapped.min() >= lon_lo
+        and wrapped.max() <= lon_hi
+    ):
         box = _box_land_mask()
         step_lat = box["lat"][1] - box["lat"][0]
         step_lon = box["lon"][1] - box["lon"][0]

@@ -77,8 +77,7 @@ def smith_barstad_precipitation(
     m = np.where(ratio >= 0, np.sign(sigma) * np.sqrt(np.abs(ratio)), 1j * np.sqrt(np.abs(ratio)))
     c_w = uplift_sensitivity(surface_t)
     transfer = (
-        c_w * 1j * sigma
-        / ((1 - 1j * m * vapour_scale_height_m) * (1 + 1j * sigma * tau_s) ** 2)
-    )  # fmt: skip
+        c_w * 1j * sigma / ((1 - 1j * m * vapour_scale_height_m) * (1 + 1j * sigma * tau_s) ** 2)
+    )
     rate = np.real(np.fft.ifft2(np.fft.fft2(padded) * transfer))[py : py + ny, px : px + nx]
     return np.maximum(rate, 0.0) * 3600.0  # kg m-2 s-1 -> mm h-1

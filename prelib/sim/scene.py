@@ -168,9 +168,17 @@ def _simulate(
             ir_clouds = clouds_for(ir_rain)
         ir_time = time + np.timedelta64(round(observation_offset + ir_offset), "s")
         out[VAR_IR] = agri_brightness_temperature(
-            rng("ir"), grid, ir_clouds, sea_level_t, surface_t, water_vapour,
-            freezing_level, land, elevation, ir_time,
-        )[(slice(None), *inner)]  # fmt: skip
+            rng("ir"),
+            grid,
+            ir_clouds,
+            sea_level_t,
+            surface_t,
+            water_vapour,
+            freezing_level,
+            land,
+            elevation,
+            ir_time,
+        )[(slice(None), *inner)]
     if VAR_PMW in sensors:
         pmw_rng = rng("pmw")
         wetness = soil_moisture(pmw_rng, grid, rain.hourly)
@@ -184,9 +192,15 @@ def _simulate(
         small = dataclasses.replace(grid, lat=grid.lat[ring], lon=grid.lon[ring], pad=2)
         echo_top = np.where(rain.instant >= 0.05, clouds.main_top_km - 0.5, 0.0)
         out[VAR_PR] = dpr_reflectivity_profile(
-            rng("pr"), small, rain.instant[ring], rain.convective[ring], echo_top[ring],
-            freezing_level[ring], elevation[ring], ray_offset[ring],
-        )[(slice(None), *small.interior)]  # fmt: skip
+            rng("pr"),
+            small,
+            rain.instant[ring],
+            rain.convective[ring],
+            echo_top[ring],
+            freezing_level[ring],
+            elevation[ring],
+            ray_offset[ring],
+        )[(slice(None), *small.interior)]
     label = cldas_label(rain.hourly, grid.lat, grid.lon)
     out[VAR_PRECIP] = label[inner]
     out[VAR_PRECIP_INSTANT] = rain.instant[inner]

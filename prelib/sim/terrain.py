@@ -74,10 +74,16 @@ class Dem:
             lon = (lon - self.lon[0]) % 360.0 + self.lon[0]
         fy = (lat - self.lat[0]) / lat_step
         fx = (lon - self.lon[0]) / lon_step
-        if not is_global and not self.extrapolate and (
-            fy.min() < -0.5 or fy.max() > self.lat.size - 0.5
-            or fx.min() < -0.5 or fx.max() > self.lon.size - 0.5
-        ):  # fmt: skip
+        if (
+            not is_global
+            and not self.extrapolate
+            and (
+                fy.min() < -0.5
+                or fy.max() > self.lat.size - 0.5
+                or fx.min() < -0.5
+                or fx.max() > self.lon.size - 0.5
+            )
+        ):
             raise ValueError(
                 f"points lat {lat.min():.2f}..{lat.max():.2f}, "
                 f"lon {lon.min():.2f}..{lon.max():.2f} "
@@ -163,13 +169,27 @@ _PLATEAUS: tuple[tuple[float, float, float, float, float, float], ...] = (
 
 # (polyline of (lat, lon), Gaussian half-width km, crest height above the plateaus m)
 _RIDGES: tuple[tuple[tuple[tuple[float, float], ...], float, float], ...] = (
-    (((35.5, 74.5), (33.5, 76.5), (30.5, 80.0), (28.6, 84.0), (27.9, 88.0), (27.8, 92.0),
-      (28.6, 95.5)), 50.0, 3600.0),  # Himalaya
+    (
+        (
+            (35.5, 74.5),
+            (33.5, 76.5),
+            (30.5, 80.0),
+            (28.6, 84.0),
+            (27.9, 88.0),
+            (27.8, 92.0),
+            (28.6, 95.5),
+        ),
+        50.0,
+        3600.0,
+    ),  # Himalaya
     (((36.6, 74.0), (35.6, 77.5)), 45.0, 3000.0),  # Karakoram
     (((35.2, 69.5), (36.5, 72.5)), 50.0, 3300.0),  # Hindu Kush
     (((36.6, 78.0), (36.1, 84.0), (36.0, 90.0), (35.6, 96.0)), 45.0, 1200.0),  # Kunlun
-    (((41.0, 70.0), (42.0, 76.0), (42.5, 80.0), (43.0, 86.0), (43.2, 90.0), (43.0, 94.0)),
-     55.0, 3500.0),  # Tianshan
+    (
+        ((41.0, 70.0), (42.0, 76.0), (42.5, 80.0), (43.0, 86.0), (43.2, 90.0), (43.0, 94.0)),
+        55.0,
+        3500.0,
+    ),  # Tianshan
     (((50.0, 86.0), (48.5, 89.0), (46.6, 93.0), (45.2, 96.0)), 60.0, 2600.0),  # Altai
     (((52.0, 92.0), (52.0, 100.0)), 60.0, 2000.0),  # Sayan
     (((39.5, 95.0), (38.5, 99.0), (37.5, 102.0)), 45.0, 1300.0),  # Qilian
@@ -178,8 +198,19 @@ _RIDGES: tuple[tuple[tuple[tuple[float, float], ...], float, float], ...] = (
     (((53.0, 122.0), (48.0, 120.5), (44.0, 118.0)), 70.0, 1000.0),  # Greater Khingan
     (((41.8, 127.5), (42.2, 128.8), (43.0, 129.5)), 40.0, 1500.0),  # Changbai
     (((38.6, 128.3), (36.6, 128.8), (35.3, 128.0)), 25.0, 1100.0),  # Taebaek (Korea)
-    (((33.2, 131.0), (34.2, 132.5), (35.2, 134.5), (36.0, 137.0), (37.5, 139.8),
-      (40.0, 140.8), (41.3, 140.8)), 30.0, 1100.0),  # Honshu backbone
+    (
+        (
+            (33.2, 131.0),
+            (34.2, 132.5),
+            (35.2, 134.5),
+            (36.0, 137.0),
+            (37.5, 139.8),
+            (40.0, 140.8),
+            (41.3, 140.8),
+        ),
+        30.0,
+        1100.0,
+    ),  # Honshu backbone
     (((35.5, 137.6), (36.7, 137.7)), 18.0, 1900.0),  # Japanese (Hida/Kiso) Alps
     (((42.5, 142.6), (43.9, 142.9)), 30.0, 1200.0),  # Hokkaido (Hidaka)
     (((22.2, 120.8), (24.9, 121.4)), 17.0, 2900.0),  # Taiwan Central Range
@@ -192,7 +223,7 @@ _RIDGES: tuple[tuple[tuple[tuple[float, float], ...], float, float], ...] = (
     (((56.0, 121.0), (55.5, 130.0)), 80.0, 1300.0),  # Stanovoy
     (((43.0, 133.0), (47.0, 137.0), (50.0, 140.0)), 50.0, 1000.0),  # Sikhote-Alin
     (((51.0, 156.8), (56.0, 159.0), (60.0, 162.0)), 50.0, 1500.0),  # Kamchatka
-)  # fmt: skip
+)
 
 _BUILTIN_STEP_DEG = 1.0 / 24.0
 _BUILTIN_LAT = (-2.0, 67.0)
@@ -211,11 +242,13 @@ def _ridge_height(
     out = np.zeros((lat.shape[0], lon.shape[1]))
     margin = 3.0 * width_km / KM_PER_DEGREE
     for (lat_a, lon_a), (lat_b, lon_b) in itertools.pairwise(polyline):
-        rows = np.flatnonzero((lat[:, 0] >= min(lat_a, lat_b) - margin)
-                              & (lat[:, 0] <= max(lat_a, lat_b) + margin))  # fmt: skip
+        rows = np.flatnonzero(
+            (lat[:, 0] >= min(lat_a, lat_b) - margin) & (lat[:, 0] <= max(lat_a, lat_b) + margin)
+        )
         lon_margin = margin / np.cos(np.deg2rad(max(abs(lat_a), abs(lat_b)) + margin))
-        cols = np.flatnonzero((lon[0] >= min(lon_a, lon_b) - lon_margin)
-                              & (lon[0] <= max(lon_a, lon_b) + lon_margin))  # fmt: skip
+        cols = np.flatnonzero(
+            (lon[0] >= min(lon_a, lon_b) - lon_margin) & (lon[0] <= max(lon_a, lon_b) + lon_margin)
+        )
         if rows.size == 0 or cols.size == 0:
             continue
         box = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))

@@ -1,6 +1,7 @@
 """Training checkpoints: atomic, self-describing, and refused when they do not fit.
 
-A checkpoint is a ``torch.save`` dict with a ``header`` and the states needed to resume bit-exactly::
+A checkpoint is a ``torch.save`` dict with a ``header`` and the states needed to resume
+bit-exactly::
 
     header      {"format": "prelib-checkpoint", "format_version": 1, "model_name", "profile",
                  "config" (dict), "prelib_version", "epoch", "created" (ISO 8601 UTC)}

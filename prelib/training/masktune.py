@@ -122,9 +122,14 @@ class MaskTuneConfig(Config):
         """The published code's Self-MaskTune (K = 39, 75th percentile, 10 % noise, batch merge),
         with its two defects fixed (block pooling, any batch size / NaN labels)."""
         return cls(
-            strategy="self", unmasked_epochs=39, mask_ratio=0.25, rule="quantile",
-            pool="max", merge="batch", noise_keep=0.1,
-        )  # fmt: skip
+            strategy="self",
+            unmasked_epochs=39,
+            mask_ratio=0.25,
+            rule="quantile",
+            pool="max",
+            merge="batch",
+            noise_keep=0.1,
+        )
 
 
 # ------------------------------------------------------------------------------------------
@@ -153,7 +158,8 @@ class MaskStore:
                 continue
             if stored.shape != tuple(grid):
                 raise ValueError(
-                    f"stored mask of sample {index} has grid {stored.shape}, expected {tuple(grid)} "
+                    f"stored mask of sample {index} has grid {stored.shape}, "
+                    f"expected {tuple(grid)} "
                     "(the input size changed between epochs)"
                 )
             out[row] = stored
@@ -192,8 +198,10 @@ def _pack(flags: dict[int, np.ndarray]) -> dict[str, Any]:
     shapes = {flags[k].shape for k in keys}
     if len(shapes) > 1:
         # Mixed grids (inputs of different sizes) are stored one by one.
-        return {"indices": torch.tensor(keys, dtype=torch.int64),
-                "masks": [torch.from_numpy(flags[k].astype(np.uint8)) for k in keys]}  # fmt: skip
+        return {
+            "indices": torch.tensor(keys, dtype=torch.int64),
+            "masks": [torch.from_numpy(flags[k].astype(np.uint8)) for k in keys],
+        }
     stacked = np.stack([flags[k] for k in keys]).astype(np.uint8) if keys else np.zeros((0, 1, 1))
     return {"indices": torch.tensor(keys, dtype=torch.int64), "masks": torch.from_numpy(stacked)}
 

@@ -39,8 +39,13 @@ from prelib.training.trainer import Trainer, TrainingResult
 
 TASKS: tuple[str, ...] = ("reg", "cls")
 ADAPT_VARIANTS: tuple[str, ...] = (
-    "scratch", "kd_nonmask", "comwe_noadapt", "nonmask", "randmask", "selfmask",
-)  # fmt: skip
+    "scratch",
+    "kd_nonmask",
+    "comwe_noadapt",
+    "nonmask",
+    "randmask",
+    "selfmask",
+)
 _MASK_STRATEGY = {"nonmask": "none", "randmask": "random", "selfmask": "self"}
 
 
@@ -101,19 +106,31 @@ def build_teacher(profile: str, task: str, modalities: tuple[str, ...] | None = 
 
 
 def train_teacher(
-    train_loader, val_loader, run_dir: str | Path, profile: str = "tiny", task: str = "reg",
-    modalities: tuple[str, ...] | None = None, config: TrainingConfig | None = None,
+    train_loader,
+    val_loader,
+    run_dir: str | Path,
+    profile: str = "tiny",
+    task: str = "reg",
+    modalities: tuple[str, ...] | None = None,
+    config: TrainingConfig | None = None,
     show_progress: bool = True,
-) -> TrainingResult:  # fmt: skip
+) -> TrainingResult:
     """Stage 0: train the multimodal teacher; checkpoints in ``run_dir``."""
     config = config or load_training_config(profile, "teacher")
     runtime.seed_everything(config.seed)
     teacher = build_teacher(profile, task, modalities)
     name = teacher_name(task, tuple(teacher.config.modalities))
     return Trainer(
-        teacher, teacher_step_fn(task), train_loader, config, run_dir, val_loader=val_loader,
-        model_name=name, profile=profile, show_progress=show_progress,
-    ).fit()  # fmt: skip
+        teacher,
+        teacher_step_fn(task),
+        train_loader,
+        config,
+        run_dir,
+        val_loader=val_loader,
+        model_name=name,
+        profile=profile,
+        show_progress=show_progress,
+    ).fit()
 
 
 def load_teacher(
@@ -146,8 +163,12 @@ class DistillationPair(nn.Module):
         student_out = self.student(ir)
         task = _task_loss(self.task, student_out.logits, batch)
         terms = self.distiller.loss(student_out, teacher_out, valid=batch["valid"])
-        out = {"loss": task["loss"] + terms["loss"], "task_loss": task["loss"].detach(),
-               "loss_map": task["loss_map"], "n_valid": task["n_valid"]}  # fmt: skip
+        out = {
+            "loss": task["loss"] + terms["loss"],
+            "task_loss": task["loss"].detach(),
+            "loss_map": task["loss_map"],
+            "n_valid": task["n_valid"],
+        }
         out.update({f"distill_{k}": v.detach() for k, v in terms.items() if k != "loss"})
         return out
 
@@ -174,11 +195,17 @@ def build_distillation(profile: str, task: str, distiller: str) -> DistillationP
 
 
 def train_swath_distilling(
-    train_loader, val_loader, run_dir: str | Path, teacher_checkpoint: str | Path | None,
-    profile: str = "tiny", task: str = "reg", distiller: str = "comwe",
-    modalities: tuple[str, ...] | None = None, config: TrainingConfig | None = None,
+    train_loader,
+    val_loader,
+    run_dir: str | Path,
+    teacher_checkpoint: str | Path | None,
+    profile: str = "tiny",
+    task: str = "reg",
+    distiller: str = "comwe",
+    modalities: tuple[str, ...] | None = None,
+    config: TrainingConfig | None = None,
     show_progress: bool = True,
-) -> TrainingResult:  # fmt: skip
+) -> TrainingResult:
     """Stage I: distil an IR-only student from the teacher at ``teacher_checkpoint``."""
     config = config or load_training_config(profile, "distill")
     runtime.seed_everything(config.seed)
@@ -190,9 +217,16 @@ def train_swath_distilling(
         device = distributed.init_distributed(runtime.select_device(config.device))
         teacher = load_teacher(teacher_checkpoint, profile, task, modalities).to(device)
     return Trainer(
-        pair, distill_step_fn(teacher), train_loader, config, run_dir, val_loader=val_loader,
-        model_name=student_name(distiller, task), profile=profile, show_progress=show_progress,
-    ).fit()  # fmt: skip
+        pair,
+        distill_step_fn(teacher),
+        train_loader,
+        config,
+        run_dir,
+        val_loader=val_loader,
+        model_name=student_name(distiller, task),
+        profile=profile,
+        show_progress=show_progress,
+    ).fit()
 
 
 def load_student(path: str | Path, profile: str, task: str, distiller: str) -> nn.Module:
@@ -226,9 +260,12 @@ def adaptation_step_fn(task: str):
 
 
 def build_adaptation_model(
-    variant: str, profile: str, task: str, stage1_checkpoint: str | Path | None,
+    variant: str,
+    profile: str,
+    task: str,
+    stage1_checkpoint: str | Path | None,
     reset_decoder: bool = False,
-) -> tuple[nn.Module, str]:  # fmt: skip
+) -> tuple[nn.Module, str]:
     """The Stage-II network of ``variant`` and its mask strategy."""
     from prelib.models import apply_lora, freeze_for_adaptation, get_model, load_model_config
 
@@ -254,10 +291,17 @@ def build_adaptation_model(
 
 
 def train_full_disc_adaptation(
-    train_loader, val_loader, run_dir: str | Path, stage1_checkpoint: str | Path | None,
-    profile: str = "tiny", task: str = "reg", variant: str = "selfmask",
-    config: TrainingConfig | None = None, reset_decoder: bool = False, show_progress: bool = True,
-) -> TrainingResult | None:  # fmt: skip
+    train_loader,
+    val_loader,
+    run_dir: str | Path,
+    stage1_checkpoint: str | Path | None,
+    profile: str = "tiny",
+    task: str = "reg",
+    variant: str = "selfmask",
+    config: TrainingConfig | None = None,
+    reset_decoder: bool = False,
+    show_progress: bool = True,
+) -> TrainingResult | None:
     """Stage II: adapt a Stage-I model to full-disc IR (see the module docstring).
 
     Returns ``None`` for ``comwe_noadapt``, whose un-adapted weights are saved as ``last.pt``.
@@ -274,9 +318,16 @@ def train_full_disc_adaptation(
         return None
     config = config.replace(masktune=config.masktune.replace(strategy=strategy))
     return Trainer(
-        model, adaptation_step_fn(task), train_loader, config, run_dir, val_loader=val_loader,
-        model_name=name, profile=profile, show_progress=show_progress,
-    ).fit()  # fmt: skip
+        model,
+        adaptation_step_fn(task),
+        train_loader,
+        config,
+        run_dir,
+        val_loader=val_loader,
+        model_name=name,
+        profile=profile,
+        show_progress=show_progress,
+    ).fit()
 
 
 def load_adapted(path: str | Path, profile: str, task: str, variant: str) -> nn.Module:

@@ -2,7 +2,8 @@
 
 Every stage (teacher, Swath-Distilling, Full-Disc Adaptation, MAUNet …) trains through
 :class:`Trainer`: give it a model, a step function ``step_fn(model, batch) -> dict`` whose
-``"loss"`` entry is minimised (or a task loss name, see :func:`prelib.training.losses.make_step_fn`),
+``"loss"`` entry is minimised (or a task loss name, see
+:func:`prelib.training.losses.make_step_fn`),
 data loaders and a :class:`~prelib.training.config.TrainingConfig`. It provides
 
 * device selection (CUDA when present) and bf16 autocast on GPU;
@@ -219,9 +220,12 @@ class Trainer:
         if cfg.max_steps_per_epoch:
             total = min(total, cfg.max_steps_per_epoch)
         bar = tqdm(
-            self.train_loader, total=total, desc=f"epoch {epoch}/{cfg.epochs}",
-            disable=not self.show_progress, leave=False,
-        )  # fmt: skip
+            self.train_loader,
+            total=total,
+            desc=f"epoch {epoch}/{cfg.epochs}",
+            disable=not self.show_progress,
+            leave=False,
+        )
         for step, batch in enumerate(bar):
             if cfg.max_steps_per_epoch and step >= cfg.max_steps_per_epoch:
                 break
@@ -302,8 +306,9 @@ class Trainer:
         self.model.eval()
         sums: dict[str, float] = {}
         n = 0.0
-        for batch in tqdm(self.val_loader, desc="validation", disable=not self.show_progress,
-                          leave=False):  # fmt: skip
+        for batch in tqdm(
+            self.val_loader, desc="validation", disable=not self.show_progress, leave=False
+        ):
             batch = self._move(batch)
             with self._autocast():
                 out = self.step_fn(self.model, batch)

@@ -36,8 +36,9 @@ def _synthetic(n: int = 8, size: int = 48, seed: int = 0):
 
 def test_gpi_formula_on_known_temperatures():
     tb = np.array([200.0, 234.9, 235.0, 280.0]).reshape(1, 1, 4)
-    assert get_baseline("gpi").fit(_stack(tb), np.zeros((1, 1, 4))).predict(_stack(tb)).ravel(
-    ).tolist() == [3.0, 3.0, 0.0, 0.0]  # fmt: skip
+    assert get_baseline("gpi").fit(_stack(tb), np.zeros((1, 1, 4))).predict(
+        _stack(tb)
+    ).ravel().tolist() == [3.0, 3.0, 0.0, 0.0]
 
 
 def test_auto_estimator_formula_on_known_temperatures():
@@ -69,9 +70,15 @@ def test_ccs_segmentation_two_cold_cores_give_two_patches():
     assert segment_cloud_patches(np.full((8, 8), 280.0)).max() == 0
 
 
-@pytest.mark.parametrize("name,settings", [("gpi", {"fit_rate": True}), ("ae", {"fit_coefficients": True}),
-                                           ("persiann_ccs", {"n_classes": 4, "min_class_pixels": 20}),
-                                           ("gbm", {"max_iter": 20, "max_pixels": 6000})])  # fmt: skip
+@pytest.mark.parametrize(
+    "name,settings",
+    [
+        ("gpi", {"fit_rate": True}),
+        ("ae", {"fit_coefficients": True}),
+        ("persiann_ccs", {"n_classes": 4, "min_class_pixels": 20}),
+        ("gbm", {"max_iter": 20, "max_pixels": 6000}),
+    ],
+)
 def test_fitted_baselines_beat_a_constant_and_round_trip(tmp_path, name, settings):
     ir, rain = _synthetic()
     test_ir, test_rain = _synthetic(seed=1)

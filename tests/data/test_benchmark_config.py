@@ -17,9 +17,16 @@ def test_tiny_is_smaller_than_demo_and_overrides_win():
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("swath_train", 0), ("fulldisc_val", -3), ("min_wet_fraction", 1.5), ("workers", 0),
-     ("seed", -1), ("regimes", ["monsoon"]), ("max_attempts", 0)],
-)  # fmt: skip
+    [
+        ("swath_train", 0),
+        ("fulldisc_val", -3),
+        ("min_wet_fraction", 1.5),
+        ("workers", 0),
+        ("seed", -1),
+        ("regimes", ["monsoon"]),
+        ("max_attempts", 0),
+    ],
+)
 def test_bad_values_name_the_field(field, value):
     with pytest.raises(ValueError, match=field):
         BenchmarkConfig(**{field: value})

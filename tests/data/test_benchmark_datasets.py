@@ -14,9 +14,15 @@ def test_swath_items_have_the_documented_layout(swath_store):
     item = ds[1]
     shapes = {k: tuple(v.shape) for k, v in item.items() if torch.is_tensor(v)}
     assert shapes == {
-        "ir": (8, 256, 49), "pmw": (13, 256, 49), "pr": (176, 256, 49), "geo": (3, 256, 49),
-        "precip": (256, 49), "valid": (256, 49), "rain": (256, 49), "input_valid": (256, 49),
-    }  # fmt: skip
+        "ir": (8, 256, 49),
+        "pmw": (13, 256, 49),
+        "pr": (176, 256, 49),
+        "geo": (3, 256, 49),
+        "precip": (256, 49),
+        "valid": (256, 49),
+        "rain": (256, 49),
+        "input_valid": (256, 49),
+    }
     assert item["rain"].dtype == torch.int64 and item["valid"].dtype == torch.bool
     assert item["index"] == 1 and len(ds) == 3 and ds.kind == "swath"
     for name in ("ir", "pmw", "geo"):  # physical values map into [0, 1]

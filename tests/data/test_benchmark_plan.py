@@ -39,9 +39,14 @@ def test_swath_centres_keep_a_margin_and_regimes_can_be_forced():
 
 @pytest.mark.parametrize(
     ("kwargs", "match"),
-    [({"kind": "grid"}, "kind"), ({"split": "dev"}, "split"), ({"index": -1}, "index"),
-     ({"attempt": 1.5}, "attempt"), ({"seed": -2}, "seed")],
-)  # fmt: skip
+    [
+        ({"kind": "grid"}, "kind"),
+        ({"split": "dev"}, "split"),
+        ({"index": -1}, "index"),
+        ({"attempt": 1.5}, "attempt"),
+        ({"seed": -2}, "seed"),
+    ],
+)
 def test_bad_plan_requests(kwargs, match):
     args = {"kind": "swath", "split": "train", "index": 0, **kwargs}
     with pytest.raises(ValueError, match=match):

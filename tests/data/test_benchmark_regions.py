@@ -34,9 +34,12 @@ def test_region_scene_is_written_atomically_and_reads_back(tmp_path):
 
 @pytest.mark.parametrize(
     ("lat", "lon", "kwargs", "match"),
-    [((-5.0, 2.0), (100.0, 101.0), {}, "domain"), ((10.0, 10.0), (100.0, 101.0), {}, "size"),
-     ((10.0, 11.0), (100.0, 101.0), {"regime": "monsoon"}, "regime")],
-)  # fmt: skip
+    [
+        ((-5.0, 2.0), (100.0, 101.0), {}, "domain"),
+        ((10.0, 10.0), (100.0, 101.0), {}, "size"),
+        ((10.0, 11.0), (100.0, 101.0), {"regime": "monsoon"}, "regime"),
+    ],
+)
 def test_bad_regions(lat, lon, kwargs, match):
     with pytest.raises(ValueError, match=match):
         simulate_region(lat, lon, "2021-07-01", **kwargs)

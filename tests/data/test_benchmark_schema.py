@@ -59,9 +59,17 @@ def _broken(ds, how):
 
 @pytest.mark.parametrize(
     "how",
-    ["missing pmw", "wrong units", "float64", "short patch", "no sample dim", "transposed",
-     "no time", "counts"],
-)  # fmt: skip
+    [
+        "missing pmw",
+        "wrong units",
+        "float64",
+        "short patch",
+        "no sample dim",
+        "transposed",
+        "no time",
+        "counts",
+    ],
+)
 def test_broken_copies_fail_naming_the_problem(swath, how):
     broken, match = _broken(swath, how)
     with pytest.raises(ValueError, match=match):

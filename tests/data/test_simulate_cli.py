@@ -7,8 +7,23 @@ from prelib.data.store import open_benchmark
 
 def test_build_one_split_of_tiny(tmp_path, capsys):
     out = tmp_path / "swath_test.zarr"
-    argv = ["simulate", "build", "--kind", "swath", "--profile", "tiny", "--split", "test",
-            "--n-samples", "1", "--seed", "4", "--out", str(out), "--no-progress"]  # fmt: skip
+    argv = [
+        "simulate",
+        "build",
+        "--kind",
+        "swath",
+        "--profile",
+        "tiny",
+        "--split",
+        "test",
+        "--n-samples",
+        "1",
+        "--seed",
+        "4",
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     assert main(argv) == 0
     ds = open_benchmark(out)
     assert ds.sizes["sample"] == 1 and ds.attrs["benchmark_seed"] == 4
@@ -25,8 +40,22 @@ def test_build_all_splits_into_the_data_dir(tmp_path, monkeypatch):
 
 def test_scene_and_case(tmp_path, monkeypatch):
     out = tmp_path / "box.nc"
-    argv = ["simulate", "scene", "--lat", "30", "31", "--lon", "100", "101", "--time",
-            "2021-07-01T06", "--regime", "convective", "--out", str(out)]  # fmt: skip
+    argv = [
+        "simulate",
+        "scene",
+        "--lat",
+        "30",
+        "31",
+        "--lon",
+        "100",
+        "101",
+        "--time",
+        "2021-07-01T06",
+        "--regime",
+        "convective",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 0
     scene = xr.open_dataset(out, engine="h5netcdf")
     assert scene.attrs["regime"] == "convective" and scene.sizes["y"] == 25
@@ -38,12 +67,34 @@ def test_scene_and_case(tmp_path, monkeypatch):
 
 def test_bad_input_gives_a_clear_error_and_no_file(tmp_path, capsys):
     out = tmp_path / "box.nc"
-    argv = ["simulate", "scene", "--lat", "70", "80", "--lon", "100", "101", "--time", "2021-07-01",
-            "--out", str(out)]  # fmt: skip
+    argv = [
+        "simulate",
+        "scene",
+        "--lat",
+        "70",
+        "80",
+        "--lon",
+        "100",
+        "101",
+        "--time",
+        "2021-07-01",
+        "--out",
+        str(out),
+    ]
     assert main(argv) == 2
     assert "domain" in capsys.readouterr().err and not out.exists()
-    argv = ["simulate", "build", "--kind", "swath", "--split", "val", "--n-samples", "0",
-            "--out", str(tmp_path / "x.zarr")]  # fmt: skip
+    argv = [
+        "simulate",
+        "build",
+        "--kind",
+        "swath",
+        "--split",
+        "val",
+        "--n-samples",
+        "0",
+        "--out",
+        str(tmp_path / "x.zarr"),
+    ]
     assert main(argv) == 2
     assert "n_samples" in capsys.readouterr().err and not (tmp_path / "x.zarr").exists()
 

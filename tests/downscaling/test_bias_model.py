@@ -4,8 +4,9 @@ import pytest
 from prelib.downscaling.bias_model import BiasModel, add_drizzle, compress_intensity
 from prelib.downscaling.fields import coarsen
 
-OFF = dict(multiplicative=1.0, displacement_px=(0.0, 0.0), drizzle_rate=0.0, gamma=1.0,
-           noise_std=0.0)  # fmt: skip
+OFF = dict(
+    multiplicative=1.0, displacement_px=(0.0, 0.0), drizzle_rate=0.0, gamma=1.0, noise_std=0.0
+)
 
 
 def test_identity_is_block_mean(rain_fields):

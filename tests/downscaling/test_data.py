@@ -61,9 +61,15 @@ def test_mrms_pairs_split_by_time(shared_data):
     if not (shared_data / MRMS_FILE).is_file():
         pytest.skip("MRMS sample absent")
     train, test = mrms_pairs(
-        10, 40, (44.0, 46.0), (-86.0, -84.0), slice(0, 2), slice(30, 31),
-        max_patches=(5, 3), path=shared_data / MRMS_FILE,
-    )  # fmt: skip
+        10,
+        40,
+        (44.0, 46.0),
+        (-86.0, -84.0),
+        slice(0, 2),
+        slice(30, 31),
+        max_patches=(5, 3),
+        path=shared_data / MRMS_FILE,
+    )
     assert train.source == "mrms (semi-synthetic)"
     assert train.fine.shape[1:] == (40, 40) and train.satellite.shape[1:] == (4, 4)
     assert 0 < len(train) <= 5 and 0 < len(test) <= 3

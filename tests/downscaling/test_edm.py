@@ -62,9 +62,12 @@ def test_heun_sampler_maps_noise_to_the_data_distribution():
     errors = []
     for n_steps in (18, 40):
         samples = heun_sample(
-            GaussianDenoiser(1.0, 0.3), torch.zeros(1, 1, 32, 32), 8, seed=0,
+            GaussianDenoiser(1.0, 0.3),
+            torch.zeros(1, 1, 32, 32),
+            8,
+            seed=0,
             config=EDMConfig(n_steps=n_steps),
-        )  # fmt: skip
+        )
         assert samples.shape == (8, 1, 1, 32, 32)
         assert float(samples.mean()) == pytest.approx(1.0, abs=0.02)
         errors.append(abs(float(samples.std()) / 0.3 - 1))

@@ -10,9 +10,12 @@ from prelib.downscaling.maunet import build_maunet
 def field(values):
     ny, nx = values.shape
     return xr.DataArray(
-        values, dims=("y", "x"), name="precip", attrs={"units": "mm h-1"},
+        values,
+        dims=("y", "x"),
+        name="precip",
+        attrs={"units": "mm h-1"},
         coords={"lat": ("y", 30 - 0.04 * np.arange(ny)), "lon": ("x", 110 + 0.04 * np.arange(nx))},
-    )  # fmt: skip
+    )
 
 
 def test_tiled_interpolation_equals_untiled_and_coordinates_refine(rain_fields):

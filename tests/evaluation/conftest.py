@@ -13,8 +13,9 @@ OVERRIDES = {"epochs": 1, "max_steps_per_epoch": 1, "batch_size": 2}
 def tiny_config():
     # Tables 5 and 7 score the un-adapted Stage-I PRE-Net here, so that no full-disc network is
     # trained in the tests (Stage II itself is tested in tests/training).
-    return load_evaluation_config("tiny", n_train=2, n_val=1, n_test=1,
-                                  prenet_variant="comwe_noadapt")  # fmt: skip
+    return load_evaluation_config(
+        "tiny", n_train=2, n_val=1, n_test=1, prenet_variant="comwe_noadapt"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -26,9 +27,19 @@ def tiny_eval(tmp_path_factory, tiny_config):
     sessions: dict = {}
 
     def run(table: str, rows=None, seeds=(0,)):
-        return run_table(table, "tiny", seeds, out_dir, rows=rows, data="simulated",
-                         config=tiny_config, training_overrides=OVERRIDES, sessions=sessions,
-                         show_progress=False, cache_in_memory=True)  # fmt: skip
+        return run_table(
+            table,
+            "tiny",
+            seeds,
+            out_dir,
+            rows=rows,
+            data="simulated",
+            config=tiny_config,
+            training_overrides=OVERRIDES,
+            sessions=sessions,
+            show_progress=False,
+            cache_in_memory=True,
+        )
 
     run.out_dir = out_dir
     run.sessions = sessions

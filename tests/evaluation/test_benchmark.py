@@ -32,12 +32,14 @@ def _batches(n_batches=3, batch=2, size=16, seed=0):
         valid[:, 0, 0] = False  # one missing label per sample
         input_valid = np.ones_like(valid)
         input_valid[:, -1, -1] = False  # one missing IR pixel per sample
-        out.append({
-            "ir": torch.from_numpy((tb - offset) / scale),
-            "precip": torch.from_numpy(rain),
-            "valid": torch.from_numpy(valid),
-            "input_valid": torch.from_numpy(input_valid),
-        })  # fmt: skip
+        out.append(
+            {
+                "ir": torch.from_numpy((tb - offset) / scale),
+                "precip": torch.from_numpy(rain),
+                "valid": torch.from_numpy(valid),
+                "input_valid": torch.from_numpy(input_valid),
+            }
+        )
     return out
 
 
@@ -135,8 +137,9 @@ def test_noise_table_reuses_reference_scores_for_the_clean_rows():
 def test_skill_by_intensity_matches_a_hand_computed_contingency_table():
     truth = np.array([[0.0, 0.5, 2.0, 5.0]], dtype=np.float32)
     pred = np.array([[0.3, 0.0, 3.0, 1.5]], dtype=np.float32)
-    table = skill_by_intensity({"m": pred}, truth, thresholds=(0.1, 1.0, 4.0),
-                               scores=("pod", "csi", "far", "fbias"))  # fmt: skip
+    table = skill_by_intensity(
+        {"m": pred}, truth, thresholds=(0.1, 1.0, 4.0), scores=("pod", "csi", "far", "fbias")
+    )
     assert list(table.index.names) == ["method", "threshold"]
     # >= 0.1: obs {0.5, 2, 5}, pred {0.3, 3, 1.5} -> hits 2, misses 1, false alarms 1
     row = table.loc[("m", 0.1)]
@@ -171,8 +174,9 @@ def test_fit_baselines_by_name_and_score_them():
     fitted = fit_baselines(["gpi", "gbm"], ir, precip, seed=0, max_pixels=500)
     assert list(fitted) == ["gpi", "gbm"]
     assert fitted["gbm"].max_pixels == 500
-    table = score_predictors({k: baseline_predictor(m) for k, m in fitted.items()},
-                             _batches(seed=4))  # fmt: skip
+    table = score_predictors(
+        {k: baseline_predictor(m) for k, m in fitted.items()}, _batches(seed=4)
+    )
     assert ((table["csi"] >= 0) & (table["csi"] <= 1)).all()
     assert table.loc["gbm", "csi"] > 0.5  # rain is a simple function of one channel here
     with pytest.raises(ValueError, match="at least one"):

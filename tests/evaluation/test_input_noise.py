@@ -35,8 +35,9 @@ def test_multiplicative_noise_is_relative():
 def test_none_and_zero_sigma_leave_input_and_nan_stays_nan():
     ir = _ir((1, 8, 4, 4))
     ir[0, 0, 0, 0] = np.nan
-    assert np.array_equal(perturb_kelvin(ir, "none", 5.0, np.random.default_rng(0)), ir,
-                          equal_nan=True)  # fmt: skip
+    assert np.array_equal(
+        perturb_kelvin(ir, "none", 5.0, np.random.default_rng(0)), ir, equal_nan=True
+    )
     assert np.isnan(perturb_kelvin(ir, "additive", 1.0, np.random.default_rng(0))[0, 0, 0, 0])
 
 

@@ -32,8 +32,10 @@ def _check_summary(df, rows, metrics, n_seeds=1):
     assert not np.isinf(values).any()
     finite = values[np.isfinite(values)]
     bounded = [m for m in metrics if m != "rmse"]
-    assert ((df[bounded].to_numpy(dtype=float)[np.isfinite(df[bounded].to_numpy(dtype=float))])
-            <= 1.0 + 1e-9).all()  # fmt: skip
+    assert (
+        (df[bounded].to_numpy(dtype=float)[np.isfinite(df[bounded].to_numpy(dtype=float))])
+        <= 1.0 + 1e-9
+    ).all()
     assert finite.size > 0
     out = df.attrs["paths"]
     for key in ("csv", "seeds_csv", "markdown"):

@@ -1,4 +1,4 @@
-"""Tests of prelib.evaluation.predictions: predictions collected batch by batch, scores as pooled."""
+"""prelib.evaluation.predictions: predictions collected batch by batch, scores as pooled."""
 
 from __future__ import annotations
 
@@ -29,8 +29,11 @@ def test_predictions_are_concatenated_in_order_and_scored_pooled():
     np.testing.assert_allclose(got["pred"], expected_pred)
     np.testing.assert_array_equal(got["valid"], torch.cat([b["valid"] for b in batches]).numpy())
     assert got["ir"].shape == (6, 8, 16, 8)
-    expected = score(expected_pred, torch.cat([b["precip"] for b in batches]).numpy(),
-                     torch.cat([b["valid"] for b in batches]).numpy())  # fmt: skip
+    expected = score(
+        expected_pred,
+        torch.cat([b["precip"] for b in batches]).numpy(),
+        torch.cat([b["valid"] for b in batches]).numpy(),
+    )
     assert score_predictions(got) == pytest.approx(expected, nan_ok=True)
 
 

@@ -13,8 +13,14 @@ from prelib.evaluation.scoring import score_predictor
 
 
 def _raw():
-    return pd.DataFrame({"row": ["b", "a", "b", "a"], "seed": [0, 0, 1, 1],
-                         "rmse": [1.0, 2.0, 3.0, 2.0], "csi": [0.1, np.nan, 0.3, np.nan]})  # fmt: skip
+    return pd.DataFrame(
+        {
+            "row": ["b", "a", "b", "a"],
+            "seed": [0, 0, 1, 1],
+            "rmse": [1.0, 2.0, 3.0, 2.0],
+            "csi": [0.1, np.nan, 0.3, np.nan],
+        }
+    )
 
 
 def test_summarise_mean_std_in_row_order():
@@ -48,8 +54,12 @@ def _batch(precip, input_valid=None):
     precip = torch.as_tensor(precip, dtype=torch.float32)
     valid = torch.ones_like(precip, dtype=torch.bool)
     iv = valid.clone() if input_valid is None else torch.as_tensor(input_valid)
-    return {"ir": torch.zeros(precip.shape[0], 8, *precip.shape[1:]), "precip": precip,
-            "valid": valid, "input_valid": iv}  # fmt: skip
+    return {
+        "ir": torch.zeros(precip.shape[0], 8, *precip.shape[1:]),
+        "precip": precip,
+        "valid": valid,
+        "input_valid": iv,
+    }
 
 
 def test_perfect_prediction_scores_perfectly_and_pooling_spans_batches():

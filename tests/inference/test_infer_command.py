@@ -14,10 +14,12 @@ def _scene(path, h=40, w=52):
     ir = rng.uniform(200.0, 290.0, size=(cv.N_IR, h, w)).astype(np.float32)
     ds = xr.Dataset(
         {cv.VAR_IR: ((cv.DIM_IR_CHANNEL, *cv.GRID_DIMS), ir)},
-        coords={cv.VAR_LAT: (cv.DIM_Y, np.linspace(30, 31, h)),
-                cv.VAR_LON: (cv.DIM_X, np.linspace(110, 111, w)),
-                cv.VAR_TIME: np.datetime64("2023-07-01T06:00")},
-    )  # fmt: skip
+        coords={
+            cv.VAR_LAT: (cv.DIM_Y, np.linspace(30, 31, h)),
+            cv.VAR_LON: (cv.DIM_X, np.linspace(110, 111, w)),
+            cv.VAR_TIME: np.datetime64("2023-07-01T06:00"),
+        },
+    )
     ds.to_netcdf(path)
     return ir
 
@@ -25,8 +27,20 @@ def _scene(path, h=40, w=52):
 def test_infer_with_gpi_baseline_writes_cf_netcdf(tmp_path):
     ir = _scene(tmp_path / "scene.nc")
     out = tmp_path / "gpi.nc"
-    assert main(["infer", "--input", str(tmp_path / "scene.nc"), "--baseline", "gpi",
-                 "--output", str(out)]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "infer",
+                "--input",
+                str(tmp_path / "scene.nc"),
+                "--baseline",
+                "gpi",
+                "--output",
+                str(out),
+            ]
+        )
+        == 0
+    )
     with xr.open_dataset(out) as ds:
         window = ir[cv.AGRI_IR_CHANNELS.index(cv.AGRI_WINDOW_CHANNEL)]
         np.testing.assert_array_equal(ds[cv.VAR_PRECIP].values[0], np.where(window < 235, 3.0, 0.0))
@@ -42,13 +56,38 @@ def test_infer_with_network_checkpoints_and_missing_checkpoint_error(tmp_path, c
         pair = build_distillation("tiny", task, "comwe")
         header = make_header(f"student:comwe:{task}", "tiny", {}, epoch=1)
         save_checkpoint(tmp_path / f"s1-{task}.pt", {"header": header, "model": pair.state_dict()})
-        train_full_disc_adaptation(None, None, tmp_path / task, tmp_path / f"s1-{task}.pt",
-                                   task=task, variant="comwe_noadapt")  # fmt: skip
+        train_full_disc_adaptation(
+            None,
+            None,
+            tmp_path / task,
+            tmp_path / f"s1-{task}.pt",
+            task=task,
+            variant="comwe_noadapt",
+        )
     out = tmp_path / "pre.nc"
-    args = ["infer", "--input", str(tmp_path / "scene.nc"), "--profile", "tiny", "--variant",
-            "comwe_noadapt", "--cls-checkpoint", str(tmp_path / "cls" / "last.pt"),
-            "--reg-checkpoint", str(tmp_path / "reg" / "last.pt"), "--tile", "32", "--overlap",
-            "8", "--margin", "2", "--device", "cpu", "--output", str(out)]  # fmt: skip
+    args = [
+        "infer",
+        "--input",
+        str(tmp_path / "scene.nc"),
+        "--profile",
+        "tiny",
+        "--variant",
+        "comwe_noadapt",
+        "--cls-checkpoint",
+        str(tmp_path / "cls" / "last.pt"),
+        "--reg-checkpoint",
+        str(tmp_path / "reg" / "last.pt"),
+        "--tile",
+        "32",
+        "--overlap",
+        "8",
+        "--margin",
+        "2",
+        "--device",
+        "cpu",
+        "--output",
+        str(out),
+    ]
     assert main(args) == 0
     with xr.open_dataset(out) as ds:
         values = ds[cv.VAR_PRECIP].values

@@ -53,8 +53,9 @@ def test_region_retrieval_is_cf_annotated_and_written_atomically(tmp_path):
     ir, lat, lon = _scene()
     ir[:, 5, 7] = np.nan  # a missing IR pixel
     model = TwoNetworkRetrieval(ColdCloudRain("cls"), ColdCloudRain("reg"))
-    ds = retrieve_precipitation(model, ir, lat, lon, time="2023-07-01T06:00", tile=32, overlap=8,
-                                margin=2)  # fmt: skip
+    ds = retrieve_precipitation(
+        model, ir, lat, lon, time="2023-07-01T06:00", tile=32, overlap=8, margin=2
+    )
     precip = ds[cv.VAR_PRECIP]
     assert precip.dims == (cv.DIM_TIME, cv.DIM_Y, cv.DIM_X)
     assert precip.attrs["units"] == cv.UNITS_PRECIP
@@ -65,8 +66,9 @@ def test_region_retrieval_is_cf_annotated_and_written_atomically(tmp_path):
     tb = ir[cv.AGRI_IR_CHANNELS.index(cv.AGRI_WINDOW_CHANNEL)]
     cold, warm = tb < 234.0, tb > 236.0
     expected = (250.0 - tb) / 10.0
-    np.testing.assert_allclose(values[cold & np.isfinite(values)],
-                               expected[cold & np.isfinite(values)], rtol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        values[cold & np.isfinite(values)], expected[cold & np.isfinite(values)], rtol=1e-4
+    )
     assert (values[warm] == 0).all()
     path = write_precipitation_netcdf(ds, tmp_path / "out" / "precip.nc")
     assert not list(path.parent.glob(".precip.nc.tmp-*"))

@@ -84,8 +84,9 @@ def test_artefacts_passed_between_notebooks(tiny_run):
     for task in ("reg", "cls"):
         assert (root / "02_teacher_training" / "teacher" / task / "last.pt").is_file()
         assert (root / "03_swath_distilling" / "students" / "comwe" / task / "last.pt").is_file()
-        assert (root / "04_full_disc_adaptation" / "adapted" / "selfmask" / task
-                / "last.pt").is_file()  # fmt: skip
+        assert (
+            root / "04_full_disc_adaptation" / "adapted" / "selfmask" / task / "last.pt"
+        ).is_file()
     case_metrics = json.loads((root / "05_case_studies" / "metrics.json").read_text())
     assert case_metrics["prenet_variant"] == "selfmask"  # used 04's checkpoints, not a stand-in
     benchmark = json.loads((root / "06_benchmark" / "metrics.json").read_text())
@@ -107,8 +108,17 @@ def test_benchmark_records_every_method_and_the_noise_rows(tiny_run):
 def test_downscaling_records_every_method(tiny_run):
     _, summary = tiny_run
     metrics = summary["notebooks"]["07_bias_correction_downscaling"]["metrics"]
-    methods = ("bilinear", "bicubic", "qm_bilinear", "rainfarm", "maunet", "maunet_light",
-               "maunet_light_kr", "regression_mean", "precipdiff")  # fmt: skip
+    methods = (
+        "bilinear",
+        "bicubic",
+        "qm_bilinear",
+        "rainfarm",
+        "maunet",
+        "maunet_light",
+        "maunet_light_kr",
+        "regression_mean",
+        "precipdiff",
+    )
     for method in methods:
         assert f"{method}_rmse" in metrics and f"{method}_crps" in metrics, method
     assert metrics["n_members"] >= 2  # PrecipDiff and RainFARM are ensembles (CRPS)

@@ -29,8 +29,9 @@ def _source(cell: dict) -> str:
 
 def _code_without_magics(text: str) -> str:
     # IPython magics and shell escapes are not Python; blank them so that ast can parse the rest.
-    return "\n".join("" if line.lstrip().startswith(("%", "!")) else line
-                     for line in text.splitlines())  # fmt: skip
+    return "\n".join(
+        "" if line.lstrip().startswith(("%", "!")) else line for line in text.splitlines()
+    )
 
 
 def _parameters_cells(path: Path) -> list[dict]:
@@ -44,19 +45,30 @@ def test_there_are_notebooks():
 @pytest.mark.parametrize(
     ("stem", "modules"),
     [
-        ("06_benchmark", ("prelib.evaluation.benchmark", "prelib.evaluation.scoring",
-                          "prelib.plotting.skill")),
-        ("07_bias_correction_downscaling", ("prelib.downscaling.experiment",
-                                            "prelib.downscaling.evaluation",
-                                            "prelib.plotting.skill")),
+        (
+            "06_benchmark",
+            ("prelib.evaluation.benchmark", "prelib.evaluation.scoring", "prelib.plotting.skill"),
+        ),
+        (
+            "07_bias_correction_downscaling",
+            (
+                "prelib.downscaling.experiment",
+                "prelib.downscaling.evaluation",
+                "prelib.plotting.skill",
+            ),
+        ),
     ],
-)  # fmt: skip
+)
 def test_benchmark_notebooks_call_the_package(stem, modules):
     """06 and 07 score and draw through prelib (no re-implemented metric or plot)."""
-    code = "\n".join(_source(c) for c in _cells(notebooks_dir() / f"{stem}.ipynb")
-                     if c["cell_type"] == "code")  # fmt: skip
-    imported = {node.module for node in ast.walk(ast.parse(_code_without_magics(code)))
-                if isinstance(node, ast.ImportFrom)}  # fmt: skip
+    code = "\n".join(
+        _source(c) for c in _cells(notebooks_dir() / f"{stem}.ipynb") if c["cell_type"] == "code"
+    )
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(_code_without_magics(code)))
+        if isinstance(node, ast.ImportFrom)
+    }
     assert set(modules) <= imported, set(modules) - imported
     assert "plt.subplots" not in code and "np.corrcoef" not in code
 
@@ -123,9 +135,10 @@ def test_no_model_code_run_magic_or_pip(path):
         assert "%run" not in text and "!pip" not in text and "%pip" not in text, path.name
         tree = ast.parse(_code_without_magics(text))
         defined = [
-            node for node in ast.walk(tree)
+            node
+            for node in ast.walk(tree)
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef | ast.Lambda)
-        ]  # fmt: skip
+        ]
         assert not defined, f"{path.name}: defines {[type(n).__name__ for n in defined]}"
 
 

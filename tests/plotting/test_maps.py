@@ -21,8 +21,9 @@ def _field(units="mm h-1"):
     lon = np.linspace(100, 125, 80)
     rain = np.exp(-(((lat[:, None] - 30) / 4) ** 2 + ((lon[None] - 112) / 6) ** 2)) * 20
     rain[rain < 0.05] = 0
-    return xr.DataArray(rain, dims=("y", "x"), coords={"lat": ("y", lat), "lon": ("x", lon)},
-                        attrs={"units": units})  # fmt: skip
+    return xr.DataArray(
+        rain, dims=("y", "x"), coords={"lat": ("y", lat), "lon": ("x", lon)}, attrs={"units": units}
+    )
 
 
 def test_land_sea_is_right_in_east_asia():
@@ -41,8 +42,9 @@ def test_map_renders_offline(tmp_path):
     import matplotlib.pyplot as plt
 
     terrain = _field() * 100
-    fig = plot_precip_panels({"truth": _field(), "retrieval": _field() * 0.5},
-                             suptitle="test", terrain=terrain)  # fmt: skip
+    fig = plot_precip_panels(
+        {"truth": _field(), "retrieval": _field() * 0.5}, suptitle="test", terrain=terrain
+    )
     out = tmp_path / "map.png"
     fig.savefig(out, dpi=60)
     plt.close(fig)
@@ -62,8 +64,12 @@ def test_sampling_map_draws_one_outline_per_sample():
 
     lat = np.linspace(20, 22, 5)[:, None] + np.zeros((1, 3))
     lon = np.linspace(100, 101, 3)[None, :] + np.zeros((5, 1))
-    ds = xr.Dataset(coords={"lat": (("sample", "y", "x"), np.stack([lat, lat + 5])),
-                            "lon": (("sample", "y", "x"), np.stack([lon, lon + 5]))})  # fmt: skip
+    ds = xr.Dataset(
+        coords={
+            "lat": (("sample", "y", "x"), np.stack([lat, lat + 5])),
+            "lon": (("sample", "y", "x"), np.stack([lon, lon + 5])),
+        }
+    )
     fig = plot_sampling_map({"Full-IPR train": ds}, lat_bounds=(15, 30), lon_bounds=(95, 110))
     lines = [line for line in fig.axes[0].lines if len(line.get_xdata()) == 16]
     assert len(lines) == 2

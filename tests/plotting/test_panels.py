@@ -26,8 +26,11 @@ def _scene(with_pr: bool):
         pr = np.full((cv.DPR_N_BINS, *shape), np.nan)
         pr[120:175, 10:20, 3] = 30.0
         data["pr"] = (("bin", "scan", "ray"), pr)
-    coords = {cv.DIM_IR_CHANNEL: list(cv.AGRI_IR_CHANNELS), cv.DIM_PMW_CHANNEL: list(cv.GMI_CHANNELS),
-              "bin_height": ("bin", (175.5 - np.arange(176)) * 125.0)}  # fmt: skip
+    coords = {
+        cv.DIM_IR_CHANNEL: list(cv.AGRI_IR_CHANNELS),
+        cv.DIM_PMW_CHANNEL: list(cv.GMI_CHANNELS),
+        "bin_height": ("bin", (175.5 - np.arange(176)) * 125.0),
+    }
     return xr.Dataset(data, coords=coords, attrs={"regime": "convective"})
 
 

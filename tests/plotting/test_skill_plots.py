@@ -26,8 +26,12 @@ def _rain(seed=0, shape=(2, 32, 32)):
 
 def test_scatter_panels_one_panel_per_method_and_an_empty_one_said_so():
     truth = _rain()
-    fig = plot_scatter_panels({"a": truth * 1.1, "b": truth * 0.5, "dry": truth * 0, "d": truth},
-                              truth, ncols=3, title="t")  # fmt: skip
+    fig = plot_scatter_panels(
+        {"a": truth * 1.1, "b": truth * 0.5, "dry": truth * 0, "d": truth},
+        truth,
+        ncols=3,
+        title="t",
+    )
     maps = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
     assert len(maps) == 4  # two rows of three, two slots hidden
     assert sum(not ax.get_visible() for ax in fig.axes) == 2
@@ -44,8 +48,9 @@ def test_scatter_panels_one_panel_per_method_and_an_empty_one_said_so():
 
 def test_intensity_skill_draws_the_table_values():
     truth = _rain()
-    table = skill_by_intensity({"x": truth * 0.8, "y": truth * 2.0}, truth,
-                               thresholds=(0.1, 1.0, 4.0))  # fmt: skip
+    table = skill_by_intensity(
+        {"x": truth * 0.8, "y": truth * 2.0}, truth, thresholds=(0.1, 1.0, 4.0)
+    )
     fig = plot_intensity_skill(table, title="skill")
     axes = fig.axes
     assert [ax.get_ylabel() for ax in axes] == ["POD", "CSI", "frequency bias"]
@@ -62,10 +67,13 @@ def test_intensity_skill_draws_the_table_values():
 
 
 def test_noise_scores_bars_per_method_and_kind():
-    index = pd.MultiIndex.from_product([["PRE-Net", "GBM"], ["none", "additive"]],
-                                       names=["method", "noise"])  # fmt: skip
-    table = pd.DataFrame({"sigma": [0, 1, 0, 1], "rmse": [1.0, 1.2, 1.5, 1.6],
-                          "csi": [0.5, 0.4, 0.3, 0.3]}, index=index)  # fmt: skip
+    index = pd.MultiIndex.from_product(
+        [["PRE-Net", "GBM"], ["none", "additive"]], names=["method", "noise"]
+    )
+    table = pd.DataFrame(
+        {"sigma": [0, 1, 0, 1], "rmse": [1.0, 1.2, 1.5, 1.6], "csi": [0.5, 0.4, 0.3, 0.3]},
+        index=index,
+    )
     fig = plot_noise_scores(table, scores=("rmse", "csi"))
     rmse_ax = fig.axes[0]
     heights = sorted(round(p.get_height(), 3) for p in rmse_ax.patches)
@@ -80,8 +88,9 @@ def test_noise_scores_bars_per_method_and_kind():
 def test_field_panels_share_one_domain_and_colour_bar():
     fine = _rain(shape=(40, 40))
     coarse = fine.reshape(4, 10, 4, 10).mean(axis=(1, 3))
-    fig = plot_field_panels({"coarse": coarse, "truth": fine, "x": fine}, ncols=2,
-                            domain_km=40.0, title="one field")  # fmt: skip
+    fig = plot_field_panels(
+        {"coarse": coarse, "truth": fine, "x": fine}, ncols=2, domain_km=40.0, title="one field"
+    )
     images = [ax.images[0] for ax in fig.axes if ax.images]
     assert len(images) == 3
     assert {tuple(im.get_extent()) for im in images} == {(0, 40.0, 40.0, 0)}  # same domain

@@ -1,4 +1,4 @@
-"""AGRI L1 reader on files written in the real FY-4A / FY-4B layouts; satpy as an independent check."""
+"""AGRI L1 reader on files in the real FY-4A / FY-4B layouts; satpy as an independent check."""
 
 from __future__ import annotations
 
@@ -24,8 +24,9 @@ def _fields(channels, seed=0):
 def fy4a_file(tmp_path_factory):
     bt = _fields([f"C{i:02d}" for i in range(7, 15)])
     bt["C12"][0, 0] = np.nan  # written as the fill count
-    path = write_agri_l1(tmp_path_factory.mktemp("agri"), bt, START, begin_line=LINE0,
-                         begin_column=COL0)  # fmt: skip
+    path = write_agri_l1(
+        tmp_path_factory.mktemp("agri"), bt, START, begin_line=LINE0, begin_column=COL0
+    )
     return path, bt
 
 
@@ -59,8 +60,11 @@ def test_schema_fill_time_and_region(fy4a_file):
     assert np.isfinite(ds["ir"].sel(ir_channel="C13").values[0, 0])
     assert ds["time"].values == START.astype("datetime64[ns]")
     assert ds["line"].values[0] == LINE0 and ds["column"].values[-1] == COL0 + SHAPE[1] - 1
-    lat, lon = line_column_to_latlon(LINE0, COL0, GeosProjection(104.7, 4000, 6378140.0,
-                                     6378140.0 * (1 - 1 / 298.257223563), 42164000.0))  # fmt: skip
+    lat, lon = line_column_to_latlon(
+        LINE0,
+        COL0,
+        GeosProjection(104.7, 4000, 6378140.0, 6378140.0 * (1 - 1 / 298.257223563), 42164000.0),
+    )
     assert ds["lat"].values[0, 0] == pytest.approx(lat, abs=1e-4)
     assert ds["lon"].values[0, 0] == pytest.approx(lon, abs=1e-4)
     assert ds["lat"].values[0, 0] == pytest.approx(34.7949, abs=2e-3)  # reference vector
@@ -103,8 +107,7 @@ def test_counts_to_bt_masks_fill_and_out_of_table():
 def test_fy4b_groups_channel_shift_and_sub_longitude(tmp_path):
     channels = ["C07", "C08", "C09", "C10", "C11", "C12", "C13", "C14", "C15"]
     bt = _fields(channels, seed=1)
-    path = write_agri_l1(tmp_path, bt, START, satellite="FY4B", begin_line=LINE0,
-                         begin_column=COL0)  # fmt: skip
+    path = write_agri_l1(tmp_path, bt, START, satellite="FY4B", begin_line=LINE0, begin_column=COL0)
     assert "_1330E_" in path.name
     with h5py.File(path) as f:
         assert "Data/NOMChannel15" in f and "Calibration/CALChannel15" in f
@@ -137,15 +140,19 @@ def test_bad_files_raise_product_error(tmp_path, fy4a_file):
     truncated.write_bytes(path.read_bytes()[:2000])
     with pytest.raises(ProductError, match="HDF5"):
         read_agri_l1(truncated)
-    text = (
-        tmp_path
-        / "FY4A-_AGRI--_N_DISK_1047E_L1-_FDI-_MULT_NOM_20210720060000_20210720061459_4000M_V0001.HDF"
+    text = tmp_path / (
+        "FY4A-_AGRI--_N_DISK_1047E_L1-_FDI-_MULT_NOM_20210720060000_20210720061459_4000M_V0001.HDF"
     )
     text.write_text("not hdf5")
     with pytest.raises(ProductError, match=text.name):
         open_product(text)
-    all_fill = write_agri_l1(tmp_path / "fill", {"C12": np.full(SHAPE, np.nan)}, START,
-                             begin_line=LINE0, begin_column=COL0)  # fmt: skip
+    all_fill = write_agri_l1(
+        tmp_path / "fill",
+        {"C12": np.full(SHAPE, np.nan)},
+        START,
+        begin_line=LINE0,
+        begin_column=COL0,
+    )
     with pytest.raises(ProductError, match="fill"):
         read_agri_l1(all_fill, channels=["C12"])
     with h5py.File(all_fill, "a") as f:
@@ -160,8 +167,9 @@ def test_agrees_with_satpy(tmp_path, satellite):
     channels = [f"C{i:02d}" for i in range(7, 15 if satellite == "FY4A" else 16)]
     bt = _fields(channels, seed=2)
     bt[channels[4]][3, 4] = np.nan
-    path = write_agri_l1(tmp_path, bt, START, satellite=satellite, begin_line=LINE0,
-                         begin_column=COL0)  # fmt: skip
+    path = write_agri_l1(
+        tmp_path, bt, START, satellite=satellite, begin_line=LINE0, begin_column=COL0
+    )
     ours = read_agri_l1(path, channels=channels)
     reader = "agri_fy4a_l1" if satellite == "FY4A" else "agri_fy4b_l1"
     scene = satpy.Scene([str(path)], reader=reader)
@@ -169,9 +177,12 @@ def test_agrees_with_satpy(tmp_path, satellite):
     for name in channels:
         theirs = scene[name]
         np.testing.assert_allclose(
-            ours["ir"].sel(ir_channel=name).values, theirs.values, rtol=0, atol=1e-4,
+            ours["ir"].sel(ir_channel=name).values,
+            theirs.values,
+            rtol=0,
+            atol=1e-4,
             equal_nan=True,
-        )  # fmt: skip
+        )
     lons, lats = scene[channels[0]].attrs["area"].get_lonlats()
     np.testing.assert_allclose(ours["lat"].values, lats, atol=1e-4)
     np.testing.assert_allclose(ours["lon"].values, lons, atol=1e-4)

@@ -23,8 +23,14 @@ CASES = {  # granule: (first scan, centre, AGRI offset from the patch's middle s
     2: ("2021-07-20T09:04:00", (30.0, 110.0), 11 * MINUTE),
     3: ("2021-07-20T12:04:00", (-40.0, 110.0), -4 * MINUTE),
 }
-WORLD = {"granule": 4, "label_time": np.datetime64("2021-07-20T16"), "seed": 3,
-         "centre": (30.0, 112.0), "regime": "convective", "agri_offset": -9 * MINUTE}  # fmt: skip
+WORLD = {
+    "granule": 4,
+    "label_time": np.datetime64("2021-07-20T16"),
+    "seed": 3,
+    "centre": (30.0, 112.0),
+    "regime": "convective",
+    "agri_offset": -9 * MINUTE,
+}
 """Granule 4 carries the synthetic world's fields (prelib.readers.world_files)."""
 
 
@@ -99,8 +105,11 @@ def test_world_overpass_carries_the_synthetic_scene(swath_build, overpasses):
     # DPR and GMI were sampled from the scene at exactly these pixels: identical values
     np.testing.assert_allclose(sample["pmw"].values, world.scene["pmw"].values[:, i, j], atol=2e-4)
     above_clutter = slice(0, 168)  # the writer's clutter-free bottom is bin 168 (1-based)
-    np.testing.assert_allclose(sample["pr"].values[above_clutter],
-                               world.scene["pr"].values[above_clutter][:, i, j], atol=2e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        sample["pr"].values[above_clutter],
+        world.scene["pr"].values[above_clutter][:, i, j],
+        atol=2e-4,
+    )
     # AGRI and CLDAS went through their own grids (4 km, 0.0625°): close, not identical
     truth_ir = world.scene["ir"].sel(ir_channel="C12").values[i, j]
     assert np.median(np.abs(sample["ir"].sel(ir_channel="C12").values - truth_ir)) < 1.0
@@ -175,11 +184,16 @@ def test_distributed_build_writes_the_same_store_as_the_serial_one(
     monkeypatch.setattr(distributed, "LocalCluster", RecordedCluster)
     root, _ = overpasses
     out = tmp_path / swath_build.store.name  # same name: the manifest's name is an attribute
-    result = build_swath_benchmark(root / "agri", root / "gpm", root / "cldas", out,
-                                   workers=2, progress=False)  # fmt: skip
+    result = build_swath_benchmark(
+        root / "agri", root / "gpm", root / "cldas", out, workers=2, progress=False
+    )
     kwargs, cluster = started
-    assert kwargs == {"n_workers": 2, "threads_per_worker": 1, "processes": True,
-                      "dashboard_address": None}  # fmt: skip
+    assert kwargs == {
+        "n_workers": 2,
+        "threads_per_worker": 1,
+        "processes": True,
+        "dashboard_address": None,
+    }
     assert cluster.status.name == "closed"
     serial, parallel = _store_files(swath_build.store), _store_files(result.store)
     assert len(serial) > 10 and serial.keys() == parallel.keys()
@@ -202,8 +216,19 @@ def test_cli_bad_cluster_address_fails_before_any_work(overpasses, tmp_path, cap
         address = f"tcp://127.0.0.1:{probe.getsockname()[1]}"
     root, _ = overpasses
     out = tmp_path / "never.zarr"
-    args = ["build", "swath", "--agri-dir", str(root / "agri"), "--gpm-dir", str(root / "gpm"),
-            "--cldas-dir", str(root / "cldas"), "--out", str(out), "--no-progress"]  # fmt: skip
+    args = [
+        "build",
+        "swath",
+        "--agri-dir",
+        str(root / "agri"),
+        "--gpm-dir",
+        str(root / "gpm"),
+        "--cldas-dir",
+        str(root / "cldas"),
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
     assert main([*args, "--cluster", address]) == 2
     assert f"cannot connect to the dask cluster at '{address}'" in capsys.readouterr().err
     assert main([*args, "--cluster", address, "--scheduler", "processes"]) == 2
@@ -216,9 +241,21 @@ def test_cli_with_no_kept_patch_writes_manifest_but_no_store(overpasses, tmp_pat
 
     root, _ = overpasses
     out = tmp_path / "none.zarr"
-    args = ["build", "swath", "--agri-dir", str(root / "agri"), "--gpm-dir", str(root / "gpm"),
-            "--cldas-dir", str(root / "cldas"), "--out", str(out), "--min-wet-fraction", "0.99",
-            "--no-progress"]  # fmt: skip
+    args = [
+        "build",
+        "swath",
+        "--agri-dir",
+        str(root / "agri"),
+        "--gpm-dir",
+        str(root / "gpm"),
+        "--cldas-dir",
+        str(root / "cldas"),
+        "--out",
+        str(out),
+        "--min-wet-fraction",
+        "0.99",
+        "--no-progress",
+    ]
     assert main(args) == 1
     assert "0 samples, 4 rejections" in capsys.readouterr().out
     assert not out.exists()
@@ -239,10 +276,17 @@ def test_fulldisc_tiles_one_hour(tmp_path):
     # the 256 x 256 tile (y 512, x 1024) of the 0.04° domain grid: 20.48–30.72N, 100.96–111.2E
     box = (20.48, 30.72, 100.96, 111.2)
     write_label_hour(tmp_path / "in", np.datetime64("2022-07-20T07"), box)
-    write_label_hour(tmp_path / "in", np.datetime64("2022-07-20T09"), box,
-                     agri_offset=np.timedelta64(11, "m"))  # fmt: skip
-    result = build_fulldisc_benchmark(tmp_path / "in" / "agri", tmp_path / "in" / "cldas",
-                                      tmp_path / "fd.zarr", progress=False, workers=2, scheduler="threads")  # fmt: skip
+    write_label_hour(
+        tmp_path / "in", np.datetime64("2022-07-20T09"), box, agri_offset=np.timedelta64(11, "m")
+    )
+    result = build_fulldisc_benchmark(
+        tmp_path / "in" / "agri",
+        tmp_path / "in" / "cldas",
+        tmp_path / "fd.zarr",
+        progress=False,
+        workers=2,
+        scheduler="threads",
+    )
     ds = open_benchmark(result.store, "fulldisc").load()
     assert ds.sizes["sample"] == 1
     assert float(ds["lat"].min()) == pytest.approx(20.50) and float(

@@ -1,4 +1,4 @@
-"""catalogs/real.yaml loads with intake 2 and every entry opens files written in the real layouts."""
+"""catalogs/real.yaml loads with intake 2; every entry opens files written in the real layouts."""
 
 from __future__ import annotations
 
@@ -21,10 +21,21 @@ def archive(tmp_path_factory):
     root = tmp_path_factory.mktemp("archive")
     bt = {"C12": np.full((4, 5), 250.0, np.float32)}
     for k in range(2):  # two scans: concatenated along time
-        write_agri_l1(root / "agri", bt, START + np.timedelta64(15 * k, "m"), begin_line=600,
-                      begin_column=1400)  # fmt: skip
-    write_agri_l1(root / "agri", {"C13": np.full((4, 5), 250.0)}, START, satellite="FY4B",
-                  begin_line=600, begin_column=1400)  # fmt: skip
+        write_agri_l1(
+            root / "agri",
+            bt,
+            START + np.timedelta64(15 * k, "m"),
+            begin_line=600,
+            begin_column=1400,
+        )
+    write_agri_l1(
+        root / "agri",
+        {"C13": np.full((4, 5), 250.0)},
+        START,
+        satellite="FY4B",
+        begin_line=600,
+        begin_column=1400,
+    )
     lat = 30 + 0.05 * np.arange(6)[:, None] + 0 * np.arange(5)[None, :]
     lon = 110 + 0.05 * np.arange(5)[None, :] + 0 * lat
     times = START + np.arange(6) * np.timedelta64(700, "ms")
@@ -32,10 +43,20 @@ def archive(tmp_path_factory):
     write_dpr_2a(root / "gpm", lat, lon, np.full((6, 5, 176), 30.0), times)
     write_cmb_2b(root / "gpm", lat, lon, np.ones((6, 5)), times)
     for k in range(2):
-        write_imerg(root / "imerg", np.arange(3) + 20.05, np.arange(4) + 110.05,
-                    np.ones((3, 4)), START + np.timedelta64(30 * k, "m"))  # fmt: skip
-    write_cldas(root / "cldas", 30.03125 + 0.0625 * np.arange(3),
-                110.03125 + 0.0625 * np.arange(4), np.ones((3, 4)), START)  # fmt: skip
+        write_imerg(
+            root / "imerg",
+            np.arange(3) + 20.05,
+            np.arange(4) + 110.05,
+            np.ones((3, 4)),
+            START + np.timedelta64(30 * k, "m"),
+        )
+    write_cldas(
+        root / "cldas",
+        30.03125 + 0.0625 * np.arange(3),
+        110.03125 + 0.0625 * np.arange(4),
+        np.ones((3, 4)),
+        START,
+    )
     rain = np.zeros((3000, 9000), np.float32)
     write_chrs_hourly(root / "chrs", rain, START, "persiann_ccs")
     write_chrs_hourly(root / "chrs", rain, START, "pdir_now")
@@ -86,8 +107,13 @@ def test_files_on_different_grids_are_not_combined(tmp_path):
 
     lon = 110.03125 + 0.0625 * np.arange(4)
     write_cldas(tmp_path, 30.03125 + 0.0625 * np.arange(3), lon, np.ones((3, 4)), START)
-    write_cldas(tmp_path, 40.03125 + 0.0625 * np.arange(3), lon, np.ones((3, 4)),
-                START + np.timedelta64(1, "h"))  # fmt: skip
+    write_cldas(
+        tmp_path,
+        40.03125 + 0.0625 * np.arange(3),
+        lon,
+        np.ones((3, 4)),
+        START + np.timedelta64(1, "h"),
+    )
     source = ProductSource(str(tmp_path / "Z_NAFP_*.nc"), "cldas")
     assert len(source.files()) == 2
     with pytest.raises(ProductError, match="cannot be combined along 'time'"):

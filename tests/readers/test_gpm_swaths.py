@@ -1,4 +1,4 @@
-"""1C-GMI, 2A-DPR and 2B-CMB readers on files in the exact PPS layouts (distinct dimension sizes)."""
+"""1C-GMI, 2A-DPR and 2B-CMB readers on files in the exact PPS layouts (distinct dim sizes)."""
 
 from __future__ import annotations
 
@@ -81,8 +81,16 @@ def test_dpr_profile_clutter_bottom_and_rain(tmp_path, version):
     cfb[0, 0] = 160
     rain = np.arange(N_SCAN * n_ray, dtype=float).reshape(N_SCAN, n_ray) / 10
     rain[1, 1] = np.nan
-    path = write_dpr_2a(tmp_path, lat, lon, z, times, clutter_free_bottom=cfb,
-                        precip_near_surface=rain, version=version)  # fmt: skip
+    path = write_dpr_2a(
+        tmp_path,
+        lat,
+        lon,
+        z,
+        times,
+        clutter_free_bottom=cfb,
+        precip_near_surface=rain,
+        version=version,
+    )
     ds = open_product(path)
     expected_mode = "FS" if version == "V07A" else "NS"
     assert ds.attrs["scan_mode"] == expected_mode and ds.attrs["band"] == "Ku"
@@ -126,10 +134,13 @@ def test_dpr_unknown_version_missing_mode_and_all_fill(tmp_path):
         read_dpr_2a(empty)
 
 
-@pytest.mark.parametrize(("version", "mode", "source"), [
-    ("V07A", "KuGMI", "nearSurfPrecipTotRate"),
-    ("V06A", "NS", "surfPrecipTotRate"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("version", "mode", "source"),
+    [
+        ("V07A", "KuGMI", "nearSurfPrecipTotRate"),
+        ("V06A", "NS", "surfPrecipTotRate"),
+    ],
+)
 def test_cmb_surface_rate_names_differ_by_version(tmp_path, version, mode, source):
     n_ray = 6
     lat, lon, times = _swath(N_SCAN, n_ray)

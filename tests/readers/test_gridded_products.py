@@ -26,8 +26,9 @@ def _field(shape, seed=0):
     return values
 
 
-@pytest.mark.parametrize(("version", "name"), [("V07B", "precipitation"),
-                                               ("V06B", "precipitationCal")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("version", "name"), [("V07B", "precipitation"), ("V06B", "precipitationCal")]
+)
 def test_imerg_orientation_fill_and_julian_time(tmp_path, version, name):
     rain = _field((LAT.size, LON.size))
     path = write_imerg(tmp_path, LAT, LON, rain, np.datetime64("2021-07-20T06:30"), version=version)
@@ -48,10 +49,16 @@ def test_imerg_flat_nc4_and_prenet_regridded_variants(tmp_path):
     name = "3B-HHR.MS.MRG.3IMERG.20210720-S063000-E065959.0390.V07B.HDF5.nc4"
     flat = xr.Dataset(
         {"precipitation": (("time", "lon", "lat"), rain.T[None])},
-        coords={"time": ("time", [1310797800], {"units": "seconds since 1980-01-06 00:00:00 UTC",
-                                               "calendar": "julian"}),
-                "lon": LON, "lat": LAT},
-    )  # fmt: skip
+        coords={
+            "time": (
+                "time",
+                [1310797800],
+                {"units": "seconds since 1980-01-06 00:00:00 UTC", "calendar": "julian"},
+            ),
+            "lon": LON,
+            "lat": LAT,
+        },
+    )
     flat.to_netcdf(tmp_path / name, engine="h5netcdf")
     ds = open_product(tmp_path / name)
     np.testing.assert_allclose(ds["precip"].values, rain[::-1], equal_nan=True)
@@ -80,8 +87,9 @@ def test_cldas_sorting_fill_and_valid_hour(tmp_path, descending):
     lon = 110.03125 + 0.0625 * np.arange(24)
     rain = _field((16, 24), seed=1)
     rain[5, 5] = -3.0  # a negative value is missing too
-    path = write_cldas(tmp_path, lat, lon, rain, np.datetime64("2021-07-20T08"),
-                       descending=descending)  # fmt: skip
+    path = write_cldas(
+        tmp_path, lat, lon, rain, np.datetime64("2021-07-20T08"), descending=descending
+    )
     assert path.name == "Z_NAFP_C_BABJ_20210720084100_P_CLDAS_RT_ASI_0P0625_HOR-PRE-2021072008.nc"
     ds = open_product(path)
     assert np.all(np.diff(ds["lat"].values) < 0) and ds["lat"].values[0] == pytest.approx(30.96875)
@@ -105,8 +113,11 @@ def test_cldas_layout_is_configurable(tmp_path):
     renamed = path.rename(tmp_path / "label.nc")
     with pytest.raises(ProductError, match="pass time="):
         read_cldas(renamed, CldasLayout(variable="PRE", lat="lat", lon="lon"))
-    ds = read_cldas(renamed, CldasLayout(variable="PRE", lat="lat", lon="lon"),
-                    time=np.datetime64("2021-07-20T08"))  # fmt: skip
+    ds = read_cldas(
+        renamed,
+        CldasLayout(variable="PRE", lat="lat", lon="lon"),
+        time=np.datetime64("2021-07-20T08"),
+    )
     assert ds["time"].values == np.datetime64("2021-07-20T08", "ns")
 
 
@@ -120,8 +131,12 @@ def _chrs_field():
 @pytest.fixture(scope="module")
 def ccs_file(tmp_path_factory):
     """One full-size (3000 x 9000) PERSIANN-CCS file, as the recipe asks."""
-    return write_chrs_hourly(tmp_path_factory.mktemp("ccs"), _chrs_field(),
-                             np.datetime64("2023-01-01T00"), "persiann_ccs")  # fmt: skip
+    return write_chrs_hourly(
+        tmp_path_factory.mktemp("ccs"),
+        _chrs_field(),
+        np.datetime64("2023-01-01T00"),
+        "persiann_ccs",
+    )
 
 
 def test_ccs_full_size_scale_grid_fill_and_time(ccs_file):

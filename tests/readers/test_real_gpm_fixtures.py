@@ -66,8 +66,9 @@ def test_cmb_real_v07_names(shared_data):
         read_cmb_2b(path, scan_mode="KuKaGMI")
 
 
-@pytest.mark.parametrize(("version", "variable"), [("V06B", "precipitationCal"),
-                                                   ("V07A", "precipitation")])  # fmt: skip
+@pytest.mark.parametrize(
+    ("version", "variable"), [("V06B", "precipitationCal"), ("V07A", "precipitation")]
+)
 def test_imerg_real(shared_data, version, variable):
     files = sorted((shared_data / "gpm_v07_fixtures" / "IMERG-FR").glob(f"*.{version}.HDF5"))
     if not files:

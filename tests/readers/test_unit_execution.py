@@ -114,5 +114,9 @@ def test_running_cluster_by_address_is_used_and_left_running(tmp_path):
             assert runner.run([("x.h5", one_patchless_unit, ())], tmp_path, progress=False) == 1
         assert cluster.status.name == "running"  # not ours to close
     record = json.loads((tmp_path / "x.h5.json").read_text())
-    assert record == {"unit": "x.h5", "n_samples": 0, "inputs": ["used.h5"],
-                      "rejections": [{"unit": "x.h5", "reason": "dry"}]}  # fmt: skip
+    assert record == {
+        "unit": "x.h5",
+        "n_samples": 0,
+        "inputs": ["used.h5"],
+        "rejections": [{"unit": "x.h5", "reason": "dry"}],
+    }

@@ -25,15 +25,20 @@ def test_skill_scores_against_a_hand_computed_table():
 
 def test_modality_ordering_on_a_small_sample():
     cfg = load_config("sim", "tiny", SimConfig)
-    train = simulate_calibration_scenes(cfg.calibration_train_scenes, cfg.seed, 2021,
-                                        cfg.calibration_scans)  # fmt: skip
-    test = simulate_calibration_scenes(cfg.calibration_test_scenes, cfg.seed, 2022,
-                                       cfg.calibration_scans)  # fmt: skip
+    train = simulate_calibration_scenes(
+        cfg.calibration_train_scenes, cfg.seed, 2021, cfg.calibration_scans
+    )
+    test = simulate_calibration_scenes(
+        cfg.calibration_test_scenes, cfg.seed, 2022, cfg.calibration_scans
+    )
     table = calibrate_modalities(
-        train_scenes=train, test_scenes=test, seed=cfg.seed,
-        max_train_pixels=cfg.calibration_train_pixels, max_iter=cfg.calibration_iterations,
+        train_scenes=train,
+        test_scenes=test,
+        seed=cfg.seed,
+        max_train_pixels=cfg.calibration_train_pixels,
+        max_iter=cfg.calibration_iterations,
         progress=False,
-    )  # fmt: skip
+    )
     cc, csi = table["cc"], table["csi"]
     assert list(table.index) == ["ir", "pmw", "pr", "all"]
     assert cc["ir"] < cc["pmw"] - 0.05 and cc["ir"] < cc["pr"] - 0.05

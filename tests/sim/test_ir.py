@@ -15,17 +15,34 @@ N = 6
 
 def _clouds(high_top=0.0, high_tau=0.0, main_top=0.0, main_tau=0.0):
     full = lambda v: np.full((N, N), float(v))  # noqa: E731
-    return CloudFields(full(main_top), full(main_tau), full(high_top), full(high_tau),
-                       full(0), full(0), full(0), full(0.5))  # fmt: skip
+    return CloudFields(
+        full(main_top),
+        full(main_tau),
+        full(high_top),
+        full(high_tau),
+        full(0),
+        full(0),
+        full(0),
+        full(0.5),
+    )
 
 
 def _tb(clouds, lat=10.0, lon=104.7, time="2021-07-01T18"):
     grid = SceneGrid(np.full((N, N), lat), np.full((N, N), lon), 4.0, 4.0, 0.0, 0)
     t_sl = np.full((N, N), 300.0)
     return agri_brightness_temperature(
-        np.random.default_rng(0), grid, clouds, t_sl, t_sl, np.full((N, N), 40.0),
-        np.full((N, N), 4.5), np.zeros((N, N), bool), np.zeros((N, N)), time, noise=False,
-    )[:, N // 2, N // 2]  # fmt: skip
+        np.random.default_rng(0),
+        grid,
+        clouds,
+        t_sl,
+        t_sl,
+        np.full((N, N), 40.0),
+        np.full((N, N), 4.5),
+        np.zeros((N, N), bool),
+        np.zeros((N, N)),
+        time,
+        noise=False,
+    )[:, N // 2, N // 2]
 
 
 def test_planck_round_trip():

@@ -10,13 +10,21 @@ N = 24
 
 def _tb(land, ice=0.0, rain_water=0.0, liquid=0.0, wetness=0.3):
     full = lambda v: np.full((N, N), float(v))  # noqa: E731
-    clouds = CloudFields(full(0), full(0), full(0), full(0), full(ice), full(liquid),
-                         full(rain_water), full(0.5))  # fmt: skip
+    clouds = CloudFields(
+        full(0), full(0), full(0), full(0), full(ice), full(liquid), full(rain_water), full(0.5)
+    )
     grid = SceneGrid(full(20.0), full(120.0), 5.0, 5.0, 0.0, 0)
     out = gmi_brightness_temperature(
-        np.random.default_rng(0), grid, clouds, full(300.0), full(300.0), full(40.0),
-        np.full((N, N), land), full(wetness), noise=False,
-    )  # fmt: skip
+        np.random.default_rng(0),
+        grid,
+        clouds,
+        full(300.0),
+        full(300.0),
+        full(40.0),
+        np.full((N, N), land),
+        full(wetness),
+        noise=False,
+    )
     return dict(zip(GMI_CHANNELS, out[:, N // 2, N // 2], strict=True))
 
 

@@ -8,10 +8,16 @@ def _columns(rate, convective, top_km, fl_km=4.5, elevation=0.0, ray=0.0, n=9):
     shape = (n, n)
     grid = SceneGrid(np.zeros(shape), np.zeros(shape), 5.0, 5.0, 0.0, 0)
     return dpr_reflectivity_profile(
-        np.random.default_rng(0), grid, np.full(shape, rate), np.full(shape, convective),
-        np.full(shape, top_km), np.full(shape, fl_km), np.full(shape, elevation),
-        np.full(shape, ray), noise=False,
-    )[:, 4, 4]  # fmt: skip
+        np.random.default_rng(0),
+        grid,
+        np.full(shape, rate),
+        np.full(shape, convective),
+        np.full(shape, top_km),
+        np.full(shape, fl_km),
+        np.full(shape, elevation),
+        np.full(shape, ray),
+        noise=False,
+    )[:, 4, 4]
 
 
 def test_bin_geometry():

@@ -17,18 +17,29 @@ TIME = "2021-07-01T06"
 
 def test_swath_schema_units_and_dims(swath_scenes):
     ds = swath_scenes["frontal"]
-    assert dict(ds.sizes) == {"ir_channel": 8, "pmw_channel": 13, "bin": DPR_N_BINS,
-                              "scan": 128, "ray": DPR_N_RAYS}  # fmt: skip
+    assert dict(ds.sizes) == {
+        "ir_channel": 8,
+        "pmw_channel": 13,
+        "bin": DPR_N_BINS,
+        "scan": 128,
+        "ray": DPR_N_RAYS,
+    }
     assert ds["ir"].dims == ("ir_channel", "scan", "ray")
     assert ds["pmw"].dims == ("pmw_channel", "scan", "ray")
     assert ds["pr"].dims == ("bin", "scan", "ray")
     assert list(ds["ir_channel"].values) == list(AGRI_IR_CHANNELS)
     assert list(ds["pmw_channel"].values) == list(GMI_CHANNELS)
     expected_units = {
-        "ir": "K", "pmw": "K", "pr": "dBZ", "precip": "mm h-1", "precip_instant": "mm h-1",
-        "precip_hourly": "mm h-1", "elevation": "m", "lat": "degrees_north",
+        "ir": "K",
+        "pmw": "K",
+        "pr": "dBZ",
+        "precip": "mm h-1",
+        "precip_instant": "mm h-1",
+        "precip_hourly": "mm h-1",
+        "elevation": "m",
+        "lat": "degrees_north",
         "lon": "degrees_east",
-    }  # fmt: skip
+    }
     for name, units in expected_units.items():
         assert ds[name].attrs["units"] == units
         assert ds[name].dtype == np.float32
@@ -82,8 +93,15 @@ def test_determinism_bytes_and_seed_dependence():
 
 
 def test_one_km_truth_for_downscaling():
-    ds = simulate_grid_scene((30.0, 30.5), (110.0, 110.5), TIME, seed=2, regime="convective",
-                             resolution_km=1.0, sensors=())  # fmt: skip
+    ds = simulate_grid_scene(
+        (30.0, 30.5),
+        (110.0, 110.5),
+        TIME,
+        seed=2,
+        regime="convective",
+        resolution_km=1.0,
+        sensors=(),
+    )
     assert ds.sizes["y"] == ds.sizes["x"] == 50
     np.testing.assert_allclose(np.diff(ds["lat"].values[:, 0]), 0.01, atol=1e-5)
     # precip is precip_hourly averaged over each 0.0625° CLDAS cell inside the scene ...
@@ -136,8 +154,9 @@ def test_swath_bad_input(kwargs, match):
 def test_regime_none_is_drawn_deterministically_from_climatology():
     regimes = {
         simulate_swath_scene(f"2021-0{m}-15T06", seed=s, n_scans=16, sensors=()).attrs["regime"]
-        for m in (1, 7) for s in range(6)
-    }  # fmt: skip
+        for m in (1, 7)
+        for s in range(6)
+    }
     assert len(regimes) >= 2
     a = simulate_swath_scene(TIME, seed=4, n_scans=16, sensors=())
     assert (
@@ -198,8 +217,9 @@ def test_rain_fraction_and_mean_within_documented_range(swath_scenes, regime):
 
 
 def test_orographic_rain_enhanced_on_the_windward_side():
-    ds = simulate_grid_scene((26.0, 30.0), (88.0, 94.0), TIME, seed=1, regime="orographic",
-                             sensors=())  # fmt: skip
+    ds = simulate_grid_scene(
+        (26.0, 30.0), (88.0, 94.0), TIME, seed=1, regime="orographic", sensors=()
+    )
     h = ds["elevation"].values.astype(float)
     dy = 0.04 * 111.195e3
     dx = dy * np.cos(np.deg2rad(ds["lat"].values.mean()))

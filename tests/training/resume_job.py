@@ -39,8 +39,12 @@ class NoisyScenes(Dataset):
     def __getitem__(self, i: int) -> dict:
         jitter = torch.from_numpy(np.random.normal(0, 0.01, self.ir[i].shape).astype("float32"))  # noqa: NPY002
         precip = self.precip[i]
-        return {"ir": self.ir[i] + jitter, "precip": torch.nan_to_num(precip),
-                "valid": torch.isfinite(precip), "index": i}  # fmt: skip
+        return {
+            "ir": self.ir[i] + jitter,
+            "precip": torch.nan_to_num(precip),
+            "valid": torch.isfinite(precip),
+            "index": i,
+        }
 
 
 class MaskedNet(torch.nn.Module):
@@ -76,11 +80,23 @@ def _run(run_dir: str, kill_after: int | None) -> Trainer:
     data = NoisyScenes()
     loader = DataLoader(data, batch_size=5, shuffle=True)  # last batch has 2 samples
     config = TrainingConfig(
-        epochs=EPOCHS, optimizer="rmsprop", lr=3e-4, momentum=0.9, lr_step_size=2, seed=3,
-        device="cpu", val_every=1,
-        masktune=MaskTuneConfig(strategy="self", unmasked_epochs=1, cell=8, rule="quantile",
-                                noise_keep=0.1, merge="batch"),
-    )  # fmt: skip
+        epochs=EPOCHS,
+        optimizer="rmsprop",
+        lr=3e-4,
+        momentum=0.9,
+        lr_step_size=2,
+        seed=3,
+        device="cpu",
+        val_every=1,
+        masktune=MaskTuneConfig(
+            strategy="self",
+            unmasked_epochs=1,
+            cell=8,
+            rule="quantile",
+            noise_keep=0.1,
+            merge="batch",
+        ),
+    )
     callbacks = []
     if kill_after is not None:
 
@@ -90,9 +106,17 @@ def _run(run_dir: str, kill_after: int | None) -> Trainer:
 
         callbacks.append(kill)
     trainer = Trainer(
-        model, "mse", loader, config, run_dir, val_loader=DataLoader(data, batch_size=6),
-        model_name="masked-net", profile="tiny", show_progress=False, epoch_callbacks=callbacks,
-    )  # fmt: skip
+        model,
+        "mse",
+        loader,
+        config,
+        run_dir,
+        val_loader=DataLoader(data, batch_size=6),
+        model_name="masked-net",
+        profile="tiny",
+        show_progress=False,
+        epoch_callbacks=callbacks,
+    )
     trainer.fit()
     return trainer
 

@@ -45,9 +45,16 @@ class FixedSwaths(Dataset):
         return len(self.ir)
 
     def __getitem__(self, i: int) -> dict:
-        return {"ir": self.ir[i], "pmw": self.pmw[i], "pr": self.pr[i], "geo": self.geo[i],
-                "precip": self.precip[i], "valid": self.valid[i], "rain": self.rain[i],
-                "index": i}  # fmt: skip
+        return {
+            "ir": self.ir[i],
+            "pmw": self.pmw[i],
+            "pr": self.pr[i],
+            "geo": self.geo[i],
+            "precip": self.precip[i],
+            "valid": self.valid[i],
+            "rain": self.rain[i],
+            "index": i,
+        }
 
 
 def _loader():
@@ -65,11 +72,18 @@ def _decreasing(result) -> list[float]:
 def stage_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("stages")
     teacher_cfg = load_training_config("tiny", "teacher", epochs=4, optimizer="adam")
-    teacher = train_teacher(_loader(), _loader(), root / "teacher", config=teacher_cfg,
-                            show_progress=False)  # fmt: skip
+    teacher = train_teacher(
+        _loader(), _loader(), root / "teacher", config=teacher_cfg, show_progress=False
+    )
     student_cfg = load_training_config("tiny", "distill", epochs=4, optimizer="adam")
-    student = train_swath_distilling(_loader(), _loader(), root / "comwe", root / "teacher" /
-                                     "last.pt", config=student_cfg, show_progress=False)  # fmt: skip
+    student = train_swath_distilling(
+        _loader(),
+        _loader(),
+        root / "comwe",
+        root / "teacher" / "last.pt",
+        config=student_cfg,
+        show_progress=False,
+    )
     return root, teacher, student
 
 
@@ -83,11 +97,18 @@ def test_teacher_and_swath_distilling_losses_decrease(stage_dirs):
 
 def test_self_masktune_adaptation_trains_lora_and_decreases(stage_dirs):
     root, _, _ = stage_dirs
-    cfg = load_training_config("tiny", "adapt", epochs=4, optimizer="adam",
-                               masktune={"unmasked_epochs": 1})  # fmt: skip
-    result = train_full_disc_adaptation(_loader(), _loader(), root / "self", root / "comwe" /
-                                        "last.pt", variant="selfmask", config=cfg,
-                                        show_progress=False)  # fmt: skip
+    cfg = load_training_config(
+        "tiny", "adapt", epochs=4, optimizer="adam", masktune={"unmasked_epochs": 1}
+    )
+    result = train_full_disc_adaptation(
+        _loader(),
+        _loader(),
+        root / "self",
+        root / "comwe" / "last.pt",
+        variant="selfmask",
+        config=cfg,
+        show_progress=False,
+    )
     _decreasing(result)
     model = load_adapted(root / "self" / "last.pt", "tiny", "reg", "selfmask")
     assert sum(p.numel() for p in lora_parameters(model)) > 0
@@ -114,8 +135,14 @@ def test_every_adaptation_variant_builds_from_stage_one(tmp_path):
     assert strategies["selfmask"] == "self" and strategies["randmask"] == "random"
     with pytest.raises(ValueError, match="student:comwe:cls"):
         build_adaptation_model("selfmask", "tiny", "cls", tmp_path / "kd.pt")
-    result = train_full_disc_adaptation(_loader(), None, tmp_path / "noadapt", tmp_path / "comwe.pt",
-                                        task="cls", variant="comwe_noadapt")  # fmt: skip
+    result = train_full_disc_adaptation(
+        _loader(),
+        None,
+        tmp_path / "noadapt",
+        tmp_path / "comwe.pt",
+        task="cls",
+        variant="comwe_noadapt",
+    )
     assert result is None
     load_adapted(tmp_path / "noadapt" / "last.pt", "tiny", "cls", "comwe_noadapt")
     assert adapted_name("scratch", "reg") == "adapted:scratch:reg"

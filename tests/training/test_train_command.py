@@ -15,6 +15,7 @@ def test_bad_variants_are_refused_before_any_work(capsys):
 
 def test_default_run_dirs_name_stage_variant_and_task():
     assert default_run_dir("demo", "adapt", "selfmask", "cls").parts[-2:] == (
-        "training", "adapt-selfmask-cls",
-    )  # fmt: skip
+        "training",
+        "adapt-selfmask-cls",
+    )
     assert default_run_dir("tiny", "teacher", None, "reg", "ir+pmw").name == "teacher-ir+pmw-reg"

@@ -53,10 +53,15 @@ def _config(**changes) -> TrainingConfig:
 def _trainer(tmp_path, data=None, model=None, **changes) -> Trainer:
     data = data if data is not None else LinearScenes()
     return Trainer(
-        model or torch.nn.Conv2d(1, 1, 1), "mse", DataLoader(data, batch_size=4, shuffle=len(data) > 0),
-        _config(**changes), tmp_path, val_loader=DataLoader(data, batch_size=4),
-        model_name="conv", show_progress=False,
-    )  # fmt: skip
+        model or torch.nn.Conv2d(1, 1, 1),
+        "mse",
+        DataLoader(data, batch_size=4, shuffle=len(data) > 0),
+        _config(**changes),
+        tmp_path,
+        val_loader=DataLoader(data, batch_size=4),
+        model_name="conv",
+        show_progress=False,
+    )
 
 
 def test_training_lowers_loss_and_writes_logs_and_checkpoints(tmp_path):
@@ -108,8 +113,10 @@ def test_resume_after_kill_matches_uninterrupted_run_bit_exactly(tmp_path):
     assert resumed["header"]["epoch"] == reference["header"]["epoch"] == job.EPOCHS
     for name, tensor in reference["model"].items():
         assert torch.equal(resumed["model"][name], tensor), name
-    assert torch.equal(resumed["masktune"]["store"]["flags"]["masks"],
-                       reference["masktune"]["store"]["flags"]["masks"])  # fmt: skip
+    assert torch.equal(
+        resumed["masktune"]["store"]["flags"]["masks"],
+        reference["masktune"]["store"]["flags"]["masks"],
+    )
     killed_rows = (killed / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(r)["val_loss"] for r in killed_rows] == [
         json.loads(r)["val_loss"] for r in (straight / "metrics.jsonl").read_text().splitlines()
@@ -176,10 +183,19 @@ def test_torchrun_two_process_ddp_on_cpu(tmp_path):
     )
     run_dir = tmp_path / "run"
     proc = subprocess.run(
-        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node=2",
-         str(script), str(run_dir)],
-        capture_output=True, text=True, timeout=90,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--standalone",
+            "--nproc_per_node=2",
+            str(script),
+            str(run_dir),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=90,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     payload = load_checkpoint(run_dir / "last.pt", "masked-net", "tiny")
     assert payload["header"]["epoch"] == 4
@@ -196,8 +212,14 @@ def test_cuda_bf16_training_and_cpu_loading(tmp_path):
 
 def test_without_validation_data_best_is_selected_on_training_loss(tmp_path):
     data = LinearScenes()
-    trainer = Trainer(torch.nn.Conv2d(1, 1, 1), "mse", DataLoader(data, batch_size=4),
-                      _config(epochs=2), tmp_path, show_progress=False)  # fmt: skip
+    trainer = Trainer(
+        torch.nn.Conv2d(1, 1, 1),
+        "mse",
+        DataLoader(data, batch_size=4),
+        _config(epochs=2),
+        tmp_path,
+        show_progress=False,
+    )
     result = trainer.fit()
     losses = [row["train_loss"] for row in result.history]
     assert result.best_value == min(losses) and "val_loss" not in result.history[0]
