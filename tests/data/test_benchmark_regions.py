@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+from prelib.atomic import SIDECAR_DIR
 from prelib.conventions import CASE_STUDIES as CASE_NAMES
 from prelib.data.regions import CASE_STUDIES, case_path, simulate_case, simulate_region, write_scene
 
@@ -28,7 +29,7 @@ def test_region_scene_is_written_atomically_and_reads_back(tmp_path):
     assert back["precip"].attrs["units"] == "mm h-1" and back["ir"].attrs["units"] == "K"
     np.testing.assert_array_equal(back["ir"].values, scene["ir"].values)
     assert back["time"].values == scene["time"].values
-    assert [p.name for p in tmp_path.iterdir()] == ["scene.nc"]
+    assert [p.name for p in tmp_path.iterdir() if p.name != SIDECAR_DIR] == ["scene.nc"]
     assert case_path("frontal", tmp_path) == tmp_path / "synthetic" / "cases" / "frontal.nc"
 
 

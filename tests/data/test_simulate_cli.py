@@ -34,7 +34,8 @@ def test_build_all_splits_into_the_data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("PRELIB_DATA_DIR", str(tmp_path))
     argv = ["simulate", "build", "--kind", "fulldisc", "--n-samples", "1", "--no-progress"]
     assert main(argv) == 0
-    stores = sorted(p.name for p in (tmp_path / "synthetic" / "tiny" / "seed0").iterdir())
+    seed_dir = tmp_path / "synthetic" / "tiny" / "seed0"
+    stores = sorted(p.name for p in seed_dir.iterdir() if not p.name.startswith("."))
     assert stores == ["fulldisc_test.zarr", "fulldisc_train.zarr", "fulldisc_val.zarr"]
 
 

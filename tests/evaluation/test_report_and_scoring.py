@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from prelib.atomic import SIDECAR_DIR
 from prelib.evaluation import report
 from prelib.evaluation.config import load_evaluation_config, parse_modalities
 from prelib.evaluation.scoring import score_predictor
@@ -47,7 +48,11 @@ def test_writers_are_atomic(tmp_path, monkeypatch):
     with pytest.raises(RuntimeError):
         report.write_table(changed, _raw(), tmp_path, "t", ["rmse", "csi"])
     assert paths["markdown"].read_text() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["t.csv", "t.md", "t_seeds.csv"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name != SIDECAR_DIR) == [
+        "t.csv",
+        "t.md",
+        "t_seeds.csv",
+    ]
 
 
 def _batch(precip, input_valid=None):
