@@ -19,6 +19,7 @@ from prelib.baselines.base import IRBaseline
 from prelib.baselines.gbm import GradientBoostingIR
 from prelib.baselines.gpi import GPI
 from prelib.baselines.persiann_ccs import PersiannCCS
+from prelib.errors import UnsafeFileError
 
 BASELINES: dict[str, type[IRBaseline]] = {
     "gpi": GPI,
@@ -38,18 +39,41 @@ def get_baseline(name: str, **settings) -> IRBaseline:
 
 
 def load_baseline(path: str | os.PathLike) -> IRBaseline:
-    """Read a baseline saved with ``save``: ``.npz`` (pickle-free) or the GBM's joblib file."""
+    """Read a baseline saved with ``save``: a pickle-free ``.npz`` of settings and arrays.
+
+    Any other extension is refused without opening the file, and the ``.npz`` is read with
+    ``allow_pickle=False``: loading a baseline never runs code from the file.
+
+    Raises
+    ------
+    FileNotFoundError
+        No file at ``path``.
+    prelib.errors.UnsafeFileError
+        ``path`` is not a ``.npz`` (e.g. a joblib/pickle file of an older prelib).
+    ValueError
+        The ``.npz`` is not a saved baseline (the message names the file and what is missing).
+    """
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no saved baseline at {path}")
+    if path.suffix.lower() != ".npz":
+        raise UnsafeFileError(
+            f"{path}: baselines are read only from pickle-free '.npz' files written by "
+            f"prelib's save(); refusing '{path.suffix or '(no extension)'}' (pickle/joblib files "
+            "can run code when opened; refit the baseline and save it as .npz)"
+        )
     try:
         with np.load(path, allow_pickle=False) as data:
             meta = json.loads(str(data["__meta__"]))
             arrays = {k: data[k] for k in data.files if k != "__meta__"}
-    except (ValueError, OSError, KeyError):
-        return GradientBoostingIR.load(path)
-    model = get_baseline(meta["name"])
-    model.set_state(meta["settings"], arrays)
+        name, settings = meta["name"], meta["settings"]
+    except (ValueError, OSError, KeyError, TypeError, EOFError) as err:
+        raise ValueError(
+            f"{path}: not a baseline saved by prelib (expected a .npz with a '__meta__' entry "
+            f"and plain arrays): {err}"
+        ) from err
+    model = get_baseline(name)
+    model.set_state(settings, arrays)
     return model
 
 

@@ -7,10 +7,9 @@ Every baseline maps brightness temperatures ``ir`` of shape (N, 8, H, W) in K, c
     rain = model.predict(ir_test)
     model.save("gpi.npz"); same = load_baseline("gpi.npz")
 
-``fit`` uses only the training split. Storage: GPI, the Auto-Estimator and PERSIANN-CCS keep their
-parameters as plain arrays in a pickle-free ``.npz`` (``allow_pickle=False`` on load); the
-gradient-boosting baseline holds scikit-learn estimators and is stored with joblib (a pickle:
-load only files you trust).
+``fit`` uses only the training split. Storage: every baseline keeps its
+parameters as plain arrays in a pickle-free ``.npz`` (``allow_pickle=False`` on load; the
+gradient-boosting trees as node arrays), so loading a saved baseline never runs code.
 """
 
 from __future__ import annotations
@@ -95,10 +94,14 @@ class IRBaseline(abc.ABC):
         """Restore what :meth:`get_state` returned."""
 
     def save(self, path: str | os.PathLike) -> Path:
-        """Write the baseline atomically to ``path`` (``.npz``)."""
+        """Write the baseline atomically to ``path`` (must end in ``.npz``)."""
         settings, arrays = self.get_state()
         meta = json.dumps({"name": self.name, "settings": settings})
         path = Path(path)
+        if path.suffix.lower() != ".npz":
+            raise ValueError(
+                f"{path}: baselines are saved as '.npz' (pickle-free); got {path.suffix!r}"
+            )
         with atomic_path(path) as tmp:
             with open(tmp, "wb") as handle:
                 np.savez(handle, __meta__=np.array(meta), **arrays)

@@ -11,22 +11,21 @@ deviation and minimum over 5 × 5 and 15 × 15 pixel neighbourhoods; the differe
 and window − 7.1 µm (water-vapour channels: overshooting tops) and window − 12.0 µm (split window:
 thin cirrus).
 
-Training pixels are subsampled to ``max_pixels`` (uniformly, seeded). Stored with joblib (pickle):
-load only trusted files.
+Training pixels are subsampled to ``max_pixels`` (uniformly, seeded). The fitted trees are kept
+as plain arrays (:mod:`prelib.baselines.tree_ensemble`) and saved in the same pickle-free ``.npz``
+as the other baselines: loading a model never runs code.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import ndimage
 
 from prelib import conventions as cv
-from prelib.atomic import atomic_path
 from prelib.baselines.base import WINDOW_INDEX, IRBaseline, check_ir, check_labels
+from prelib.baselines.tree_ensemble import export_trees, raw_prediction
 from prelib.conventions import RAIN_THRESHOLD
 
 _CH = cv.AGRI_IR_CHANNELS
@@ -77,8 +76,7 @@ class GradientBoostingIR(IRBaseline):
     ) -> None:
         self.max_iter, self.max_pixels = int(max_iter), int(max_pixels)
         self.learning_rate, self.seed = float(learning_rate), int(seed)
-        self.classifier = None
-        self.regressor = None
+        self.trees: dict[str, np.ndarray] = {}
 
     def fit(
         self, ir: np.ndarray, precip: np.ndarray, valid: np.ndarray | None = None
@@ -102,20 +100,23 @@ class GradientBoostingIR(IRBaseline):
             "learning_rate": self.learning_rate,
             "random_state": self.seed,
         }
-        self.classifier = HistGradientBoostingClassifier(**kwargs).fit(x, wet)
-        self.regressor = HistGradientBoostingRegressor(**kwargs).fit(x[wet], y[wet])
+        classifier = HistGradientBoostingClassifier(**kwargs).fit(x, wet)
+        regressor = HistGradientBoostingRegressor(**kwargs).fit(x[wet], y[wet])
+        if list(classifier.classes_) != [False, True]:
+            raise ValueError("the rain classifier must see both classes")
+        self.trees = {**export_trees(classifier, "rain"), **export_trees(regressor, "rate")}
         return self
 
     def predict(self, ir: np.ndarray) -> np.ndarray:
-        if self.classifier is None:
+        if not self.trees:
             raise ValueError("GradientBoostingIR is not fitted; call fit() or load a saved model")
         ir = check_ir(ir)
         n, _, h, w = ir.shape
         x = pixel_features(ir)
-        rain = self.classifier.predict(x).astype(bool)
+        rain = raw_prediction(self.trees, "rain", x) > 0.0
         out = np.zeros(len(x), dtype=np.float32)
         if rain.any():
-            out[rain] = np.maximum(self.regressor.predict(x[rain]), 0.0)
+            out[rain] = np.maximum(raw_prediction(self.trees, "rate", x[rain]), 0.0)
         out = out.reshape(n, h, w)
         out[~np.isfinite(ir[:, WINDOW_INDEX])] = np.nan
         return out
@@ -127,35 +128,8 @@ class GradientBoostingIR(IRBaseline):
             "learning_rate": self.learning_rate,
             "seed": self.seed,
         }
-        return settings, {}
+        return settings, dict(self.trees)
 
     def set_state(self, settings: dict[str, Any], arrays: dict[str, np.ndarray]) -> None:
         self.__init__(**settings)
-
-    def save(self, path: str | os.PathLike) -> Path:
-        """Write settings and fitted estimators with joblib (a pickle), atomically."""
-        import joblib
-
-        path = Path(path)
-        settings, _ = self.get_state()
-        payload = {
-            "name": self.name,
-            "settings": settings,
-            "classifier": self.classifier,
-            "regressor": self.regressor,
-        }
-        with atomic_path(path) as tmp:
-            joblib.dump(payload, tmp)
-        return path
-
-    @classmethod
-    def load(cls, path: str | os.PathLike) -> GradientBoostingIR:
-        """Read a file written by :meth:`save` (trusted files only: joblib unpickles)."""
-        import joblib
-
-        payload = joblib.load(path)
-        if not isinstance(payload, dict) or payload.get("name") != cls.name:
-            raise ValueError(f"{path} is not a saved '{cls.name}' baseline")
-        model = cls(**payload["settings"])
-        model.classifier, model.regressor = payload["classifier"], payload["regressor"]
-        return model
+        self.trees = {k: np.asarray(v) for k, v in arrays.items()}

@@ -317,7 +317,7 @@ class ExperimentSession:
 
         if name in self._baselines:
             return self._baselines[name]
-        path = self.root / "baselines" / f"{name}.{'joblib' if name == 'gbm' else 'npz'}"
+        path = self.root / "baselines" / f"{name}.npz"
         if path.is_file():
             model = load_baseline(path)
         else:

@@ -1,0 +1,92 @@
+"""Fitted histogram-gradient-boosting models as plain arrays, and their prediction in numpy.
+
+scikit-learn's own persistence is a pickle, and unpickling a file runs whatever code it names.
+:func:`export_trees` turns a fitted ``HistGradientBoostingRegressor`` or binary
+``HistGradientBoostingClassifier`` (numerical features, no categorical splits) into a dict of
+numeric arrays that ``numpy.savez`` stores and ``numpy.load(..., allow_pickle=False)`` reads back;
+:func:`raw_prediction` evaluates them exactly as scikit-learn does (``x <= threshold`` goes left,
+NaN follows ``missing_go_to_left``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_NODE_FIELDS = (
+    "value",
+    "feature_idx",
+    "num_threshold",
+    "missing_go_to_left",
+    "left",
+    "right",
+    "is_leaf",
+)
+
+
+def export_trees(estimator, prefix: str) -> dict[str, np.ndarray]:
+    """The trees of a fitted estimator as arrays named ``<prefix>_<field>``.
+
+    Parameters
+    ----------
+    estimator : HistGradientBoostingRegressor or HistGradientBoostingClassifier
+        Fitted, one tree per iteration (regression or binary classification).
+    prefix : str
+        Name prefix of the arrays.
+
+    Returns
+    -------
+    dict of str to numpy.ndarray
+        ``<prefix>_baseline`` (1,), ``<prefix>_offsets`` (n_trees + 1,) start of each tree in
+        the concatenated node arrays, and one concatenated array per node field.
+    """
+    trees = []
+    for iteration in estimator._predictors:
+        if len(iteration) != 1:
+            raise ValueError("only regression and binary classification can be exported")
+        nodes = iteration[0].nodes
+        if np.any(nodes["is_categorical"]):
+            raise ValueError("categorical splits cannot be exported")
+        trees.append(nodes)
+    offsets = np.cumsum([0] + [len(t) for t in trees]).astype(np.int64)
+    arrays = {
+        f"{prefix}_baseline": np.asarray(estimator._baseline_prediction, np.float64).ravel()[:1],
+        f"{prefix}_offsets": offsets,
+    }
+    for field in _NODE_FIELDS:
+        column = np.concatenate([t[field] for t in trees]) if trees else np.zeros(0)
+        arrays[f"{prefix}_{field}"] = np.asarray(column)
+    return arrays
+
+
+def raw_prediction(arrays: dict[str, np.ndarray], prefix: str, x: np.ndarray) -> np.ndarray:
+    """Sum of the baseline and every tree's leaf value for each row of ``x`` (n, n_features).
+
+    For a regressor this is the prediction; for a binary classifier it is the log-odds of the
+    positive class (rain when > 0).
+    """
+    x = np.asarray(x, dtype=np.float64)
+    offsets = arrays[f"{prefix}_offsets"]
+    value, feature = arrays[f"{prefix}_value"], arrays[f"{prefix}_feature_idx"].astype(np.int64)
+    threshold = arrays[f"{prefix}_num_threshold"]
+    nan_left = arrays[f"{prefix}_missing_go_to_left"].astype(bool)
+    left, right = (
+        arrays[f"{prefix}_left"].astype(np.int64),
+        arrays[f"{prefix}_right"].astype(np.int64),
+    )
+    leaf = arrays[f"{prefix}_is_leaf"].astype(bool)
+    rows = np.arange(len(x))
+    total = np.full(len(x), float(arrays[f"{prefix}_baseline"][0]))
+    for start in offsets[:-1]:
+        node = np.full(len(x), start, dtype=np.int64)
+        active = ~leaf[node]
+        while active.any():
+            n = node[active]
+            v = x[rows[active], feature[n]]
+            go_left = np.where(np.isnan(v), nan_left[n], v <= threshold[n])
+            node[active] = start + np.where(go_left, left[n], right[n])
+            active = ~leaf[node]
+        total += value[node]
+    return total
+
+
+__all__ = ["export_trees", "raw_prediction"]
