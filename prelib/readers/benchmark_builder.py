@@ -8,27 +8,36 @@ synthetic schema through :func:`prelib.data.store.write_benchmark` (atomic and v
 never a partial store) plus ``<store>.manifest.json``: the settings,
 every input file used, every rejection with its reason, and the source of every sample.
 
-Resumable: each unit's patches go to ``<store>.parts/<unit>.nc`` and then a ``<unit>.json``
-record (both atomic); a rerun skips units that have a record, so an interrupted build continues
-where it stopped and samples are never duplicated (samples are ordered by unit name, then by
-position). Delete the ``.parts`` folder to force a full rebuild.
+Resumable: each unit's patches go to ``<store>.parts/<key>.nc`` and then a ``<key>.json``
+record (both atomic), keyed by the file name, its size and modification time and the settings
+that change the samples (:func:`prelib.readers.unit_execution.unit_identity`); a rerun skips units
+whose record is current, so an interrupted build continues where it stopped, while a changed file
+or other settings rebuild the unit (stale parts are deleted). Samples are ordered by unit name,
+then by position. The same file name found in two folders is used once; the copies ignored are
+listed under ``duplicates`` in the manifest.
+
+Fault isolation: a granule that cannot be read (any error of its unit) is recorded under
+``failed`` in the manifest with the reason, and the build goes on; the result's ``n_failed`` and
+``failure_summary`` report them, and ``prelib build`` then exits with status 1
+(``fail_fast=True`` / ``--fail-fast``: the first error stops the build, as before). The manifest's
+sample count is read back from the written store.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import functools
-import json
 import os
+import warnings
 from pathlib import Path
 
 import xarray as xr
 
-from prelib.atomic import write_json
+from prelib.atomic import check_output, write_json
 from prelib.conventions import DIM_SAMPLE
 from prelib.readers.benchmark_units import BuildSettings, process_label_hour, process_swath_granule
-from prelib.readers.collocation import index_products
-from prelib.readers.unit_execution import UnitRunner, unit_key
+from prelib.readers.collocation import IndexedFile, index_products
+from prelib.readers.unit_execution import UnitRunner, read_record, unit_identity, unit_key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,12 +51,86 @@ class BuildResult:
     manifest : pathlib.Path
         The JSON manifest (always written).
     n_samples, n_rejections : int
+    n_units : int
+        Units (granules or CLDAS hours) of the build.
+    failed : tuple of (str, str)
+        ``(unit, reason)`` of every unit that failed; their samples are missing.
     """
 
     store: Path | None
     manifest: Path
     n_samples: int
     n_rejections: int
+    n_units: int = 0
+    failed: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def n_failed(self) -> int:
+        """Number of failed units."""
+        return len(self.failed)
+
+    def failure_summary(self, limit: int = 5) -> str:
+        """``"3 of 412 granules failed: a (reason); b (reason); c (reason)"``, or ``""``."""
+        if not self.failed:
+            return ""
+        shown = "; ".join(f"{unit} ({reason})" for unit, reason in self.failed[:limit])
+        more = f"; and {self.n_failed - limit} more" if self.n_failed > limit else ""
+        return (
+            f"{self.n_failed} of {self.n_units} units failed: {shown}{more} "
+            f"(all listed under 'failed' in {self.manifest})"
+        )
+
+
+def deduplicate(files: list[IndexedFile]) -> tuple[list[IndexedFile], list[dict]]:
+    """Keep the first file of every file name (paths sorted); report the others.
+
+    Returns
+    -------
+    unique : list of IndexedFile
+        In the input order.
+    duplicates : list of dict
+        ``{"name", "kept", "ignored": [...], "same_size": bool}`` per repeated name.
+    """
+    by_name: dict[str, list[IndexedFile]] = {}
+    for f in files:
+        by_name.setdefault(f.path.name, []).append(f)
+    kept = {name: min(group, key=lambda f: str(f.path)) for name, group in by_name.items()}
+    unique = [f for f in files if kept[f.path.name] is f]
+    duplicates = []
+    for name, group in sorted(by_name.items()):
+        if len(group) < 2:
+            continue
+        sizes = {f.path.stat().st_size for f in group}
+        duplicates.append(
+            {
+                "name": name,
+                "kept": str(kept[name].path),
+                "ignored": sorted(str(f.path) for f in group if f is not kept[name]),
+                "same_size": len(sizes) == 1,
+            }
+        )
+    return unique, duplicates
+
+
+def _index(directory, product: str, duplicates: list[dict]) -> list[IndexedFile]:
+    files, repeated = deduplicate(index_products(directory, product))
+    for entry in repeated:
+        entry["product"] = product
+        warnings.warn(
+            f"{entry['name']} is in several folders ({entry['kept']} and "
+            f"{', '.join(entry['ignored'])}); using the first only",
+            stacklevel=3,
+        )
+    duplicates += repeated
+    return files
+
+
+def _remove_stale_parts(parts: Path, keys: set[str]) -> None:
+    """Delete ``<parts>/<key>.{nc,json}`` of keys no unit of this build has (other settings,
+    changed files): they must never be assembled."""
+    for path in list(parts.glob("*.json")) + list(parts.glob("*.nc")):
+        if path.stem not in keys:
+            path.unlink(missing_ok=True)
 
 
 def _load_part_sample(part: Path, index: int) -> xr.Dataset:
@@ -58,20 +141,27 @@ def _load_part_sample(part: Path, index: int) -> xr.Dataset:
 
 def _assemble(
     kind: str,
-    units: list[tuple[str, object, tuple]],
+    units: list[tuple],
     parts: Path,
     out: Path,
     workers: int,
     progress: bool,
     settings: dict,
     inputs: dict,
+    duplicates: list[dict],
 ) -> BuildResult:
-    from prelib.data.store import write_benchmark
+    from prelib.data.store import open_benchmark, write_benchmark
 
-    records = []
-    for name, _, _ in units:
-        key = unit_key(name)
-        records.append((key, json.loads((parts / f"{key}.json").read_text())))
+    records, failed = [], []
+    for unit in units:
+        key = unit[3]
+        record = read_record(key, parts)
+        if record is None:
+            record = {"unit": unit[0], "failed": "no record was written (worker lost?)"}
+        if record.get("failed"):
+            failed.append((unit[0], str(record["failed"])))
+            continue
+        records.append((key, record))
     records.sort(key=lambda r: r[0])
     sources = [
         (parts / f"{key}.nc", i, rec["unit"])
@@ -93,10 +183,23 @@ def _assemble(
             **{k: v for k, v in settings.items() if isinstance(v, int | float | str)},
         }
         store = write_benchmark(make_sample, len(sources), out, kind, workers, attrs, progress)
+    n_in_store = 0
+    if store is not None:
+        with open_benchmark(store, kind) as written:
+            n_in_store = int(written.sizes[DIM_SAMPLE])
+        if n_in_store != len(sources):
+            raise RuntimeError(
+                f"{store} holds {n_in_store} samples but {len(sources)} were assembled"
+            )
+    for unit, reason in failed:
+        warnings.warn(f"unit {unit} failed: {reason}", stacklevel=2)
     manifest = {
         "kind": kind,
         "store": str(store) if store else None,
-        "n_samples": len(sources),
+        "n_samples": n_in_store,
+        "n_units": len(units),
+        "failed": [{"unit": unit, "reason": reason} for unit, reason in failed],
+        "duplicates": duplicates,
         "settings": settings,
         "inputs_indexed": inputs,
         "inputs_used": used,
@@ -107,7 +210,7 @@ def _assemble(
         "rejections": rejections,
     }
     write_json(manifest_path, manifest)
-    return BuildResult(store, manifest_path, len(sources), len(rejections))
+    return BuildResult(store, manifest_path, n_in_store, len(rejections), len(units), tuple(failed))
 
 
 def _sample_from_sources(sources: tuple[tuple[str, int], ...], index: int) -> xr.Dataset:
@@ -116,14 +219,17 @@ def _sample_from_sources(sources: tuple[tuple[str, int], ...], index: int) -> xr
 
 
 def _settings(profile: str, overrides: dict) -> tuple[BuildSettings, dict]:
+    """The build thresholds: the profile's, with the given overrides, validated (a fraction
+    outside [0, 1] is refused with the option's name)."""
     from prelib.data.benchmark_config import load_benchmark_config
 
-    config = load_benchmark_config(profile)
-    values = {}
-    for name in ("min_wet_fraction", "min_valid_fraction"):
-        value = overrides.get(name)
-        values[name] = float(getattr(config, name) if value is None else value)
-    settings = BuildSettings(**values)
+    names = ("min_wet_fraction", "min_valid_fraction")
+    unknown = sorted(set(overrides) - set(names))
+    if unknown:
+        raise ValueError(f"unknown build setting(s) {unknown}; expected {list(names)}")
+    given = {k: float(v) for k, v in overrides.items() if v is not None}
+    config = load_benchmark_config(profile, **given)
+    settings = BuildSettings(**{name: float(getattr(config, name)) for name in names})
     return settings, {"profile": profile, **dataclasses.asdict(settings)}
 
 
@@ -139,6 +245,7 @@ def build_swath_benchmark(
     progress: bool = True,
     scheduler: str | None = None,
     cluster: str | None = None,
+    fail_fast: bool = False,
     **overrides: float,
 ) -> BuildResult:
     """Build a Swath-MPR benchmark from real AGRI, GMI 1C, DPR 2A and CLDAS files.
@@ -165,6 +272,8 @@ def build_swath_benchmark(
         units on instead of a local cluster; its workers must import prelib and see the input
         and output folders at the same paths. A wrong or unreachable address raises
         :class:`ValueError` naming it before any work is done.
+    fail_fast : bool
+        Stop at the first unit that raises (default: record it as failed and go on).
     **overrides
         ``min_wet_fraction``, ``min_valid_fraction``.
 
@@ -175,22 +284,33 @@ def build_swath_benchmark(
     out = Path(out)
     settings, record = _settings(profile, overrides)
     # connect first: a wrong cluster address fails before the archive is indexed
-    with UnitRunner(scheduler, workers, cluster) as runner:
-        agri = index_products(agri_dir, "agri_l1")
-        gmi = index_products(gmi_dir or gpm_dir, "gmi_1c")
-        dpr = index_products(gpm_dir, "dpr_2a")
-        cldas = index_products(cldas_dir, "cldas")
+    check_output(out, "zarr")
+    duplicates: list[dict] = []
+    with UnitRunner(scheduler, workers, cluster, fail_fast=fail_fast) as runner:
+        agri = _index(agri_dir, "agri_l1", duplicates)
+        gmi = _index(gmi_dir or gpm_dir, "gmi_1c", duplicates)
+        dpr = _index(gpm_dir, "dpr_2a", duplicates)
+        cldas = _index(cldas_dir, "cldas", duplicates)
         if not dpr:
             raise ValueError(f"no 2A-DPR granules found under {gpm_dir}")
-        units = [(f.path.name, process_swath_granule, (f, gmi, agri, cldas, settings)) for f in dpr]
+        units = [
+            (
+                f.path.name,
+                process_swath_granule,
+                (f, gmi, agri, cldas, settings),
+                unit_key(f.path.name, unit_identity(f.path, record)),
+            )
+            for f in dpr
+        ]
         parts = out.with_name(out.name + ".parts")
         parts.mkdir(parents=True, exist_ok=True)
+        _remove_stale_parts(parts, {u[3] for u in units})
         runner.run(units, parts, progress)
     inputs = {
         k: [str(f.path) for f in v]
         for k, v in {"agri_l1": agri, "gmi_1c": gmi, "dpr_2a": dpr, "cldas": cldas}.items()
     }
-    return _assemble("swath", units, parts, out, workers, progress, record, inputs)
+    return _assemble("swath", units, parts, out, workers, progress, record, inputs, duplicates)
 
 
 def build_fulldisc_benchmark(
@@ -203,6 +323,7 @@ def build_fulldisc_benchmark(
     progress: bool = True,
     scheduler: str | None = None,
     cluster: str | None = None,
+    fail_fast: bool = False,
     **overrides: float,
 ) -> BuildResult:
     """Build a Full-IPR benchmark from real AGRI and CLDAS files (one unit per CLDAS hour).
@@ -211,17 +332,28 @@ def build_fulldisc_benchmark(
     """
     out = Path(out)
     settings, record = _settings(profile, overrides)
-    with UnitRunner(scheduler, workers, cluster) as runner:
-        agri = index_products(agri_dir, "agri_l1")
-        cldas = index_products(cldas_dir, "cldas")
+    check_output(out, "zarr")
+    duplicates: list[dict] = []
+    with UnitRunner(scheduler, workers, cluster, fail_fast=fail_fast) as runner:
+        agri = _index(agri_dir, "agri_l1", duplicates)
+        cldas = _index(cldas_dir, "cldas", duplicates)
         if not cldas:
             raise ValueError(f"no CLDAS files found under {cldas_dir}")
-        units = [(f.path.name, process_label_hour, (f, agri, settings)) for f in cldas]
+        units = [
+            (
+                f.path.name,
+                process_label_hour,
+                (f, agri, settings),
+                unit_key(f.path.name, unit_identity(f.path, record)),
+            )
+            for f in cldas
+        ]
         parts = out.with_name(out.name + ".parts")
         parts.mkdir(parents=True, exist_ok=True)
+        _remove_stale_parts(parts, {u[3] for u in units})
         runner.run(units, parts, progress)
     inputs = {"agri_l1": [str(f.path) for f in agri], "cldas": [str(f.path) for f in cldas]}
-    return _assemble("fulldisc", units, parts, out, workers, progress, record, inputs)
+    return _assemble("fulldisc", units, parts, out, workers, progress, record, inputs, duplicates)
 
 
-__all__ = ["BuildResult", "build_fulldisc_benchmark", "build_swath_benchmark"]
+__all__ = ["BuildResult", "build_fulldisc_benchmark", "build_swath_benchmark", "deduplicate"]

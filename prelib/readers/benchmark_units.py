@@ -9,11 +9,16 @@ minutes, the CLDAS hour containing the overpass, and the DEM elevation
 hour's end is sampled with CLDAS onto the 0.04° (4 km) grid of the domain (latitude ascending
 along ``y``, as the synthetic builder), tiled into 256 × 256 patches. Dry or invalid patches are
 dropped with the synthetic builder's rule (:func:`prelib.data.sample_plan.is_kept`).
+
+A unit whose main granule (DPR, GMI; CLDAS, AGRI for Full-IPR) cannot be read raises its
+:class:`~prelib.readers.errors.ProductError`, and the builder records the unit as failed; an
+all-fill granule is recorded as a rejection with a warning (it never gives a sample).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -57,7 +62,7 @@ from prelib.readers.collocation import (
     sample_regular_grid,
     swath_windows,
 )
-from prelib.readers.errors import ProductError
+from prelib.readers.errors import AllFillError, ProductError
 
 GMI_RADIUS_M = 15000.0
 """Largest GMI-footprint-to-DPR-pixel distance accepted (the 10 GHz footprint is ~12 × 13 km)."""
@@ -141,6 +146,12 @@ def _reject(rejections: list, unit: str, reason: str, **details) -> None:
     rejections.append({"unit": unit, "reason": reason, **{k: str(v) for k, v in details.items()}})
 
 
+def _all_fill(rejections: list, unit: str, err: AllFillError) -> None:
+    """An all-fill granule is not an error of the build but never a sample: warn and record."""
+    warnings.warn(f"{unit}: {err}", stacklevel=3)
+    _reject(rejections, unit, "all-fill granule", error=err)
+
+
 def _read_cldas(path: Path, cache: dict):
     from prelib.readers.cldas import read_cldas
 
@@ -177,8 +188,8 @@ def process_swath_granule(
         radar = read_dpr_2a(
             dpr.path, "FS" if dpr.name.version.startswith("V07") else "NS", corrected=False
         )
-    except ProductError as err:
-        _reject(rejections, unit, "unreadable DPR granule", error=err)
+    except AllFillError as err:
+        _all_fill(rejections, unit, err)
         return samples, used, rejections
     lat, lon = radar[VAR_LAT].values, radar[VAR_LON].values
     if lat.shape[1] != DPR_N_RAYS:
@@ -204,8 +215,8 @@ def process_swath_granule(
         return samples, used, rejections
     try:
         gmi_ds = read_gmi_1c(gmi.path)
-    except ProductError as err:
-        _reject(rejections, unit, "unreadable GMI granule", error=err)
+    except AllFillError as err:
+        _all_fill(rejections, unit, err)
         return samples, used, rejections
     used += [str(dpr.path), str(gmi.path)]
     agri_cache, cldas_cache = {}, {}
@@ -325,8 +336,8 @@ def process_label_hour(
     try:
         agri_ds = _read_agri(agri.path, {})
         label = _read_cldas(cldas.path, {})
-    except ProductError as err:
-        _reject(rejections, unit, "unreadable AGRI or CLDAS file", error=err)
+    except AllFillError as err:
+        _all_fill(rejections, unit, err)
         return samples, used, rejections
     lat1, lon1 = fulldisc_grid()
     ny, nx = FULL_DISC_PATCH_SHAPE

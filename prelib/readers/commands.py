@@ -12,14 +12,17 @@ Examples
 With ``--workers N`` (N > 1) the units run on a ``dask.distributed`` LocalCluster of N
 single-threaded processes started for the build; ``--cluster ADDRESS`` runs them on a running
 cluster instead (its workers must see the same folders); ``--scheduler processes|threads``
-selects dask's local schedulers. Reruns resume: units already recorded in ``<out>.parts`` are
-skipped. The manifest
-``<out>.manifest.json`` lists every input used and every rejection with its reason.
+selects dask's local schedulers. Reruns resume: units already recorded in ``<out>.parts`` (same
+file, same settings) are skipped. A granule that cannot be read is recorded as failed and the
+build goes on; the command then exits with status 1 and a summary (``--fail-fast``: stop at the
+first). The manifest ``<out>.manifest.json`` lists every input used, every rejection and failure
+with its reason, and file names found in several folders.
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 
 from prelib.config import PROFILES
 from prelib.readers.unit_execution import SCHEDULERS
@@ -69,6 +72,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         )
         sub.add_argument("--min-wet-fraction", type=float, default=None)
         sub.add_argument("--min-valid-fraction", type=float, default=None)
+        sub.add_argument(
+            "--fail-fast",
+            action="store_true",
+            help="stop at the first granule that cannot be processed (default: record it as "
+            "failed in the manifest, go on, and exit with status 1 at the end)",
+        )
         sub.add_argument("--no-progress", action="store_true", help="hide progress bars")
 
 
@@ -84,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
         "progress": not args.no_progress,
         "min_wet_fraction": args.min_wet_fraction,
         "min_valid_fraction": args.min_valid_fraction,
+        "fail_fast": args.fail_fast,
     }
     if args.kind == "swath":
         result = build_swath_benchmark(
@@ -94,4 +104,7 @@ def run(args: argparse.Namespace) -> int:
     store = result.store if result.store is not None else "nothing written (no patch kept)"
     print(f"{args.kind}: {result.n_samples} samples, {result.n_rejections} rejections -> {store}")
     print(f"manifest: {result.manifest}")
+    if result.n_failed:
+        print(f"prelib build: {result.failure_summary()}", file=sys.stderr)
+        return 1
     return 0 if result.n_samples else 1

@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from prelib.errors import PrelibError
 
-class ProductError(ValueError):
+
+class ProductError(PrelibError, ValueError):
     """A product file cannot be read as asked: truncated, wrong format, missing group or channel,
     unknown version, all fill, or not matching another input.
 
@@ -25,3 +27,8 @@ class ProductError(ValueError):
         self.problem = problem
         where = str(self.path) if self.path is not None else "<input>"
         super().__init__(f"{where}: {problem}")
+
+
+class AllFillError(ProductError):
+    """Every value of a granule's main field is fill (or outside its physical range): nothing
+    to learn from; builders record it as a rejection with a warning instead of a sample."""

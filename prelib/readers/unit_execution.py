@@ -2,8 +2,15 @@
 
 A unit (one DPR granule for Swath-MPR, one CLDAS hour for Full-IPR) returns its patches, the
 input files it used and its rejections; :func:`run_unit` writes the patches to
-``<parts>/<unit>.nc`` and then the record ``<parts>/<unit>.json`` (both atomic), so a unit with
-a record is finished and is skipped on a rerun.
+``<parts>/<key>.nc`` and then the record ``<parts>/<key>.json`` (both atomic), so a unit with
+a record is finished and is skipped on a rerun. The builder's keys name the file *and* a digest of
+its size, modification time and the settings that change the samples (:func:`unit_identity`),
+and a record also stamps every input the unit used: a changed file or other settings give
+another key or a stale stamp, and the unit is run again instead of reusing stale parts.
+
+Fault isolation: with ``fail_fast=False`` a unit that raises is recorded as failed (the error
+type and message in its record, no patches) and the other units go on; failed units are run
+again on the next build.
 
 Where the units run (``scheduler``):
 
@@ -26,6 +33,8 @@ wrong cluster address fails before any work is done.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 import uuid
 from collections.abc import Callable, Sequence
@@ -42,22 +51,67 @@ SCHEDULERS = ("synchronous", "threads", "processes", "distributed")
 CONNECT_TIMEOUT_S = 10.0
 """How long to try reaching a ``cluster`` address before giving up, in seconds."""
 
-Unit = tuple[str, Callable, tuple]
-"""One unit of work: ``(name, function, args)``; ``function(*args)`` returns
-``(samples, inputs_used, rejections)``."""
+Unit = tuple
+"""One unit of work: ``(name, function, args)`` or ``(name, function, args, key)``;
+``function(*args)`` returns ``(samples, inputs_used, rejections)``. Without ``key`` the unit's
+record is keyed by its name alone (:func:`unit_key`)."""
 
 
-def unit_key(name: str) -> str:
-    """The file-name-safe key of a unit (its record is ``<key>.json``)."""
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+def unit_key(name: str, identity: str | None = None) -> str:
+    """The file-name-safe key of a unit (its record is ``<key>.json``), with the ``identity``
+    digest (:func:`unit_identity`) appended when given."""
+    safe = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    return safe if identity is None else f"{safe}-{identity}"
 
 
-def is_finished(name: str, parts: Path) -> bool:
-    """Whether the unit ``name`` has a record in ``parts`` (it is then skipped)."""
-    return (Path(parts) / f"{unit_key(name)}.json").exists()
+def file_stamp(path: str | Path) -> list[int] | None:
+    """``[size in bytes, modification time in ns]`` of a file, or ``None`` if it is missing."""
+    try:
+        st = Path(path).stat()
+    except OSError:
+        return None
+    return [int(st.st_size), int(st.st_mtime_ns)]
 
 
-def run_unit(function: Callable, name: str, parts: str | Path, *args) -> str:
+def unit_identity(path: str | Path, settings: dict) -> str:
+    """A 16-hex digest of a unit's main file (name, size, modification time) and the settings
+    that change its samples: a rerun with another file content or other settings gets another
+    key, so its stale parts are never reused."""
+    payload = {"name": Path(path).name, "stamp": file_stamp(path), "settings": settings}
+    text = json.dumps(payload, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _key_of(unit: Unit) -> str:
+    return unit[3] if len(unit) > 3 and unit[3] else unit_key(unit[0])
+
+
+def read_record(key: str, parts: Path) -> dict | None:
+    """The record of unit ``key`` in ``parts``, or ``None`` when there is none (or unreadable)."""
+    try:
+        return json.loads((Path(parts) / f"{key}.json").read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def is_finished(name: str, parts: Path, key: str | None = None) -> bool:
+    """Whether the unit has a current record in ``parts`` (it is then skipped): recorded, not
+    failed, and every input it used still has the size and modification time it had."""
+    record = read_record(key or unit_key(name), Path(parts))
+    if record is None or record.get("failed"):
+        return False
+    stamps = record.get("input_stamps") or {}
+    return all(file_stamp(path) == stamp for path, stamp in stamps.items())
+
+
+def run_unit(
+    function: Callable,
+    name: str,
+    parts: str | Path,
+    *args,
+    key: str | None = None,
+    fail_fast: bool = True,
+) -> str:
     """Run one unit and record it in ``parts``: patches first, then the record.
 
     Parameters
@@ -69,16 +123,36 @@ def run_unit(function: Callable, name: str, parts: str | Path, *args) -> str:
         The unit's name (the granule or CLDAS file name).
     parts : path-like
         The build's ``<store>.parts`` folder.
+    key : str, optional
+        The record's key (default :func:`unit_key` of ``name``).
+    fail_fast : bool
+        Re-raise the unit's exception (the old behaviour); otherwise record the unit as failed,
+        with the error, and return.
 
     Returns
     -------
     str
-        The unit's key (:func:`unit_key`).
+        The unit's key.
     """
     parts = Path(parts)
-    samples, used, rejections = function(*args)
-    key = unit_key(name)
-    record = {"unit": name, "n_samples": len(samples), "inputs": used, "rejections": rejections}
+    key = key or unit_key(name)
+    try:
+        samples, used, rejections = function(*args)
+    except Exception as err:
+        if fail_fast:
+            raise
+        reason = f"{type(err).__name__}: {' '.join(str(err).split())}"
+        failed = {"unit": name, "n_samples": 0, "inputs": [], "rejections": [], "failed": reason}
+        (parts / f"{key}.nc").unlink(missing_ok=True)
+        write_json(parts / f"{key}.json", failed)
+        return key
+    record = {
+        "unit": name,
+        "n_samples": len(samples),
+        "inputs": used,
+        "input_stamps": {str(p): file_stamp(p) for p in used},
+        "rejections": rejections,
+    }
     if samples:
         stacked = xr.concat(
             samples, dim=DIM_SAMPLE, coords="different", compat="equals", join="exact"
@@ -139,6 +213,9 @@ class UnitRunner:
     ----------
     scheduler, workers, cluster
         As for :func:`resolve_scheduler`.
+    fail_fast : bool
+        ``True``: the first failing unit's exception is raised. ``False``: failing units are
+        recorded as failed (see :func:`run_unit`) and the others go on.
 
     Examples
     --------
@@ -146,7 +223,14 @@ class UnitRunner:
     ...     runner.run(units, parts, progress=True)
     """
 
-    def __init__(self, scheduler: str | None, workers: int, cluster: str | None = None) -> None:
+    def __init__(
+        self,
+        scheduler: str | None,
+        workers: int,
+        cluster: str | None = None,
+        fail_fast: bool = True,
+    ) -> None:
+        self.fail_fast = bool(fail_fast)
         self.scheduler = resolve_scheduler(scheduler, workers, cluster)
         self.workers = int(workers)
         self.cluster = cluster
@@ -222,7 +306,7 @@ class UnitRunner:
         from tqdm.auto import tqdm
 
         parts = Path(parts)
-        todo = [u for u in units if not is_finished(u[0], parts)]
+        todo = [u for u in units if not is_finished(u[0], parts, _key_of(u))]
         with tqdm(
             total=len(units), initial=len(units) - len(todo), desc="units", disable=not progress
         ) as bar:
@@ -236,8 +320,11 @@ class UnitRunner:
                     )
                 self._run_distributed(todo, parts, bar)
             elif self.scheduler == "synchronous" or self.workers == 1:
-                for name, function, args in todo:
-                    run_unit(function, name, parts, *args)
+                for unit in todo:
+                    name, function, args = unit[:3]
+                    run_unit(
+                        function, name, parts, *args, key=_key_of(unit), fail_fast=self.fail_fast
+                    )
                     bar.update(1)
             else:
                 self._run_local_dask(todo, parts, bar)
@@ -254,8 +341,16 @@ class UnitRunner:
 
         run = dask.delayed(run_unit, pure=False)
         tasks = [
-            run(function, name, parts, *args, dask_key_name=f"prelib-unit-{i}")
-            for i, (name, function, args) in enumerate(todo)
+            run(
+                unit[1],
+                unit[0],
+                parts,
+                *unit[2],
+                key=_key_of(unit),
+                fail_fast=self.fail_fast,
+                dask_key_name=f"prelib-unit-{i}",
+            )
+            for i, unit in enumerate(todo)
         ]
         with _Progress():
             dask.compute(*tasks, scheduler=self.scheduler, num_workers=self.workers)
@@ -268,15 +363,17 @@ class UnitRunner:
         build = uuid.uuid4().hex[:8]  # keys unique on a cluster shared by several builds
         futures = [
             client.submit(
-                run_unit,
-                function,
-                name,
+                _run_unit_keyed,
+                unit[1],
+                unit[0],
                 str(parts),
+                _key_of(unit),
+                self.fail_fast,
                 *args_of[i],
-                key=f"prelib-unit-{build}-{unit_key(name)}",
+                key=f"prelib-unit-{build}-{_key_of(unit)}",
                 pure=False,
             )
-            for i, (name, function, _) in enumerate(todo)
+            for i, unit in enumerate(todo)
         ]
         try:
             for future in as_completed(futures, loop=client.loop):
@@ -299,19 +396,25 @@ def _share_common_arguments(client, todo: list[Unit]) -> list[tuple]:
     serialising them again for every unit."""
     counts: dict[int, int] = {}
     objects: dict[int, object] = {}
-    for _, _, args in todo:
-        for arg in args:
+    for unit in todo:
+        for arg in unit[2]:
             if isinstance(arg, list | tuple | dict):
                 counts[id(arg)] = counts.get(id(arg), 0) + 1
                 objects[id(arg)] = arg
     shared = [i for i, n in counts.items() if n > 1]
     if not shared:
-        return [args for _, _, args in todo]
+        return [unit[2] for unit in todo]
     # scatter a list of objects: one future per object, in one round trip
     futures = dict(
         zip(shared, client.scatter([objects[i] for i in shared], hash=False), strict=True)
     )
-    return [tuple(futures.get(id(arg), arg) for arg in args) for _, _, args in todo]
+    return [tuple(futures.get(id(arg), arg) for arg in unit[2]) for unit in todo]
+
+
+def _run_unit_keyed(function, name, parts, key, fail_fast, *args) -> str:
+    """:func:`run_unit` with the key and ``fail_fast`` positional (``Client.submit`` keeps
+    ``key=`` for itself)."""
+    return run_unit(function, name, parts, *args, key=key, fail_fast=fail_fast)
 
 
 def _check_reachable(address: str) -> None:
@@ -342,8 +445,11 @@ __all__ = [
     "SCHEDULERS",
     "Unit",
     "UnitRunner",
+    "file_stamp",
     "is_finished",
+    "read_record",
     "resolve_scheduler",
     "run_unit",
+    "unit_identity",
     "unit_key",
 ]

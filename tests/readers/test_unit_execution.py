@@ -118,5 +118,6 @@ def test_running_cluster_by_address_is_used_and_left_running(tmp_path):
         "unit": "x.h5",
         "n_samples": 0,
         "inputs": ["used.h5"],
+        "input_stamps": {"used.h5": None},
         "rejections": [{"unit": "x.h5", "reason": "dry"}],
     }
