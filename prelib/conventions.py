@@ -91,6 +91,28 @@ UNITS_LAT: Final = "degrees_north"
 UNITS_LON: Final = "degrees_east"
 
 # --------------------------------------------------------------------------------------------
+# Physical plausibility (checked at the door by prelib.data.validation)
+# --------------------------------------------------------------------------------------------
+VALID_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "ir": (50.0, 350.0),
+    "pmw": (50.0, 350.0),
+    "pr": (-30.0, 80.0),
+    "precip": (0.0, 500.0),
+}
+"""Physically possible values per schema variable, in its canonical units (K, K, dBZ, mm h-1):
+brightness temperatures 50–350 K, reflectivity −30–80 dBZ, rain rate 0–500 mm h-1. Values
+outside are masked as missing; a field mostly outside is refused (wrong units)."""
+
+FILL_VALUES: Final[tuple[float, ...]] = (-9999.9, -9999.0, -8888.0, -28888.0, -1111.0)
+"""Missing-value codes of the real products (GPM −9999.9/−9999, DPR clutter −28888 and the
+−8888/−1111 flags of other products); ±inf and |x| ≥ 1e30 are treated as fill too."""
+
+MIN_VALID_FRACTION: Final[dict[str, float]] = {"ir": 0.5, "pmw": 0.5}
+"""Smallest fraction of a sample's pixels with every channel of the modality valid; a sample
+below it is rejected with the reason (the label's own threshold is the build's
+``min_valid_fraction``; the radar profile is mostly 'no echo' by nature and has none)."""
+
+# --------------------------------------------------------------------------------------------
 # Sensors and channel lists
 # --------------------------------------------------------------------------------------------
 AGRI_IR_CHANNELS: Final[tuple[str, ...]] = ("C07", "C08", "C09", "C10", "C11", "C12", "C13", "C14")

@@ -26,8 +26,9 @@ import numpy as np
 import xarray as xr
 
 from prelib.conventions import CONVENTIONS_ATTR, DIM_IR_CHANNEL, DIM_X, DIM_Y, VAR_IR, cf_attrs
+from prelib.data.validation import clean_field
 from prelib.readers import agri_channels
-from prelib.readers.errors import ProductError
+from prelib.readers.errors import AllFillError, ProductError
 from prelib.readers.geostationary import GeosProjection, line_column_to_latlon
 from prelib.readers.hdf5_file import decode_attr, open_hdf5
 
@@ -102,7 +103,9 @@ def read_agri_l1(
             f"pixels but the channel arrays are {n_lines} x {n_cols}",
         )
     if np.all(np.isnan(ir)):
-        raise ProductError(path, f"every pixel of channels {list(chosen)} is fill")
+        raise AllFillError(path, f"every pixel of channels {list(chosen)} is fill")
+    if not prenet_compat:
+        ir = clean_field(ir, VAR_IR, source=f"{path}:calibrated {list(chosen)}")
     wavelengths = [agri_channels.CENTRAL_WAVELENGTH_UM[meta["satellite"]][c] for c in chosen]
     coords: dict[str, object] = {
         DIM_IR_CHANNEL: (DIM_IR_CHANNEL, list(chosen)),

@@ -52,6 +52,7 @@ from prelib.conventions import (
     VAR_TIME,
     cf_attrs,
 )
+from prelib.data.validation import clean_field, sample_problems
 from prelib.readers.collocation import (
     AGRI_TOLERANCE,
     IndexedFile,
@@ -146,7 +147,7 @@ def _reject(rejections: list, unit: str, reason: str, **details) -> None:
     rejections.append({"unit": unit, "reason": reason, **{k: str(v) for k, v in details.items()}})
 
 
-def _all_fill(rejections: list, unit: str, err: AllFillError) -> None:
+def _all_fill(rejections: list, unit: str, err: AllFillError | str) -> None:
     """An all-fill granule is not an error of the build but never a sample: warn and record."""
     warnings.warn(f"{unit}: {err}", stacklevel=3)
     _reject(rejections, unit, "all-fill granule", error=err)
@@ -156,7 +157,10 @@ def _read_cldas(path: Path, cache: dict):
     from prelib.readers.cldas import read_cldas
 
     if path not in cache:
-        cache[path] = read_cldas(path)["precip"]
+        label = read_cldas(path)
+        if label.attrs.get("all_fill"):
+            raise AllFillError(path, "every precipitation value is missing (an all-fill file)")
+        cache[path] = label["precip"]
     return cache[path]
 
 
@@ -191,6 +195,12 @@ def process_swath_granule(
     except AllFillError as err:
         _all_fill(rejections, unit, err)
         return samples, used, rejections
+    if not np.isfinite(radar["precip_near_surface"].values).any():
+        _all_fill(rejections, unit, "every precipRateNearSurface value is fill")
+        return samples, used, rejections
+    radar["reflectivity"].values = clean_field(
+        radar["reflectivity"].values, VAR_PR, source=f"{dpr.path}:reflectivity"
+    )
     lat, lon = radar[VAR_LAT].values, radar[VAR_LON].values
     if lat.shape[1] != DPR_N_RAYS:
         _reject(rejections, unit, f"DPR swath has {lat.shape[1]} rays, expected {DPR_N_RAYS}")
@@ -217,6 +227,9 @@ def process_swath_granule(
         gmi_ds = read_gmi_1c(gmi.path)
     except AllFillError as err:
         _all_fill(rejections, unit, err)
+        return samples, used, rejections
+    if gmi_ds.attrs.get("all_fill"):
+        _all_fill(rejections, f"{unit} (GMI {gmi.path.name})", "every Tc value is fill")
         return samples, used, rejections
     used += [str(dpr.path), str(gmi.path)]
     agri_cache, cldas_cache = {}, {}
@@ -268,8 +281,12 @@ def process_swath_granule(
             VAR_PMW: np.moveaxis(pmw, -1, 0),
             VAR_PR: np.moveaxis(radar["reflectivity"].values[first:stop], -1, 0),
             VAR_PRECIP: precip,
-            VAR_ELEVATION: _elevation(plat, plon),
         }
+        problems = sample_problems(fields)
+        if problems:
+            _reject(rejections, patch, "; ".join(problems))
+            continue
+        fields[VAR_ELEVATION] = _elevation(plat, plon)
         meta = _offset_meta(offset, obs_time, hour)
         meta["granule"] = (
             np.asarray(f"{granule}:{first}", dtype="<U32"),
@@ -359,6 +376,10 @@ def process_label_hour(
             keep, why = _keep(precip, settings)
             if not keep:
                 _reject(rejections, patch, why)
+                continue
+            problems = sample_problems({VAR_IR: ir, VAR_PRECIP: precip})
+            if problems:
+                _reject(rejections, patch, "; ".join(problems))
                 continue
             fields = {VAR_IR: ir, VAR_PRECIP: precip, VAR_ELEVATION: _elevation(lat2, lon2)}
             meta = _offset_meta(offset, agri.name.start, hour)

@@ -19,7 +19,11 @@ import numpy as np
 import xarray as xr
 
 from prelib.conventions import CONVENTIONS_ATTR, UNITS_LAT, UNITS_LON, UNITS_PRECIP
-from prelib.readers.errors import ProductError
+from prelib.data.validation import clean_field
+from prelib.readers.errors import ProductError, warn_all_fill
+
+_ACCUMULATION_UNITS = {"mm", "kg m-2", "kg/m2", "kg m**-2", "millimeter", "millimetre"}
+"""Units of an amount per time step (divided by ``hours_per_step`` to give mm h-1)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,8 +96,16 @@ def read_cldas(
             raise ProductError(path, f"{layout.variable} dims {field.dims}: expected (LAT, LON)")
         values = field.isel({d: 0 for d in extra}).transpose(lat_dim, lon_dim).values
         units = field.attrs.get("units", "mm")
-    values = values.astype(np.float32) / np.float32(layout.hours_per_step)
+    values = values.astype(np.float32)
     values[~(values >= layout.missing_below)] = np.nan
+    source = f"{path}:{layout.variable}"
+    if " ".join(str(units).lower().split()) in _ACCUMULATION_UNITS:
+        values = clean_field(values / np.float32(layout.hours_per_step), "precip", source=source)
+    else:  # a rate: mm h-1 kept, kg m-2 s-1 converted, anything else refused
+        values = clean_field(values, "precip", str(units), source=source)
+    all_fill = not np.isfinite(values).any()
+    if all_fill:
+        warn_all_fill(path, layout.variable)
     if time is None:
         from prelib.readers.names import identify_product
 
@@ -130,5 +142,6 @@ def read_cldas(
             "source": "real",
             "product": "cldas",
             "filename": path.name,
+            "all_fill": int(all_fill),
         },
     )

@@ -10,11 +10,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import xarray as xr
 
 from prelib.conventions import CONVENTIONS_ATTR, DIM_RAY, DIM_SCAN, UNITS_PRECIP
+from prelib.data.validation import clean_field
+from prelib.readers.errors import warn_all_fill
 from prelib.readers.gpm_granule import granule_attrs, pick_scan_mode, product_version, swath_coords
-from prelib.readers.hdf5_file import open_hdf5, read_masked, require
+from prelib.readers.hdf5_file import open_hdf5, read_masked, require, units_of
 
 # KuGMI first: it covers the whole 245 km Ku swath in every year (KuKaGMI's outer rays are fill
 # before the 2018 Ka scan change), matching the Ku profile used as the PR modality.
@@ -47,11 +50,21 @@ def read_cmb_2b(path: str | os.PathLike, scan_mode: str | None = None) -> xr.Dat
         group = handle[mode]
         coords = swath_coords(group, path, DIM_SCAN, DIM_RAY)
         surface_name = _SURFACE_NAME[version]
-        rates = {"precip_surface": (surface_name, read_masked(require(group, surface_name, path)))}
+        rates = {}
+        names = {"precip_surface": surface_name}
         if version == "V07":
-            name = "estimSurfPrecipTotRate"
-            rates["precip_estimated_surface"] = (name, read_masked(require(group, name, path)))
+            names["precip_estimated_surface"] = "estimSurfPrecipTotRate"
+        for var, name in names.items():
+            dataset = require(group, name, path)
+            values = clean_field(
+                read_masked(dataset), "precip", units_of(dataset), source=f"{path}:{mode}/{name}"
+            )
+            rates[var] = (name, values)
         attrs = granule_attrs(handle, path, "cmb_2b")
+    all_fill = not np.isfinite(rates["precip_surface"][1]).any()
+    if all_fill:
+        warn_all_fill(path, f"{mode}/{surface_name}")
+    attrs["all_fill"] = int(all_fill)
     data_vars = {
         var: (
             (DIM_SCAN, DIM_RAY),

@@ -29,6 +29,19 @@ class ProductError(PrelibError, ValueError):
         super().__init__(f"{where}: {problem}")
 
 
+class AllFillWarning(UserWarning):
+    """A granule whose main field is entirely fill: readable, but nothing to learn from."""
+
+
+def warn_all_fill(path: str | os.PathLike, what: str) -> None:
+    """Emit :class:`AllFillWarning` naming the file and the field that is all fill."""
+    import warnings
+
+    warnings.warn(
+        AllFillWarning(f"{path}: every {what} value is fill (an all-fill granule)"), stacklevel=3
+    )
+
+
 class AllFillError(ProductError):
     """Every value of a granule's main field is fill (or outside its physical range): nothing
     to learn from; builders record it as a rejection with a warning instead of a sample."""

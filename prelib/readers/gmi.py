@@ -23,9 +23,10 @@ from prelib.conventions import (
     VAR_PMW,
     cf_attrs,
 )
-from prelib.readers.errors import ProductError
+from prelib.data.validation import clean_field
+from prelib.readers.errors import ProductError, warn_all_fill
 from prelib.readers.gpm_granule import granule_attrs, product_version, swath_coords
-from prelib.readers.hdf5_file import open_hdf5, read_masked, require
+from prelib.readers.hdf5_file import open_hdf5, read_masked, require, units_of
 
 DIM_ALONG, DIM_ACROSS = "scan", "pixel"
 _N_S1, _N_S2 = 9, 4
@@ -54,8 +55,9 @@ def read_gmi_1c(path: str | os.PathLike, *, radius_m: float = 15000.0) -> xr.Dat
         product_version(handle, path, supported=("V05", "V06", "V07", "V08"))
         s1, s2 = require(handle, "S1", path), require(handle, "S2", path)
         coords = swath_coords(s1, path, DIM_ALONG, DIM_ACROSS)
-        tc1 = read_masked(require(s1, "Tc", path))
-        tc2 = read_masked(require(s2, "Tc", path))
+        tc1_ds, tc2_ds = require(s1, "Tc", path), require(s2, "Tc", path)
+        tc1 = clean_field(read_masked(tc1_ds), VAR_PMW, units_of(tc1_ds), source=f"{path}:S1/Tc")
+        tc2 = clean_field(read_masked(tc2_ds), VAR_PMW, units_of(tc2_ds), source=f"{path}:S2/Tc")
         lat2 = read_masked(require(s2, "Latitude", path))
         lon2 = read_masked(require(s2, "Longitude", path))
         attrs = granule_attrs(handle, path, "gmi_1c")
@@ -67,6 +69,10 @@ def read_gmi_1c(path: str | os.PathLike, *, radius_m: float = 15000.0) -> xr.Dat
                 f"{name}/Tc has shape {tc.shape}; expected (nscan, npixel, {n}) "
                 f"matching {name}/Latitude {lat.shape}",
             )
+    all_fill = not (np.isfinite(tc1).any() or np.isfinite(tc2).any())
+    if all_fill:
+        warn_all_fill(path, "S1/Tc and S2/Tc")
+    attrs["all_fill"] = int(all_fill)
     tc2_on_s1 = collocate_nearest(lat2, lon2, tc2, lat1, lon1, radius_m)
     pmw = np.concatenate([tc1, tc2_on_s1], axis=2).astype(np.float32)
     coords[DIM_PMW_CHANNEL] = (DIM_PMW_CHANNEL, list(GMI_CHANNELS))

@@ -78,6 +78,8 @@ def scan_times(group: h5py.Group, path: str | os.PathLike) -> np.ndarray:
         + filled["MilliSecond"].astype("timedelta64[ms]")
     )
     times[bad] = np.datetime64("NaT")
+    if times.size and bad.all():
+        raise ProductError(path, f"{group.name}/ScanTime: every scan time is fill")
     return times
 
 

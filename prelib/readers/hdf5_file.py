@@ -22,7 +22,12 @@ from prelib.readers.errors import ProductError
 
 @contextlib.contextmanager
 def open_hdf5(path: str | os.PathLike) -> Iterator[h5py.File]:
-    """Open ``path`` read-only; missing, truncated or non-HDF5 files raise :class:`ProductError`."""
+    """Open ``path`` read-only; missing, truncated or non-HDF5 files raise :class:`ProductError`.
+
+    Low-level errors raised while the file is open (a chunk that fails its HDF5 filter, an
+    ``IndexError`` on an all-fill field ...) are turned into :class:`ProductError` naming the
+    file, with the original error chained.
+    """
     path = Path(path)
     if not path.is_file():
         raise ProductError(path, "file does not exist")
@@ -34,6 +39,11 @@ def open_hdf5(path: str | os.PathLike) -> Iterator[h5py.File]:
         ) from None
     try:
         yield handle
+    except ProductError:
+        raise
+    except (OSError, IndexError, KeyError, ValueError, TypeError, RuntimeError) as err:
+        # a failing HDF5 filter, a corrupt chunk, an all-fill index...: name the file
+        raise ProductError(path, f"cannot read the file ({type(err).__name__}: {err})") from err
     finally:
         handle.close()
 
@@ -75,6 +85,14 @@ def require(handle: h5py.File | h5py.Group, key: str, path: str | os.PathLike) -
         ) from None
 
 
+def units_of(dataset: h5py.Dataset) -> str | None:
+    """The ``units`` (or ``Units``) attribute of a dataset as a string, or ``None``."""
+    for key in ("units", "Units"):
+        if key in dataset.attrs:
+            return str(decode_attr(dataset.attrs[key]))
+    return None
+
+
 def read_masked(
     dataset: h5py.Dataset, index: Any = (), fill_attr: str = "_FillValue"
 ) -> np.ndarray:
@@ -90,7 +108,14 @@ def read_masked(
     fill_attr : str
         Name of the fill attribute.
     """
-    raw = dataset[index]
+    try:
+        raw = dataset[index]
+    except (OSError, ValueError, RuntimeError) as err:
+        raise ProductError(
+            dataset.file.filename,
+            f"dataset {dataset.name!r} cannot be read (corrupt chunk or failing HDF5 filter?): "
+            f"{err}",
+        ) from err
     out = raw.astype(np.float64 if raw.dtype == np.float64 else np.float32)
     if fill_attr in dataset.attrs:
         fill = np.asarray(dataset.attrs[fill_attr]).reshape(-1)[0]

@@ -29,6 +29,7 @@ def test_gmi_1c_real(shared_data):
     assert ds["time"].values[1] - ds["time"].values[0] == np.timedelta64(1875, "ms")
     assert np.isfinite(ds["lat"].values).all() and ds["lat"].values.min() < -60
     assert np.isnan(ds["pmw"].values).all()  # the cut granule's Tc are all −9999.9: masked
+    assert ds.attrs["all_fill"] == 1  # and said so (a warning too)
 
 
 def test_dpr_2a_real_fs_and_hs(shared_data):
