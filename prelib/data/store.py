@@ -35,7 +35,7 @@ import numpy as np
 import xarray as xr
 
 from prelib.atomic import atomic_path
-from prelib.conventions import CONVENTIONS_ATTR, DIM_SAMPLE
+from prelib.conventions import CONVENTIONS_ATTR, DIM_SAMPLE, VALID_RANGES
 from prelib.data.benchmark_config import (
     BenchmarkConfig,
     check_kind,
@@ -43,6 +43,7 @@ from prelib.data.benchmark_config import (
     load_benchmark_config,
 )
 from prelib.data.schema import validate_benchmark
+from prelib.errors import InvalidDataError
 from prelib.paths import data_dir
 
 TIME_ENCODING: dict[str, object] = {
@@ -140,6 +141,7 @@ def _simulate_and_write(
     scalars: list[str],
 ) -> dict[str, np.ndarray]:
     sample = make_sample(index)
+    check_sample_values(sample, index)
     got_fields, got_scalars = _split_sample(sample)
     if sorted(got_fields) != sorted(fields) or sorted(got_scalars) != sorted(scalars):
         raise ValueError(
@@ -148,6 +150,17 @@ def _simulate_and_write(
         )
     _write_fields(path, index, sample, fields)
     return _scalars(sample, scalars)
+
+
+def check_sample_values(sample: xr.Dataset, index: int) -> None:
+    """Refuse a sample whose values cannot be right (:func:`prelib.data.validation.sample_problems`:
+    a modality under its minimum valid fraction, values outside the physical range), naming it."""
+    from prelib.data.validation import sample_problems
+
+    fields = {name: sample[name].values for name in VALID_RANGES if name in sample.variables}
+    problems = sample_problems(fields)
+    if problems:
+        raise InvalidDataError(f"sample {index} cannot be stored: {'; '.join(problems)}")
 
 
 def _process_context() -> dict[str, str]:
@@ -219,6 +232,7 @@ def write_benchmark(
     attrs = {"benchmark_kind": kind, **(attrs or {})}
     with atomic_path(path) as tmp:
         first = make_sample(0)
+        check_sample_values(first, 0)
         fields, scalars = _split_sample(first)
         template, encoding = _template(first, int(n_samples), attrs)
         validate_benchmark(template, kind)  # fail before simulating the other samples
@@ -246,7 +260,7 @@ def write_benchmark(
 
         zarr.consolidate_metadata(str(tmp))
         with xr.open_zarr(str(tmp), consolidated=True) as written:
-            validate_benchmark(written, kind)
+            validate_benchmark(written, kind, check_values=True)
     return path
 
 

@@ -13,6 +13,11 @@ PR (dBZ)     ``PR_NORM`` (0, 60)        → 0: NaN means "below sensitivity / no
 geo          ``GEO_NORM`` per plane     → 0; flagged in ``input_valid``
 ===========  =========================  =====================================================
 
+Fill codes (−9999.9, 1e30 ...) and physically impossible values
+(:data:`prelib.conventions.VALID_RANGES`) count as missing
+(:func:`prelib.data.validation.physical_or_nan`), so a bad value in a store is flagged, never fed
+to a network as a number.
+
 Labels: ``valid = isfinite(precip)``; ``precip`` has NaN → 0 **only together with**
 ``valid = False``, and the classification target ``rain`` is 1 where
 ``precip >= RAIN_THRESHOLD`` (0.1 mm h-1), 0 where below, and :data:`IGNORE_INDEX` (-100) where
@@ -39,6 +44,7 @@ from prelib.conventions import (
     VAR_PR,
     VAR_PRECIP,
 )
+from prelib.data.validation import physical_or_nan
 
 IGNORE_INDEX: int = -100
 """Class target of pixels without a valid label (PyTorch's default ``ignore_index``)."""
@@ -106,18 +112,18 @@ def sample_to_arrays(raw: Mapping[str, np.ndarray], kind: str) -> dict[str, np.n
         (H, W) int64, ``input_valid`` (H, W) bool (all IR, PMW and geo inputs finite).
     """
     out: dict[str, np.ndarray] = {}
-    out[VAR_IR], finite = normalise(raw[VAR_IR], IR_NORM)
+    out[VAR_IR], finite = normalise(physical_or_nan(raw[VAR_IR], VAR_IR), IR_NORM)
     input_valid = finite.all(axis=0)
     if kind == "swath":
-        out[VAR_PMW], finite = normalise(raw[VAR_PMW], PMW_NORM)
+        out[VAR_PMW], finite = normalise(physical_or_nan(raw[VAR_PMW], VAR_PMW), PMW_NORM)
         input_valid &= finite.all(axis=0)
-        out[VAR_PR], _ = normalise(raw[VAR_PR], PR_NORM)
+        out[VAR_PR], _ = normalise(physical_or_nan(raw[VAR_PR], VAR_PR), PR_NORM)
     planes = []
     for name in GEO_CHANNELS:
         plane, finite = normalise(raw[name], GEO_NORM[name])
         planes.append(plane)
         input_valid &= finite
     out["geo"] = np.stack(planes)
-    out.update(label_targets(raw[VAR_PRECIP]))
+    out.update(label_targets(physical_or_nan(raw[VAR_PRECIP], VAR_PRECIP)))
     out["input_valid"] = input_valid
     return out

@@ -127,6 +127,17 @@ def mask_fill(values: np.ndarray) -> np.ndarray:
     return out
 
 
+def physical_or_nan(values: np.ndarray, variable: str) -> np.ndarray:
+    """``values`` (canonical units) as float32 with fill codes and physically impossible values
+    set to NaN, silently: for data already past the door (benchmark stores), so that such pixels
+    are flagged invalid rather than fed to a network."""
+    out = mask_fill(values)
+    low, high = VALID_RANGES[variable]
+    with np.errstate(invalid="ignore"):
+        out[(out < low) | (out > high)] = np.nan
+    return out
+
+
 def clean_field(
     values: np.ndarray,
     variable: str,
@@ -275,6 +286,7 @@ __all__ = [
     "check_network_inputs",
     "clean_field",
     "mask_fill",
+    "physical_or_nan",
     "sample_problems",
     "to_canonical_units",
     "valid_fraction",

@@ -9,13 +9,16 @@ bit-exactly::
     optimizer, scheduler, rng (python/numpy/torch[/cuda]), loader_rng, masktune, trainer
 
 Only tensors, numbers, strings, lists and dicts are stored, so loading uses
-``torch.load(weights_only=True)``: a checkpoint cannot run code on load. Writes go through
+``torch.load(weights_only=True)``: a checkpoint cannot run code on load. The header carries
+``model_sha256``, a SHA-256 of the model tensors (names, dtypes, shapes and bytes), checked on
+load: a flipped byte in the weights is an error, not a silently different model. Writes go through
 :func:`prelib.atomic.atomic_path`, so a kill during saving leaves the previous file intact.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 import pickle
 import zipfile
@@ -26,6 +29,7 @@ import torch
 
 from prelib import __version__
 from prelib.atomic import atomic_path
+from prelib.errors import InvalidDataError
 
 FORMAT = "prelib-checkpoint"
 FORMAT_VERSION = 1
@@ -58,10 +62,28 @@ def to_plain(value: Any) -> Any:
     return str(value)
 
 
+def tensors_sha256(state: dict[str, Any]) -> str:
+    """SHA-256 (hex) of a state dict's tensors: names, dtypes, shapes and bytes, in name order."""
+    digest = hashlib.sha256()
+    for name in sorted(state):
+        value = state[name]
+        if not torch.is_tensor(value):
+            digest.update(f"{name}={value!r};".encode())
+            continue
+        tensor = value.detach().to("cpu").contiguous()
+        digest.update(f"{name}:{tensor.dtype}:{tuple(tensor.shape)};".encode())
+        digest.update(tensor.reshape(-1).view(torch.uint8).numpy().tobytes())
+    return digest.hexdigest()
+
+
 def save_checkpoint(path: str | os.PathLike, payload: dict[str, Any]) -> Path:
-    """Write ``payload`` (which must contain a ``header``) atomically to ``path``."""
+    """Write ``payload`` (which must contain a ``header``) atomically to ``path``; the header
+    written gains ``model_sha256`` (:func:`tensors_sha256` of ``payload["model"]``)."""
     if "header" not in payload or payload["header"].get("format") != FORMAT:
         raise ValueError("checkpoint payload needs a header made by make_header()")
+    if isinstance(payload.get("model"), dict):
+        header = {**payload["header"], "model_sha256": tensors_sha256(payload["model"])}
+        payload = {**payload, "header": header}
     path = Path(path)
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
@@ -110,6 +132,14 @@ def load_checkpoint(
             f"{path} has checkpoint format {header['format_version']}; this prelib reads up to "
             f"{FORMAT_VERSION} — upgrade prelib"
         )
+    expected = header.get("model_sha256")
+    if expected is not None and isinstance(payload.get("model"), dict):
+        found = tensors_sha256(payload["model"])
+        if found != expected:
+            raise InvalidDataError(
+                f"checkpoint {path} is corrupted: its model tensors do not match the SHA-256 in "
+                f"its header ({found[:12]}... != {expected[:12]}...); use another copy or retrain"
+            )
     check_header(header, model_name=model_name, profile=profile, source=str(path))
     return payload
 
@@ -148,9 +178,41 @@ def load_model_weights(
     ``ValueError`` naming the first differences.
     """
     payload = load_checkpoint(path, model_name=model_name, profile=profile)
-    state = strip_ddp_prefix(payload["model"])
-    try:
-        model.load_state_dict(state, strict=strict)
-    except RuntimeError as err:
-        raise ValueError(f"weights in {path} do not fit the model: {str(err)[:500]}") from err
+    load_state_checked(model, payload["model"], str(path), strict=strict)
     return payload["header"]
+
+
+def load_state_checked(
+    module: torch.nn.Module, state: dict[str, Any], source: str, strict: bool = True
+) -> None:
+    """``module.load_state_dict(state)`` with a clear error naming the tensors that do not fit.
+
+    Raises
+    ------
+    ValueError
+        ``"<source>: tensor 'stem.weight' has shape (8, 3) in the checkpoint but (16, 3) in the
+        model"`` (first differences), or the missing / unexpected names when ``strict``.
+    """
+    state = strip_ddp_prefix(state)
+    own = module.state_dict()
+    wrong = [
+        f"tensor {name!r} has shape {tuple(value.shape)} in the checkpoint but "
+        f"{tuple(own[name].shape)} in the model"
+        for name, value in state.items()
+        if name in own and torch.is_tensor(value) and tuple(value.shape) != tuple(own[name].shape)
+    ]
+    missing = sorted(set(own) - set(state)) if strict else []
+    unexpected = sorted(set(state) - set(own)) if strict else []
+    problems = wrong[:3]
+    if missing:
+        problems.append(f"missing tensors {missing[:5]}{' ...' if len(missing) > 5 else ''}")
+    if unexpected:
+        problems.append(
+            f"unexpected tensors {unexpected[:5]}{' ...' if len(unexpected) > 5 else ''}"
+        )
+    if problems:
+        raise ValueError(f"weights in {source} do not fit the model: " + "; ".join(problems))
+    try:
+        module.load_state_dict(state, strict=strict)
+    except RuntimeError as err:
+        raise ValueError(f"weights in {source} do not fit the model: {str(err)[:500]}") from err

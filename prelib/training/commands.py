@@ -76,6 +76,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="adapt: re-initialise the decoder as the reference code does",
     )
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--no-validation",
+        action="store_true",
+        help="train without a validation split: best.pt is then selected on the training "
+        "metrics (by default an empty validation split is an error)",
+    )
 
 
 def _variant(stage: str, variant: str | None) -> str | None:
@@ -143,7 +149,11 @@ def run(args: argparse.Namespace) -> int:
     train = make_dataloader(
         train_set, config.batch_size, shuffle=True, num_workers=config.num_workers, seed=config.seed
     )
-    val = make_dataloader(val_set, config.batch_size, num_workers=config.num_workers)
+    val = (
+        None
+        if getattr(args, "no_validation", False)
+        else make_dataloader(val_set, config.batch_size, num_workers=config.num_workers)
+    )
     progress = not args.no_progress
     for task in TASKS if args.task == "both" else (args.task,):
         run_dir = (

@@ -34,8 +34,17 @@ import torch
 from tqdm.auto import tqdm
 
 from prelib import runtime
+from prelib.atomic import atomic_path
+from prelib.data.validation import check_network_inputs
+from prelib.errors import InvalidDataError
 from prelib.training import distributed
-from prelib.training.checkpoint import load_checkpoint, make_header, save_checkpoint, to_plain
+from prelib.training.checkpoint import (
+    load_checkpoint,
+    load_state_checked,
+    make_header,
+    save_checkpoint,
+    to_plain,
+)
 from prelib.training.config import TrainingConfig
 from prelib.training.losses import LossFn, make_step_fn
 from prelib.training.masktune import MaskTuner
@@ -47,6 +56,10 @@ from prelib.training.random_state import (
     restore_global_rng,
     restore_loader_rng,
 )
+
+NETWORK_INPUT_KEYS: tuple[str, ...] = ("pmw", "pr", "geo")
+"""Batch inputs besides the image checked by :func:`prelib.data.validation.check_network_inputs`
+(finite and of sane magnitude where ``input_valid`` flags them valid) before every step."""
 
 RESUMABLE_CHANGES: tuple[str, ...] = ("epochs", "device", "num_workers", "keep_epoch_checkpoints")
 """Configuration fields that may differ between a run and its resumption."""
@@ -149,6 +162,14 @@ class Trainer:
             distributed.distribute_loader(val_loader, False, config.seed) if val_loader else None
         )
         _check_not_empty(self.train_loader, "training")
+        if self.val_loader is not None:
+            _check_not_empty(
+                self.val_loader,
+                "validation",
+                "model selection would silently use the training loss; give a validation "
+                "split with samples, or pass val_loader=None (--no-validation) to select on "
+                "the training metrics explicitly",
+            )
         self.optimizer = build_optimizer(self.model.parameters(), config)
         self.scheduler = build_scheduler(self.optimizer, config)
         self.mask_tuner = MaskTuner(config.masktune, seed=config.seed)
@@ -230,6 +251,7 @@ class Trainer:
             if cfg.max_steps_per_epoch and step >= cfg.max_steps_per_epoch:
                 break
             batch = self._move(batch)
+            check_network_inputs(batch, (self.image_key, *NETWORK_INPUT_KEYS))
             if tuner.config.strategy != "none":
                 shape = tuple(batch[self.image_key].shape[-2:])
                 mask = tuner.batch_mask(batch.get(self.index_key), shape, epoch)
@@ -370,17 +392,19 @@ class Trainer:
 
     def _save(self, epoch: int, improved: bool) -> None:
         save_checkpoint(self.last_path, self._payload(epoch))
-        if improved:
-            with_best = self.run_dir / ".best-candidate.pt"
-            shutil.copyfile(self.last_path, with_best)
-            with_best.replace(self.best_path)
+        if improved:  # atomic: a full disk leaves the previous best.pt, never a truncated one
+            with atomic_path(self.best_path) as tmp:
+                shutil.copyfile(self.last_path, tmp)
         if self.config.keep_epoch_checkpoints:
-            shutil.copyfile(self.last_path, self.run_dir / f"epoch-{epoch:04d}.pt")
+            with atomic_path(self.run_dir / f"epoch-{epoch:04d}.pt") as tmp:
+                shutil.copyfile(self.last_path, tmp)
 
     def _resume(self) -> None:
         payload = load_checkpoint(self.last_path, self.model_name, self.profile)
         _check_same_config(payload["header"]["config"], self.config.to_dict(), self.last_path)
-        distributed.unwrap_model(self.model).load_state_dict(payload["model"])
+        load_state_checked(
+            distributed.unwrap_model(self.model), payload["model"], str(self.last_path)
+        )
         self.optimizer.load_state_dict(payload["optimizer"])
         self.scheduler.load_state_dict(payload["scheduler"])
         self.mask_tuner.load_state_dict(payload["masktune"])
@@ -402,10 +426,16 @@ def _looks_like_step_fn(fn: Any) -> bool:
         return True
 
 
-def _check_not_empty(loader, what: str) -> None:
+def _check_not_empty(loader, what: str, hint: str = "") -> None:
     dataset = getattr(loader, "dataset", None)
-    if dataset is not None and hasattr(dataset, "__len__") and len(dataset) == 0:
-        raise ValueError(f"the {what} dataset is empty")
+    empty = dataset is not None and hasattr(dataset, "__len__") and len(dataset) == 0
+    if not empty and hasattr(loader, "__len__"):
+        try:
+            empty = len(loader) == 0
+        except TypeError:
+            empty = False
+    if empty:
+        raise InvalidDataError(f"the {what} dataset is empty" + (f": {hint}" if hint else ""))
 
 
 def _batch_size(batch: dict[str, Any], key: str) -> int:
