@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     except PipelineError as err:
         print(f"prelib pipeline: {err}", file=sys.stderr)
         return 1
-    print(f"\npipeline '{args.profile}' finished in {summary['seconds']} s:")
+    print(f"\npipeline '{summary['profile']}' finished in {summary['seconds']} s:")
     for name, record in summary["notebooks"].items():
         print(f"  {name:32s} {record['seconds']:7.1f} s  -> {record['output']}")
     return 0

@@ -21,6 +21,7 @@ import yaml
 
 from prelib.atomic import write_json
 from prelib.config import check_profile
+from prelib.errors import PrelibError
 from prelib.notebook import read_metrics
 from prelib.paths import output_dir as default_output_root
 from prelib.paths import project_root
@@ -29,7 +30,7 @@ RUN_ORDER_FILE = "run_order.yaml"
 STANDARD_PARAMETERS = ("profile", "seed", "device", "output_dir")
 
 
-class PipelineError(RuntimeError):
+class PipelineError(PrelibError, RuntimeError):
     """A pipeline that cannot start, or a notebook that failed while running."""
 
 
@@ -102,6 +103,36 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
     return papermill.inspect_notebook(str(path))
 
 
+def resolve_standard_overrides(
+    profile: str, seed: int, overrides: dict[str, Any] | None
+) -> tuple[str, int, dict[str, Any]]:
+    """Move ``profile`` / ``seed`` given as ``-p name=value`` overrides into the run's own
+    settings, validated exactly like ``--profile`` / ``--seed`` (so ``summary.json`` and the
+    output folder name the profile that really ran).
+
+    Raises
+    ------
+    PipelineError
+        Unknown profile, or a seed that is not a non-negative integer.
+    """
+    overrides = dict(overrides or {})
+    if "profile" in overrides:
+        profile = str(overrides.pop("profile"))
+    if "seed" in overrides:
+        value = overrides.pop("seed")
+        try:
+            seed = int(str(value))
+        except ValueError:
+            raise PipelineError(f"seed must be a non-negative integer, got {value!r}") from None
+        if seed < 0:
+            raise PipelineError(f"seed must be a non-negative integer, got {value!r}")
+    try:
+        check_profile(profile)
+    except ValueError as err:
+        raise PipelineError(str(err)) from None
+    return profile, seed, overrides
+
+
 def plan_pipeline(
     profile: str,
     only: list[str] | None = None,
@@ -119,10 +150,7 @@ def plan_pipeline(
         Unknown profile or notebook name, a parameter the notebook's ``parameters`` cell does not
         declare (papermill could not inject it), or an overridden artefact path that is missing.
     """
-    try:
-        check_profile(profile)
-    except ValueError as err:
-        raise PipelineError(str(err)) from None
+    profile, seed, overrides = resolve_standard_overrides(profile, seed, overrides)
     directory = Path(directory) if directory else notebooks_dir()
     steps = load_run_order(directory)
     names = [s.name for s in steps]
@@ -186,6 +214,7 @@ def run_pipeline(
     from papermill.exceptions import PapermillExecutionError
 
     directory = Path(directory) if directory else notebooks_dir()
+    profile, seed, overrides = resolve_standard_overrides(profile, seed, overrides)
     planned = plan_pipeline(profile, only, output_root, seed, device, overrides, directory)
     root = Path(output_root) if output_root else default_output_root() / profile
     summary: dict[str, Any] = {"profile": profile, "seed": seed, "notebooks": {}}

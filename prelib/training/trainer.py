@@ -36,7 +36,7 @@ from tqdm.auto import tqdm
 from prelib import runtime
 from prelib.atomic import atomic_path
 from prelib.data.validation import check_network_inputs
-from prelib.errors import InvalidDataError
+from prelib.errors import InvalidDataError, PrelibError
 from prelib.training import distributed
 from prelib.training.checkpoint import (
     load_checkpoint,
@@ -68,7 +68,7 @@ StepFn = Callable[[torch.nn.Module, dict[str, Any]], dict[str, torch.Tensor]]
 EvaluateFn = Callable[[torch.nn.Module, Any, torch.device], dict[str, float]]
 
 
-class NonFiniteLossError(RuntimeError):
+class NonFiniteLossError(PrelibError, RuntimeError):
     """Training stopped because the loss or the gradient norm became NaN or infinite."""
 
 
