@@ -118,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
     from prelib.errors import PrelibError
 
     argv = _negative_numbers_as_values(list(sys.argv[1:] if argv is None else argv))
+    # the common flags are accepted anywhere, also after a nested subcommand (build swath ...)
+    debug = "--debug" in argv
+    overwrite = "--overwrite" in argv
+    argv = [a for a in argv if a not in ("--debug", "--overwrite")]
     selected = next((a for a in argv if not a.startswith("-")), None)
     selected = selected if selected in SUBCOMMANDS else None
     parser = build_parser(selected)
@@ -129,9 +133,8 @@ def main(argv: list[str] | None = None) -> int:
     if module is None:
         print(f"prelib {args.command}: not available in this version yet", file=sys.stderr)
         return 2
-    debug = bool(getattr(args, "debug", False))
     try:
-        with overwrite_allowed(bool(getattr(args, "overwrite", False))):
+        with overwrite_allowed(overwrite):
             return int(module.run(args) or 0)
     except KeyboardInterrupt:
         print(f"prelib {args.command}: interrupted", file=sys.stderr)

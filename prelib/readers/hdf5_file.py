@@ -17,6 +17,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from prelib.errors import PrelibError
 from prelib.readers.errors import ProductError
 
 
@@ -39,7 +40,7 @@ def open_hdf5(path: str | os.PathLike) -> Iterator[h5py.File]:
         ) from None
     try:
         yield handle
-    except ProductError:
+    except PrelibError:  # already named and explained
         raise
     except (OSError, IndexError, KeyError, ValueError, TypeError, RuntimeError) as err:
         # a failing HDF5 filter, a corrupt chunk, an all-fill index...: name the file

@@ -159,7 +159,9 @@ class Trainer:
         )
         self.train_loader = distributed.distribute_loader(train_loader, True, config.seed)
         self.val_loader = (
-            distributed.distribute_loader(val_loader, False, config.seed) if val_loader else None
+            distributed.distribute_loader(val_loader, False, config.seed)
+            if val_loader is not None
+            else None
         )
         _check_not_empty(self.train_loader, "training")
         if self.val_loader is not None:
