@@ -94,14 +94,16 @@ UNITS_LON: Final = "degrees_east"
 # Physical plausibility (checked at the door by prelib.data.validation)
 # --------------------------------------------------------------------------------------------
 VALID_RANGES: Final[dict[str, tuple[float, float]]] = {
-    "ir": (50.0, 350.0),
+    "ir": (50.0, 400.0),
     "pmw": (50.0, 350.0),
     "pr": (-30.0, 80.0),
     "precip": (0.0, 500.0),
 }
 """Physically possible values per schema variable, in its canonical units (K, K, dBZ, mm h-1):
-brightness temperatures 50–350 K, reflectivity −30–80 dBZ, rain rate 0–500 mm h-1. Values
-outside are masked as missing; a field mostly outside is refused (wrong units)."""
+microwave brightness temperatures 50–350 K, infrared 50–400 K (the 3.7 µm channels reach ~400 K
+with reflected sunlight over hot ground, where the AGRI tables end), reflectivity −30–80 dBZ,
+rain rate 0–500 mm h-1. Values outside are masked as missing; a field mostly outside is refused
+(wrong units)."""
 
 FILL_VALUES: Final[tuple[float, ...]] = (-9999.9, -9999.0, -8888.0, -28888.0, -1111.0)
 """Missing-value codes of the real products (GPM −9999.9/−9999, DPR clutter −28888 and the
