@@ -58,34 +58,42 @@ def export_trees(estimator, prefix: str) -> dict[str, np.ndarray]:
     return arrays
 
 
-def raw_prediction(arrays: dict[str, np.ndarray], prefix: str, x: np.ndarray) -> np.ndarray:
+def raw_prediction(
+    arrays: dict[str, np.ndarray], prefix: str, x: np.ndarray, chunk_rows: int = 8192
+) -> np.ndarray:
     """Sum of the baseline and every tree's leaf value for each row of ``x`` (n, n_features).
 
     For a regressor this is the prediction; for a binary classifier it is the log-odds of the
-    positive class (rain when > 0).
+    positive class (rain when > 0). All trees are walked together, one level per step, on
+    ``chunk_rows`` rows at a time; leaf values are added tree by tree as scikit-learn does.
     """
     x = np.asarray(x, dtype=np.float64)
-    offsets = arrays[f"{prefix}_offsets"]
+    offsets = arrays[f"{prefix}_offsets"].astype(np.int64)
+    starts, sizes = offsets[:-1], np.diff(offsets)
+    tree_start = np.repeat(starts, sizes)
     value, feature = arrays[f"{prefix}_value"], arrays[f"{prefix}_feature_idx"].astype(np.int64)
     threshold = arrays[f"{prefix}_num_threshold"]
     nan_left = arrays[f"{prefix}_missing_go_to_left"].astype(bool)
-    left, right = (
-        arrays[f"{prefix}_left"].astype(np.int64),
-        arrays[f"{prefix}_right"].astype(np.int64),
-    )
+    left = arrays[f"{prefix}_left"].astype(np.int64)
+    right = arrays[f"{prefix}_right"].astype(np.int64)
     leaf = arrays[f"{prefix}_is_leaf"].astype(bool)
-    rows = np.arange(len(x))
     total = np.full(len(x), float(arrays[f"{prefix}_baseline"][0]))
-    for start in offsets[:-1]:
-        node = np.full(len(x), start, dtype=np.int64)
+    if starts.size == 0:
+        return total
+    for lo in range(0, len(x), chunk_rows):
+        block = x[lo : lo + chunk_rows]
+        node = np.repeat(starts[None, :], len(block), axis=0)
+        rows = np.repeat(np.arange(len(block))[:, None], starts.size, axis=1)
         active = ~leaf[node]
         while active.any():
             n = node[active]
-            v = x[rows[active], feature[n]]
+            v = block[rows[active], feature[n]]
             go_left = np.where(np.isnan(v), nan_left[n], v <= threshold[n])
-            node[active] = start + np.where(go_left, left[n], right[n])
+            node[active] = tree_start[n] + np.where(go_left, left[n], right[n])
             active = ~leaf[node]
-        total += value[node]
+        leaves = value[node]
+        for column in range(starts.size):  # tree by tree, the order scikit-learn adds them
+            total[lo : lo + chunk_rows] += leaves[:, column]
     return total
 
 
