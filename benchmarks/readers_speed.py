@@ -38,9 +38,9 @@ def _time(function, repeat: int) -> tuple[float, float]:
 
 
 def write_files(root: Path, dpr_scans: int) -> dict[str, Path]:
-    from prelib.readers.writers_agri import write_agri_l1
-    from prelib.readers.writers_gpm import write_dpr_2a, write_gmi_1c, write_imerg
-    from prelib.readers.writers_grids import write_chrs_hourly, write_cldas
+    from prelib.writers.agri import write_agri_l1
+    from prelib.writers.gpm import write_dpr_2a, write_gmi_1c, write_imerg
+    from prelib.writers.grids import write_chrs_hourly, write_cldas
 
     rng = np.random.default_rng(0)
     files = {}
@@ -80,7 +80,7 @@ def write_files(root: Path, dpr_scans: int) -> dict[str, Path]:
 
 
 def _timed_build(inputs: Path, out: Path, **options) -> tuple[int, float]:
-    from prelib.readers.benchmark_builder import build_swath_benchmark
+    from prelib.data.build.real import build_swath_benchmark
 
     start = time.perf_counter()
     result = build_swath_benchmark(
@@ -140,7 +140,7 @@ def main() -> None:
                 size = path.stat().st_size / 1e6
                 print(f"{label:<40} {size:8.1f} {best:8.3f} {median:9.3f}")
 
-        from prelib.readers.scenario import write_overpass
+        from prelib.writers.scenario import write_overpass
 
         inputs = root / "overpasses"
         for g in range(args.granules):

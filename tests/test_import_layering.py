@@ -1,7 +1,8 @@
 """The import layering of prelib: the data's one-way flow, function-level imports included.
 
-conventions / config / paths → sim, readers → data → models, metrics, baselines → training →
-workflow → inference, evaluation, downscaling → plotting → notebook helpers, pipeline, CLI.
+conventions / config / paths → sim, readers → data, writers → models, metrics, baselines →
+training → workflow → inference, evaluation, downscaling → plotting → notebook helpers, pipeline,
+CLI.
 
 A module may import its own layer and the layers below it, never a layer above. ``*.commands``
 modules are command-line entry points and sit in the top layer wherever they live. Every
@@ -23,7 +24,7 @@ PACKAGE_DIR = Path(prelib.__file__).resolve().parent
 LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"", "conventions", "config", "paths", "runtime", "atomic", "profiles"}),
     frozenset({"sim", "readers"}),
-    frozenset({"data"}),
+    frozenset({"data", "writers"}),
     frozenset({"models", "metrics", "baselines"}),
     frozenset({"training"}),
     frozenset({"workflow"}),
@@ -50,10 +51,6 @@ ALLOWED: dict[tuple[str, str], str] = {
     ("prelib.config", "prelib.training"): "resolve() composes the sections",
     ("prelib.config", "prelib.evaluation"): "resolve() composes the sections",
     ("prelib.config", "prelib.downscaling"): "resolve() composes the sections",
-    # The benchmark builders still live in readers/ (issue 14 §3 moves them to data/build/, after
-    # this session's readers hardening lands); they write through prelib.data's store.
-    ("prelib.readers.benchmark_builder", "prelib.data"): "builder moves to data/build/",
-    ("prelib.readers.benchmark_units", "prelib.data"): "builder moves to data/build/",
     # `prelib simulate build` builds benchmarks from the sim package's command module; it moves
     # with the builders (issue 14 §3). Entry point, so only the sim-never-imports-data rule bites.
     ("prelib.sim.commands", "prelib.data"): "simulate build moves with the builders",

@@ -1,8 +1,8 @@
 """Build Swath-MPR and Full-IPR benchmarks from real product files (``prelib build``).
 
 A build indexes the input folders by file name, runs one unit of work per DPR granule (swath)
-or per CLDAS hour (full disc) — :mod:`prelib.readers.benchmark_units` — in parallel with dask
-(:mod:`prelib.readers.unit_execution`: by default a ``dask.distributed`` LocalCluster when
+or per CLDAS hour (full disc) — :mod:`prelib.data.build.units` — in parallel with dask
+(:mod:`prelib.data.build.execution`: by default a ``dask.distributed`` LocalCluster when
 ``workers > 1``, or any running cluster given by its address), and writes **exactly** the
 synthetic schema through :func:`prelib.data.store.write_benchmark` (atomic and validated:
 never a partial store) plus ``<store>.manifest.json``: the settings,
@@ -26,9 +26,9 @@ import xarray as xr
 
 from prelib.atomic import write_json
 from prelib.conventions import DIM_SAMPLE
-from prelib.readers.benchmark_units import BuildSettings, process_label_hour, process_swath_granule
-from prelib.readers.collocation import index_products
-from prelib.readers.unit_execution import UnitRunner, unit_key
+from prelib.data.build.units import BuildSettings, process_label_hour, process_swath_granule
+from prelib.data.build.collocation import index_products
+from prelib.data.build.execution import UnitRunner, unit_key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -157,7 +157,7 @@ def build_swath_benchmark(
     workers : int
         Parallel workers over granules (dask) and processes for the Zarr write.
     scheduler : {"distributed", "processes", "threads", "synchronous"}, optional
-        Where the units run (:mod:`prelib.readers.unit_execution`). Default: ``"distributed"``
+        Where the units run (:mod:`prelib.data.build.execution`). Default: ``"distributed"``
         — a ``LocalCluster`` of ``workers`` single-threaded processes, closed afterwards — when
         ``workers > 1`` or ``cluster`` is given, else ``"synchronous"`` (in this process).
     cluster : str, optional
