@@ -25,11 +25,12 @@ import time
 
 CHILD = r"""
 import sys, time, torch
+from prelib.config import resolve
 from prelib.models import get_student
 threads, steps = int(sys.argv[1]), int(sys.argv[2])
 torch.set_num_threads(threads)
 torch.manual_seed(0)
-model = get_student("none", "demo", n_classes=1)
+model = get_student("none", resolve("demo").models, n_classes=1)
 optimiser = torch.optim.Adam(model.parameters(), 1e-3)
 x = torch.randn(4, 8, 256, 49)
 def step():

@@ -30,24 +30,24 @@ def _batches(kind: str, profile: str, batch_size: int, steps: int):
     return list(make_dataloader(dataset, batch_size))
 
 
-def _model_and_step(stage: str, profile: str):
+def _model_and_step(stage: str, models):
     from prelib.models import get_distiller, get_student
     from prelib.training import stages
 
     if stage == "teacher":
-        return stages.build_teacher(profile, "reg"), stages.teacher_step_fn("reg")
+        return stages.build_teacher(models, "reg"), stages.teacher_step_fn("reg")
     if stage == "distill":
-        teacher = stages.build_teacher(profile, "reg").eval().requires_grad_(False)
+        teacher = stages.build_teacher(models, "reg").eval().requires_grad_(False)
         pair = stages.DistillationPair(
-            get_student("comwe", profile, n_classes=1), get_distiller("comwe", profile), "reg"
+            get_student("comwe", models, n_classes=1), get_distiller("comwe", models), "reg"
         )
         return pair, stages.distill_step_fn(teacher)
     # Stage II as trained: one masked view, LoRA in the AE, the profile's freezing policy.
-    from prelib.models import apply_lora, freeze_for_adaptation, load_model_config
+    from prelib.models import apply_lora, freeze_for_adaptation
 
-    model = get_student("comwe", profile, n_classes=1)
+    model = get_student("comwe", models, n_classes=1)
     model.set_num_splits(1)
-    lora = load_model_config("lora", profile)
+    lora = models.lora
     apply_lora(model, lora.rank, lora.alpha, tuple(lora.targets))
     freeze_for_adaptation(model, lora.freeze)
     return model, stages.adaptation_step_fn("reg")
@@ -55,15 +55,14 @@ def _model_and_step(stage: str, profile: str):
 
 def time_stage(stage: str, profile: str, steps: int) -> dict[str, float]:
     """Seconds per optimiser step and per validation batch (CPU process time and wall time)."""
-    from prelib.data.benchmark_config import load_benchmark_config
-    from prelib.training.config import load_training_config
+    from prelib.config import resolve
     from prelib.training.optim import build_optimizer
 
-    config = load_training_config(profile, stage)
-    data = load_benchmark_config(profile)
+    cfg = resolve(profile)
+    config, data = cfg.training.stage(stage), cfg.data
     kind = "fulldisc" if stage == "adapt" else "swath"
     batches = _batches(kind, profile, config.batch_size, steps + 1)
-    model, step = _model_and_step(stage, profile)
+    model, step = _model_and_step(stage, cfg.models)
     optimizer = build_optimizer([p for p in model.parameters() if p.requires_grad], config)
     model.train()
     step(model, batches[0])["loss"].backward()  # warm-up (allocations, lazy init)

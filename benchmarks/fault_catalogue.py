@@ -180,7 +180,7 @@ def guard_loss(folder: Path, outcome: Outcome) -> Outcome:
 # ------------------------------------------------------------------------------------------
 def swath_archive(root: Path, n_granules: int = 2, n_scans: int = 20) -> Path:
     """Short DPR + GMI overpasses (rejected as too short: cheap to build)."""
-    from prelib.readers.scenario import write_overpass
+    from prelib.writers.scenario import write_overpass
 
     for g in range(1, n_granules + 1):
         write_overpass(
@@ -197,7 +197,7 @@ def swath_archive(root: Path, n_granules: int = 2, n_scans: int = 20) -> Path:
 
 
 def label_hour_archive(root: Path) -> Path:
-    from prelib.readers.scenario import write_label_hour
+    from prelib.writers.scenario import write_label_hour
 
     write_label_hour(root, np.datetime64("2022-07-20T07"), (20.48, 30.72, 100.96, 111.2))
     return root
@@ -230,7 +230,7 @@ def corrupt_chunk(path: Path, dataset: str) -> None:
 def edit_h5(path: Path, dataset: str, values=None, units: str | None = None) -> None:
     import h5py
 
-    from prelib.readers.writers_gpm import set_string_attr
+    from prelib.writers.gpm import set_string_attr
 
     with h5py.File(path, "r+") as f:
         ds = f[dataset]
@@ -242,7 +242,7 @@ def edit_h5(path: Path, dataset: str, values=None, units: str | None = None) -> 
 
 
 def gmi_granule(root: Path) -> Path:
-    from prelib.readers.scenario import write_overpass
+    from prelib.writers.scenario import write_overpass
 
     return write_overpass(
         root, np.datetime64("2021-07-20T06:04:00"), n_scans=12, agri_offset=None, write_label=False
@@ -250,7 +250,7 @@ def gmi_granule(root: Path) -> Path:
 
 
 def dpr_granule(root: Path) -> Path:
-    from prelib.readers.scenario import write_overpass
+    from prelib.writers.scenario import write_overpass
 
     return write_overpass(
         root, np.datetime64("2021-07-20T06:04:00"), n_scans=12, agri_offset=None, write_label=False
@@ -260,7 +260,7 @@ def dpr_granule(root: Path) -> Path:
 def cldas_file(root: Path, units: str | None = None, scale: float = 1.0, fill=None) -> Path:
     import netCDF4
 
-    from prelib.readers.writers_grids import write_cldas
+    from prelib.writers.grids import write_cldas
 
     lat = np.arange(20, 22, 0.0625) + 0.03125
     lon = np.arange(110, 112, 0.0625) + 0.03125
@@ -575,7 +575,7 @@ def case_pickle_gbm_roundtrip(tmp: Path) -> Outcome:
 # 3. Builder units keyed by content and settings
 # ------------------------------------------------------------------------------------------
 def _fulldisc_build(tmp: Path, inputs: Path, **kwargs):
-    from prelib.readers.benchmark_builder import build_fulldisc_benchmark
+    from prelib.data.build.real import build_fulldisc_benchmark
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -925,7 +925,7 @@ def case_valid_gmi_all_fill(tmp: Path) -> Outcome:
 def case_valid_dpr_all_fill_build(tmp: Path) -> Outcome:
     import json
 
-    from prelib.readers.benchmark_builder import build_swath_benchmark
+    from prelib.data.build.real import build_swath_benchmark
 
     root = swath_archive(tmp / "in", n_granules=1)
     dpr = next((root / "gpm").glob("2A.*"))

@@ -78,13 +78,14 @@ def measure(name: str, profile: str, args: dict) -> dict:
     import torch
     from torch.utils.flop_counter import FlopCounterMode
 
+    from prelib.config import resolve
     from prelib.models import get_model
     from prelib.runtime import setup
 
     device = setup(seed=0, device=args["device"], threads=args["threads"])
     base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     shape = tuple(args["shape"])
-    model = get_model(name, profile).to(device)
+    model = get_model(name, resolve(profile).models).to(device)
     params = sum(p.numel() for p in model.parameters())
 
     call = model  # the teacher takes its mapping of modalities, students one IR tensor

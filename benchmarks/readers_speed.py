@@ -1,6 +1,6 @@
 """Read time per product file, and the real-data builder's throughput (granules per second).
 
-Files are written first in the real layouts (prelib.readers.writers_*) at full size where
+Files are written first in the real layouts (prelib.writers) at full size where
 the machine allows: AGRI FY-4A full disc 2748 x 2748 (14 channels), GMI 1C full granule
 (2959 scans x 221 pixels), DPR 2A V07 FS with ``--dpr-scans`` scans (a full granule has 7925;
 its two 176-bin float32 profiles hold ~1 GB), CLDAS Asia grid 1040 x 1600, IMERG global
@@ -38,9 +38,9 @@ def _time(function, repeat: int) -> tuple[float, float]:
 
 
 def write_files(root: Path, dpr_scans: int) -> dict[str, Path]:
-    from prelib.readers.writers_agri import write_agri_l1
-    from prelib.readers.writers_gpm import write_dpr_2a, write_gmi_1c, write_imerg
-    from prelib.readers.writers_grids import write_chrs_hourly, write_cldas
+    from prelib.writers.agri import write_agri_l1
+    from prelib.writers.gpm import write_dpr_2a, write_gmi_1c, write_imerg
+    from prelib.writers.grids import write_chrs_hourly, write_cldas
 
     rng = np.random.default_rng(0)
     files = {}
@@ -80,7 +80,7 @@ def write_files(root: Path, dpr_scans: int) -> dict[str, Path]:
 
 
 def _timed_build(inputs: Path, out: Path, **options) -> tuple[int, float]:
-    from prelib.readers.benchmark_builder import build_swath_benchmark
+    from prelib.data.build.real import build_swath_benchmark
 
     start = time.perf_counter()
     result = build_swath_benchmark(
@@ -140,7 +140,7 @@ def main() -> None:
                 size = path.stat().st_size / 1e6
                 print(f"{label:<40} {size:8.1f} {best:8.3f} {median:9.3f}")
 
-        from prelib.readers.scenario import write_overpass
+        from prelib.writers.scenario import write_overpass
 
         inputs = root / "overpasses"
         for g in range(args.granules):

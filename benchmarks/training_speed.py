@@ -45,43 +45,41 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
+    from prelib.config import resolve
     from prelib.data.datasets import BenchmarkDataset
     from prelib.training import stages
-    from prelib.training.config import load_training_config
 
     kind = "fulldisc" if args.stage == "adapt" else "swath"
     started = time.perf_counter()
     source = BenchmarkDataset.simulated(kind, "train", args.profile, n_samples=args.n_samples)
     items = [source[i] for i in range(len(source))]
     print(f"generated {len(items)} {kind} samples in {time.perf_counter() - started:.1f} s")
-    config = load_training_config(
+    cfg = resolve(
         args.profile,
-        args.stage,
-        epochs=args.epochs,
         device=args.device,
-        batch_size=args.batch_size,
-        val_every=args.epochs + 1,
+        training={
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "val_every": args.epochs + 1,
+        },
     )
+    config, models = cfg.training.stage(args.stage), cfg.models
     loader = DataLoader(InMemory(items), batch_size=config.batch_size, shuffle=True)
     with tempfile.TemporaryDirectory() as tmp:
         if args.stage == "teacher":
-            result = stages.train_teacher(
-                loader, None, tmp, args.profile, args.task, None, config, False
-            )
+            result = stages.train_teacher(loader, None, tmp, models, args.task, None, config, False)
         elif args.stage == "distill":
             teacher_dir = f"{tmp}/teacher"
-            teacher_config = load_training_config(
-                args.profile, "teacher", epochs=1, device=args.device, batch_size=args.batch_size
-            )
+            teacher_config = cfg.training.teacher.replace(epochs=1)
             stages.train_teacher(
-                loader, None, teacher_dir, args.profile, args.task, None, teacher_config, False
+                loader, None, teacher_dir, models, args.task, None, teacher_config, False
             )
             result = stages.train_swath_distilling(
                 loader,
                 None,
                 f"{tmp}/student",
                 f"{teacher_dir}/last.pt",
-                args.profile,
+                models,
                 args.task,
                 args.variant or "comwe",
                 None,
@@ -94,7 +92,7 @@ def main() -> None:
                 None,
                 tmp,
                 None,
-                args.profile,
+                models,
                 args.task,
                 args.variant or "scratch",
                 config,

@@ -13,6 +13,14 @@ An area defines its own dataclass (subclassing :class:`Config`) and loads its se
 
     cfg = load_config("sim", "tiny", SimConfig, n_train=16)   # overrides win
 
+Entry points (the CLI, :func:`prelib.notebook.setup`, the pipeline runner, the evaluation
+session) resolve a whole run once with :func:`resolve` and hand its sections down; nothing below
+them takes a profile name::
+
+    cfg = resolve("demo", seed=1, training={"epochs": 1})
+    teacher = get_model("teacher", cfg.models.teacher)
+    Trainer(model, step, loader, cfg.training.distill, run_dir)
+
 * ``tiny`` — tests, seconds on one CPU core.
 * ``demo`` — the main job (``make demo``) on 2 CPU cores, minutes.
 * ``paper`` — the publication configuration (GPU).
@@ -21,6 +29,8 @@ An area defines its own dataclass (subclassing :class:`Config`) and loads its se
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 import math
 from functools import cache
 from importlib import resources
@@ -164,3 +174,127 @@ def require_choice(cfg: object, name: str, choices: tuple[str, ...] | list[str])
         raise ValueError(
             f"{type(cfg).__name__}.{name} must be one of {list(choices)}, got {value!r}"
         )
+
+
+# ------------------------------------------------------------------------------------------
+# The resolved configuration of one run
+# ------------------------------------------------------------------------------------------
+@dataclasses.dataclass(frozen=True)
+class RunConfig:
+    """Every section of one run, resolved once from a profile and overrides (:func:`resolve`).
+
+    Attributes
+    ----------
+    profile : str
+        The profile the sections were read from (a label from here on: nothing re-reads it).
+    seed : int
+        Seed of the run's training (weights, shuffling, masks); seeded once per training run.
+    device : str
+        ``"auto"``, ``"cpu"``, ``"cuda"`` …
+    data : prelib.data.benchmark_config.BenchmarkConfig
+    models : prelib.models.config.ModelConfigs
+        ``models.teacher``, ``models.prenet``, ``models.unet``, ``models.lora``,
+        ``models.distill``.
+    training : prelib.training.config.StageTrainingConfigs
+        ``training.teacher``, ``training.distill``, ``training.adapt``.
+    evaluation : prelib.evaluation.config.EvaluationConfig
+    downscaling : prelib.downscaling.config.DownscalingConfig
+    """
+
+    profile: str
+    seed: int
+    device: str
+    data: Any
+    models: Any
+    training: Any
+    evaluation: Any
+    downscaling: Any
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plain nested mapping stored in checkpoints and run records."""
+        out: dict[str, Any] = {"profile": self.profile, "seed": self.seed, "device": self.device}
+        for field in ("data", "models", "training", "evaluation", "downscaling"):
+            out[field] = getattr(self, field).to_dict()
+        return out
+
+    def replace(self, **changes: Any) -> RunConfig:
+        """A copy with whole sections (or ``profile``/``seed``/``device``) replaced."""
+        return dataclasses.replace(self, **changes)
+
+
+def resolve(
+    profile: str,
+    *,
+    seed: int | None = None,
+    device: str | None = None,
+    data: dict[str, Any] | None = None,
+    models: dict[str, dict[str, Any]] | None = None,
+    training: dict[str, Any] | None = None,
+    evaluation: dict[str, Any] | None = None,
+    downscaling: dict[str, Any] | None = None,
+) -> RunConfig:
+    """Resolve every configuration section of a run from ``profile`` and overrides.
+
+    Called once, at an entry point; everything below takes the sections of the result.
+
+    Parameters
+    ----------
+    profile : {"tiny", "demo", "paper"}
+    seed : int, optional
+        Seed of every training stage and of the downscaling experiment (default: the training
+        profile's seed). The benchmark's seed is ``data["seed"]`` (default: the data profile's).
+    device : str, optional
+        Device of every training stage (default: the profile's, ``"auto"``).
+    data, evaluation, downscaling : dict, optional
+        Field overrides of :class:`~prelib.data.benchmark_config.BenchmarkConfig`,
+        :class:`~prelib.evaluation.config.EvaluationConfig` and
+        :class:`~prelib.downscaling.config.DownscalingConfig`.
+    models : dict of dict, optional
+        Section name (``teacher``, ``prenet``, ``unet``, ``lora``, ``distill``) → field overrides.
+    training : dict, optional
+        :class:`~prelib.training.config.TrainingConfig` fields for every stage, and mappings under
+        ``teacher`` / ``distill`` / ``adapt`` for one stage.
+
+    Raises
+    ------
+    ValueError
+        Unknown profile, section or field, or an invalid value (naming the field).
+    """
+    # The one place that knows every area's section: these imports run at entry points only
+    # (the import-layering test lists this function-level import explicitly).
+    from prelib.data.benchmark_config import load_benchmark_config
+    from prelib.downscaling.config import load_downscaling_config
+    from prelib.evaluation.config import load_evaluation_config
+    from prelib.models.config import load_model_configs
+    from prelib.training.config import load_stage_training_configs
+
+    check_profile(profile)
+    training = dict(training or {})
+    if seed is not None:
+        training["seed"] = seed
+    if device is not None:
+        training["device"] = device
+    stages = load_stage_training_configs(profile, **training)
+    seed = stages.teacher.seed if seed is None else seed
+    down = dict(downscaling or {})
+    down.setdefault("seed", seed)
+    return RunConfig(
+        profile=profile,
+        seed=seed,
+        device=stages.teacher.device,
+        data=load_benchmark_config(profile, **dict(data or {})),
+        models=load_model_configs(profile, models),
+        training=stages,
+        evaluation=load_evaluation_config(profile, **dict(evaluation or {})),
+        downscaling=load_downscaling_config(profile, **down),
+    )
+
+
+def config_hash(*parts: Any) -> str:
+    """A short, stable hash (16 hex digits) of plain values or :class:`Config` objects.
+
+    Used to key trained artefacts by the configuration that produced them.
+    """
+    plain = [p.to_dict() if hasattr(p, "to_dict") else p for p in parts]
+    text = json.dumps(plain, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

@@ -60,3 +60,28 @@ def shared_data_dir() -> Path | None:
     value = os.environ.get("PRELIB_SHARED_DATA")
     path = Path(value) if value else project_root().parent / "shared" / "data"
     return path if path.is_dir() else None
+
+
+class _DataDirText:
+    """:func:`data_dir` as text, read each time it is formatted (not at import).
+
+    ``catalogs/synthetic.yaml`` takes its ``data_dir`` default from this object through intake's
+    ``import(...)`` template, so that the catalog honours ``PRELIB_DATA_DIR`` and otherwise uses
+    the same ``./data`` as the CLI and the notebooks.
+    """
+
+    def __str__(self) -> str:
+        return str(data_dir())
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def __fspath__(self) -> str:
+        return str(self)
+
+    def __repr__(self) -> str:
+        return f"data_dir() = {self}"
+
+
+CATALOG_DATA_DIR = _DataDirText()
+"""The data folder as lazily formatted text, for the intake catalogs' ``data_dir`` default."""

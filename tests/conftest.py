@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -31,3 +32,26 @@ def shared_data():
     if path is None:
         pytest.skip("real sample data (../shared/data or PRELIB_SHARED_DATA) not available")
     return path
+
+
+ONE_THREAD_AREAS = frozenset({"baselines", "inference", "models", "training", "workflow"})
+"""Test folders whose modules run with one compute thread (:func:`single_thread`)."""
+
+
+@pytest.fixture(autouse=True, scope="module")
+def single_thread(request):
+    """One compute thread (torch and the BLAS/OpenMP pools) for the modules of
+    :data:`ONE_THREAD_AREAS`: the tiny networks gain nothing from more, and OpenMP pools
+    spin-wait badly on shared 2-core machines (measured: the tiny stage tests took 79 s with 2
+    threads under load and 7.6 s with 1). Other folders keep the defaults."""
+    if Path(str(request.path)).parent.name not in ONE_THREAD_AREAS:
+        yield
+        return
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(limits=1):
+        yield
+    torch.set_num_threads(previous)

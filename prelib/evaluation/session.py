@@ -1,11 +1,12 @@
 """One seed of the table experiments: data, resumable training runs, baselines, cached scores.
 
-:class:`ExperimentSession` owns ``<out_dir>/runs/seed-<seed>/``. Every network it needs is
-trained once per seed with :class:`prelib.training.trainer.Trainer` and the stage step
-functions of :mod:`prelib.training.stages`, in its own run folder; a run whose ``last.pt``
-already reached the configured number of epochs is not retrained (an interrupted one resumes
-from its checkpoint), and the network is then loaded from ``best.pt`` — the epoch with the best
-**validation** loss — so that nothing is selected on the test split. Scores of a table row are
+:class:`ExperimentSession` is an entry point: it resolves the run's configuration once
+(:func:`prelib.config.resolve`, with this seed) and owns ``<out_dir>/runs/seed-<seed>/``, a run
+folder in the layout of :class:`prelib.workflow.artefacts.RunLayout`. Every network it needs comes
+from the workflow layer (:mod:`prelib.workflow.stages`): trained once per seed, a finished run is
+not retrained (an interrupted one resumes from its checkpoint), and the network is loaded from
+``best.pt`` — the epoch with the best **validation** loss — so that nothing is selected on the
+test split. Scores of a table row are
 cached as JSON (``scores/<table>/<row>.json``) and a finished row is never recomputed.
 
 Networks are shared between tables: the all-modality teacher serves Tables 2, 3 and 8, the
@@ -25,8 +26,16 @@ import torch
 from torch.utils.data import Dataset
 
 from prelib.atomic import atomic_path
-from prelib.evaluation.config import EvaluationConfig, load_evaluation_config, parse_modalities
+from prelib.config import resolve
+from prelib.evaluation.config import EvaluationConfig, parse_modalities
 from prelib.evaluation.scoring import Predictor, score_predictor
+from prelib.workflow import (
+    RunLayout,
+    ensure_adapted,
+    ensure_fulldisc_unet,
+    ensure_student,
+    ensure_teacher,
+)
 
 
 class InMemoryDataset(Dataset):
@@ -71,6 +80,13 @@ class _Prefix(Dataset):
         return self.dataset.raw(index)
 
 
+class _Loaded:
+    """A network already at hand, in the shape of a :class:`~prelib.workflow.stages.StageRun`."""
+
+    def __init__(self, network: torch.nn.Module) -> None:
+        self.network = network
+
+
 def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.+-]+", "_", name)
 
@@ -89,7 +105,7 @@ class ExperimentSession:
         ``"auto"`` (the profile's benchmark store when built, else generated on the fly),
         ``"simulated"`` or a folder with ``<kind>_<split>.zarr``.
     config : EvaluationConfig, optional
-        Default: ``profiles/evaluation.yaml`` at ``profile``.
+        Default: ``profiles/evaluation.yaml`` at ``profile`` (``run_config.evaluation``).
     training_overrides : dict, optional
         :class:`~prelib.training.config.TrainingConfig` fields applied to every stage (e.g.
         ``{"epochs": 1, "max_steps_per_epoch": 1}`` for smoke runs).
@@ -113,14 +129,17 @@ class ExperimentSession:
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
         self.profile, self.seed, self.data = profile, seed, data
-        self.config = config or load_evaluation_config(profile)
         self.training_overrides = dict(training_overrides or {})
+        self.run_config = resolve(profile, seed=seed, training=dict(self.training_overrides))
+        if config is not None:
+            self.run_config = self.run_config.replace(evaluation=config)
+        self.config = self.run_config.evaluation
         self.cache_in_memory, self.show_progress = cache_in_memory, show_progress
         self.out_dir = Path(out_dir)
         self.root = self.out_dir / "runs" / f"seed-{seed}"
+        self.layout = RunLayout(self.root)
         self._datasets: dict[tuple[str, str], Any] = {}
         self._networks: dict[str, torch.nn.Module] = {}
-        self._paths: dict[str, Path] = {}
         self._baselines: dict[str, Any] = {}
 
     # -- data ----------------------------------------------------------------------------------
@@ -173,143 +192,68 @@ class ExperimentSession:
             seed=self.seed,
         )
 
-    def training_config(self, stage: str, **changes: Any):
-        """The training profile of ``stage`` with this seed and the session's overrides."""
-        from prelib.training.config import load_training_config
+    def loaders(self, kind: str, config=None):
+        """Training and validation loaders of ``kind`` (what :mod:`prelib.workflow.stages` asks
+        a stage's data for); every stage uses the session's loaders."""
+        return self.loader(kind, "train"), self.loader(kind, "val")
 
-        values = {**self.training_overrides, **changes, "seed": self.seed}
-        return load_training_config(self.profile, stage, **values)
+    def training_config(self, stage: str):
+        """The resolved training settings of ``stage`` (this seed, the session's overrides)."""
+        return self.run_config.training.stage(stage)
 
-    # -- resumable training --------------------------------------------------------------------
-    def run_dir(self, name: str) -> Path:
-        """Folder of the training run ``name`` (e.g. ``teacher-ir+pmw+pr-reg``)."""
-        return self.root / "train" / _safe(name)
+    # -- networks, from the workflow layer -----------------------------------------------------
+    def _ensure(self, key: str, make) -> torch.nn.Module:
+        if key not in self._networks:
+            self._networks[key] = make().network
+        return self._networks[key]
 
-    def _train(self, key: str, module, step_fn, kind: str, config, model_name: str) -> Path:
-        """Train ``module`` unless its run is finished; load its best-validation weights."""
-        from prelib.training.checkpoint import load_checkpoint, strip_ddp_prefix
-        from prelib.training.trainer import Trainer
-
-        run_dir = self.run_dir(key)
-        last = run_dir / "last.pt"
-        finished = False
-        if last.is_file():
-            header = load_checkpoint(last, model_name=model_name, profile=self.profile)["header"]
-            finished = int(header.get("epoch", 0)) >= config.epochs
-        if not finished:
-            Trainer(
-                module,
-                step_fn,
-                self.loader(kind, "train"),
-                config,
-                run_dir,
-                val_loader=self.loader(kind, "val"),
-                model_name=model_name,
-                profile=self.profile,
-                show_progress=self.show_progress,
-            ).fit()
-        best = run_dir / "best.pt"
-        path = best if best.is_file() else last
-        payload = load_checkpoint(path, model_name=model_name, profile=self.profile)
-        module.load_state_dict(strip_ddp_prefix(payload["model"]))
-        module.eval()
-        return path
+    def _options(self) -> dict[str, Any]:
+        return {"data": self, "weights": "best", "show_progress": self.show_progress}
 
     def teacher(self, task: str, modalities: str = "ir+pmw+pr") -> torch.nn.Module:
         """Stage 0: the teacher of ``task`` on a modality subset (``"+"``-joined)."""
-        from prelib.training import stages
-
         mods = parse_modalities(modalities)
-        key = f"teacher-{'+'.join(mods)}-{task}"
-        if key not in self._networks:
-            model = stages.build_teacher(self.profile, task, mods)
-            name = stages.teacher_name(task, mods)
-            self._paths[key] = self._train(
-                key,
-                model,
-                stages.teacher_step_fn(task),
-                "swath",
-                self.training_config("teacher"),
-                name,
-            )
-            self._networks[key] = model.requires_grad_(False)
-        return self._networks[key]
+        return self._ensure(
+            f"teacher-{'+'.join(mods)}-{task}",
+            lambda: ensure_teacher(self.run_config, self.layout, task, mods, **self._options()),
+        )
 
     def student(self, method: str, task: str, **student_overrides: Any) -> torch.nn.Module:
         """Stage I: the IR-only student of distillation ``method`` for ``task``.
 
-        ``student_overrides`` change the student's PRE-Net config (e.g. ``dawe_mode``) and are
-        part of the run's name, so that each ablation has its own checkpoint.
+        ``student_overrides`` change the student's PRE-Net config (e.g. ``dawe_mode``) and give
+        the run a folder of its own, so that each ablation has its own checkpoint.
         """
-        from prelib.models import get_distiller, get_student
-        from prelib.training import stages
-
         suffix = "".join(f"-{k}={v}" for k, v in sorted(student_overrides.items()))
-        key = f"student-{method}{suffix}-{task}"
-        if key not in self._networks:
-            n_classes = 1 if task == "reg" else 2
-            student = get_student(method, self.profile, n_classes=n_classes, **student_overrides)
-            pair = stages.DistillationPair(student, get_distiller(method, self.profile), task)
-            teacher = self.teacher(task) if pair.distiller.needs_teacher else None
-            name = stages.student_name(method, task) + suffix
-            self._paths[key] = self._train(
-                key,
-                pair,
-                stages.distill_step_fn(teacher),
-                "swath",
-                self.training_config("distill"),
-                name,
-            )
-            self._networks[key] = student.requires_grad_(False)
-        return self._networks[key]
+        return self._ensure(
+            f"student-{method}{suffix}-{task}",
+            lambda: ensure_student(
+                self.run_config,
+                self.layout,
+                method,
+                task,
+                student_overrides=student_overrides,
+                **self._options(),
+            ),
+        )
 
     def adapted(self, variant: str, task: str) -> torch.nn.Module:
         """Stage II: the full-disc network of Table 4's ``variant`` for ``task``."""
-        from prelib.training import stages
-
-        key = f"adapted-{variant}-{task}"
-        if key in self._networks:
-            return self._networks[key]
-        if variant == "comwe_noadapt":
-            self._networks[key] = self.student("comwe", task)
-            return self._networks[key]
-        stage1 = None
-        if variant != "scratch":
-            source = "kd" if variant == "kd_nonmask" else "comwe"
-            self.student(source, task)
-            stage1 = self._paths[f"student-{source}-{task}"]
-        model, strategy = stages.build_adaptation_model(variant, self.profile, task, stage1)
-        config = self.training_config("adapt")
-        config = config.replace(masktune=config.masktune.replace(strategy=strategy))
-        self._paths[key] = self._train(
-            key,
-            model,
-            stages.adaptation_step_fn(task),
-            "fulldisc",
-            config,
-            stages.adapted_name(variant, task),
+        if variant == "comwe_noadapt":  # the Stage-I network itself, not adapted
+            return self._ensure(
+                f"adapted-{variant}-{task}", lambda: _Loaded(self.student("comwe", task))
+            )
+        return self._ensure(
+            f"adapted-{variant}-{task}",
+            lambda: ensure_adapted(self.run_config, self.layout, variant, task, **self._options()),
         )
-        self._networks[key] = model.requires_grad_(False)
-        return model
 
     def fulldisc_unet(self, task: str) -> torch.nn.Module:
         """The plain UNet trained on full-disc IR only (Table 5's "UNet" row)."""
-        from prelib.models import get_model
-        from prelib.training import stages
-
-        key = f"fulldisc-unet-{task}"
-        if key not in self._networks:
-            model = get_model("unet", self.profile, n_classes=1 if task == "reg" else 2)
-            self._paths[key] = self._train(
-                key,
-                model,
-                stages.adaptation_step_fn(task),
-                "fulldisc",
-                self.training_config("adapt"),
-                f"fulldisc:unet:{task}",
-            )
-            self._networks[key] = model.requires_grad_(False)
-        return self._networks[key]
+        return self._ensure(
+            f"fulldisc-unet-{task}",
+            lambda: ensure_fulldisc_unet(self.run_config, self.layout, task, **self._options()),
+        )
 
     def baseline(self, name: str):
         """An IR baseline fitted on the full-disc training split (saved; reloaded when present)."""

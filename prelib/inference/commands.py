@@ -9,8 +9,10 @@ Examples::
 
 The input is a scene with ``ir`` (ir_channel, y, x) in K and ``lat``/``lon`` (a file, a named
 case study or any lat/lon box of the synthetic world). Networks: the classifier and regressor
-of a Full-Disc Adaptation variant, by default ``best.pt`` (else ``last.pt``) of
-``prelib train adapt`` for the profile.
+of a Full-Disc Adaptation variant, by default ``best.pt`` (else ``last.pt``) in the run folder
+(``--run-dir``, default ``PRELIB_OUTPUT_DIR/<profile>``) that ``prelib train adapt`` and the
+notebook pipeline share: ``<run>/models/adapted-<variant>/<task>/``. The networks are rebuilt from
+the configuration stored in their checkpoints (``--profile`` is used for older files without one).
 """
 
 from __future__ import annotations
@@ -35,6 +37,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="world seed of --region")
     parser.add_argument("--profile", choices=PROFILES, default="demo", help="model profile")
     parser.add_argument("--variant", default="selfmask", help="Full-Disc Adaptation variant")
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        help="run folder holding models/ (default PRELIB_OUTPUT_DIR/<profile>, e.g. outputs/demo)",
+    )
     parser.add_argument("--cls-checkpoint", type=Path, default=None)
     parser.add_argument("--reg-checkpoint", type=Path, default=None)
     parser.add_argument(
@@ -79,19 +87,33 @@ def _scene(args: argparse.Namespace):
     return scene, f"region_{lat0:g}_{lat1:g}_{lon0:g}_{lon1:g}"
 
 
-def _checkpoint(explicit: Path | None, profile: str, variant: str, task: str) -> Path:
-    if explicit is not None:
-        return explicit
-    from prelib.training.commands import default_run_dir
+def _networks(args: argparse.Namespace) -> dict:
+    """The classifier and regressor: explicit checkpoints, else the run folder's."""
+    from prelib.workflow.artefacts import RunLayout, find_checkpoint
+    from prelib.workflow.networks import checkpoint_models, load_adapted
 
-    run_dir = default_run_dir(profile, "adapt", variant, task)
-    for name in ("best.pt", "last.pt"):
-        if (run_dir / name).is_file():
-            return run_dir / name
-    raise FileNotFoundError(
-        f"no {task} checkpoint in {run_dir}; run `prelib train adapt --profile {profile} "
-        f"--variant {variant}` or pass --{task}-checkpoint"
-    )
+    layout = RunLayout(args.run_dir or profile_output_dir(args.profile))
+    nets = {}
+    for task in ("cls", "reg"):
+        path = getattr(args, f"{task}_checkpoint")
+        if path is None:
+            run_dir = layout.adapted_dir(args.variant, task)
+            try:
+                path = find_checkpoint(run_dir, "best")
+            except FileNotFoundError:
+                raise FileNotFoundError(
+                    f"no {task} checkpoint in {run_dir}; run `prelib train adapt --profile "
+                    f"{args.profile} --variant {args.variant}` (or the notebook pipeline), point "
+                    f"--run-dir at the run folder, or pass --{task}-checkpoint"
+                ) from None
+        try:
+            models = checkpoint_models(path)
+        except ValueError:  # an older checkpoint: the profile's model configuration
+            from prelib.config import resolve
+
+            models = resolve(args.profile).models
+        nets[task] = load_adapted(path, task=task, variant=args.variant, models=models)
+    return nets
 
 
 def run(args: argparse.Namespace) -> int:
@@ -121,18 +143,9 @@ def run(args: argparse.Namespace) -> int:
     else:
         from prelib.inference.composition import TwoNetworkRetrieval
         from prelib.runtime import select_device
-        from prelib.training.stages import load_adapted
 
         device = select_device(args.device)
-        nets = {
-            task: load_adapted(
-                _checkpoint(getattr(args, f"{task}_checkpoint"), args.profile, args.variant, task),
-                args.profile,
-                task,
-                args.variant,
-            )
-            for task in ("cls", "reg")
-        }
+        nets = _networks(args)
         model = TwoNetworkRetrieval(nets["cls"], nets["reg"], clamp_negative=not args.no_clamp)
         ds = retrieve_precipitation(
             model.to(device),
@@ -149,7 +162,8 @@ def run(args: argparse.Namespace) -> int:
         )
         ds.attrs["method"] = f"PRE-Net {args.variant} ({args.profile})"
         label = f"{name}_{args.variant}"
-    output = args.output or profile_output_dir(args.profile) / "inference" / f"{label}.nc"
+    run_dir = args.run_dir or profile_output_dir(args.profile)
+    output = args.output or Path(run_dir) / "inference" / f"{label}.nc"
     write_precipitation_netcdf(ds, output)
     values = ds[cv.VAR_PRECIP].values
     print(

@@ -3,11 +3,13 @@ plain UNet, LoRA adapters and the distillation methods — built by name from pr
 
 Entry points::
 
+    from prelib.config import resolve
     from prelib.models import get_model, get_distiller, get_student
-    teacher = get_model("teacher", "demo")          # TeacherOutput(logits, features)
-    student = get_student("comwe", "demo")          # PRE-Net: StudentOutput(logits, features,
-                                                    #   reconstructions, self_consistency)
-    distiller = get_distiller("comwe", "demo")      # .loss(student_out, teacher_out) -> dict
+    cfg = resolve("demo")
+    teacher = get_model("teacher", cfg.models.teacher)  # TeacherOutput(logits, features)
+    student = get_student("comwe", cfg.models)  # PRE-Net: StudentOutput(logits, features,
+                                                #   reconstructions, self_consistency)
+    distiller = get_distiller("comwe", cfg.models)  # .loss(student_out, teacher_out) -> dict
 
 Stage II (Full-Disc Adaptation) helpers: :func:`apply_lora`, :func:`freeze_for_adaptation`,
 ``PRENet.set_num_splits(1)``, ``PRENet.reset_decoder()``; the Stage-I encoder alone is
@@ -17,10 +19,12 @@ Stage II (Full-Disc Adaptation) helpers: :func:`apply_lora`, :func:`freeze_for_a
 from prelib.models.config import (
     DistillConfig,
     LoRAConfig,
+    ModelConfigs,
     PRENetConfig,
     TeacherConfig,
     UNetConfig,
     load_model_config,
+    load_model_configs,
 )
 from prelib.models.lora import (
     apply_lora,
@@ -47,6 +51,7 @@ __all__ = [
     "MODEL_NAMES",
     "DistillConfig",
     "LoRAConfig",
+    "ModelConfigs",
     "PRENet",
     "PRENetConfig",
     "StudentOutput",
@@ -62,6 +67,7 @@ __all__ = [
     "get_model",
     "get_student",
     "load_model_config",
+    "load_model_configs",
     "lora_parameters",
     "merge_lora",
     "random_base_mask",

@@ -278,6 +278,63 @@ CONFIG_CLASSES: dict[str, type[Config]] = {
 }
 
 
+@dataclasses.dataclass(frozen=True)
+class ModelConfigs(Config):
+    """Every model section of one profile: what the builders of :mod:`prelib.models` take.
+
+    Attributes
+    ----------
+    teacher, prenet, unet, lora, distill
+        The :class:`TeacherConfig`, :class:`PRENetConfig`, :class:`UNetConfig`,
+        :class:`LoRAConfig` and :class:`DistillConfig` of the profile (mappings are converted).
+    """
+
+    teacher: TeacherConfig = dataclasses.field(default_factory=TeacherConfig)
+    prenet: PRENetConfig = dataclasses.field(default_factory=PRENetConfig)
+    unet: UNetConfig = dataclasses.field(default_factory=UNetConfig)
+    lora: LoRAConfig = dataclasses.field(default_factory=LoRAConfig)
+    distill: DistillConfig = dataclasses.field(default_factory=DistillConfig)
+
+    def __post_init__(self) -> None:
+        # A checkpoint's stored run configuration gives the sections as plain mappings.
+        for name, cls in CONFIG_CLASSES.items():
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                object.__setattr__(self, name, cls.from_dict(value))
+        super().__post_init__()
+
+    def validate(self) -> None:
+        for name, cls in CONFIG_CLASSES.items():
+            if not isinstance(getattr(self, name), cls):
+                raise ValueError(
+                    f"ModelConfigs.{name} must be a {cls.__name__}, "
+                    f"got {type(getattr(self, name)).__name__}"
+                )
+
+    def section(self, name: str) -> Config:
+        """The section ``name`` (``"teacher"``, ``"prenet"``, ``"unet"``, ``"lora"``,
+        ``"distill"``); unknown names raise ``ValueError``."""
+        if name not in CONFIG_CLASSES:
+            raise ValueError(f"unknown model config {name!r}; choose one of {list(CONFIG_CLASSES)}")
+        return getattr(self, name)
+
+
+def load_model_configs(
+    profile: str, overrides: dict[str, dict[str, Any]] | None = None
+) -> ModelConfigs:
+    """All model sections of ``profile``; ``overrides`` maps a section name to field values."""
+    overrides = dict(overrides or {})
+    unknown = sorted(set(overrides) - set(CONFIG_CLASSES))
+    if unknown:
+        raise ValueError(f"unknown model section(s) {unknown}; choose from {list(CONFIG_CLASSES)}")
+    return ModelConfigs(
+        **{
+            name: load_model_config(name, profile, **overrides.get(name, {}))
+            for name in CONFIG_CLASSES
+        }
+    )
+
+
 def load_model_config(name: str, profile: str = "demo", **overrides: Any) -> Config:
     """Load section ``name`` of ``prelib/profiles/models.yaml`` at ``profile``.
 

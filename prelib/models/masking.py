@@ -1,16 +1,20 @@
 """PRE-Net's binary masks: the coarse base mask, its expansion to every level, and RMKD's splits.
 
+The one home of the base grid and of random base masks: the network (RMKD in Stage I) and
+Rand-/Self-MaskTune (Stage II, :mod:`prelib.training.masktune`) both use these functions.
+
 Convention everywhere: **1 = visible (kept), 0 = masked (features zeroed)** (prenet_reference.md
 §4.3).
 
 Base grid
 ---------
 One base cell covers a 16 × 16 block of input pixels, the footprint of one token of the deepest
-ViT level. The grid of an ``H × W`` input is ``(max(1, H // 16), max(1, W // 16))``, the same rule
-as :func:`prelib.training.masktune.base_grid_shape`: the encoder floors odd sizes at each of its
-four 2× down-samplings, so a 256 × 49 swath gives the reference code's 16 × 3 grid and 256 × 256
-gives 16 × 16. Rows/columns that the floor leaves over at a finer level belong to the last cell
-(the mask is extended by repeating its last row/column), so any input size ≥ 16 works.
+ViT level. The grid of an ``H × W`` input is ``(max(1, H // 16), max(1, W // 16))``;
+Self-MaskTune (:mod:`prelib.training.masktune`) pools its losses on the same grid. The encoder
+floors odd sizes at each of its four 2× down-samplings, so a 256 × 49 swath gives the reference
+code's 16 × 3 grid and 256 × 256 gives 16 × 16. Rows/columns that the floor leaves over at a
+finer level belong to the last cell (the mask is extended by repeating its last row/column), so
+any input size ≥ 16 works.
 
 RMKD splits
 -----------
@@ -34,8 +38,8 @@ BASE_CELL: int = 16
 
 def base_grid_shape(height: int, width: int, cell: int = BASE_CELL) -> tuple[int, int]:
     """Base-mask grid ``(max(1, H // cell), max(1, W // cell))`` for an ``H × W`` input."""
-    if height < 1 or width < 1:
-        raise ValueError(f"image size must be positive, got {(height, width)}")
+    if height < 1 or width < 1 or cell < 1:
+        raise ValueError(f"image size and cell must be positive, got {(height, width)}, {cell}")
     return max(1, height // cell), max(1, width // cell)
 
 

@@ -171,7 +171,7 @@ class PRENet(nn.Module):
     Examples
     --------
     >>> from prelib.models import get_model                                # doctest: +SKIP
-    >>> net = get_model("prenet", "tiny")                                   # doctest: +SKIP
+    >>> net = get_model("prenet", resolve("tiny").models.prenet)            # doctest: +SKIP
     >>> out = net(torch.randn(2, 8, 256, 49))   # out.logits: (2, 1, 256, 49)  # doctest: +SKIP
     """
 

@@ -1,70 +1,123 @@
-"""Models and distillers by name, so notebooks and commands pass plain strings.
+"""Models and distillers by name, built from configuration objects.
 
->>> teacher = get_model("teacher", "tiny")                       # doctest: +SKIP
->>> distiller = get_distiller("rmkd", "tiny")                    # doctest: +SKIP
->>> student = get_student("rmkd", "tiny", n_classes=2)           # PRE-Net without DAWE
+>>> cfg = prelib.config.resolve("tiny")                              # doctest: +SKIP
+>>> teacher = get_model("teacher", cfg.models.teacher)               # doctest: +SKIP
+>>> distiller = get_distiller("rmkd", cfg.models)                    # doctest: +SKIP
+>>> student = get_student("rmkd", cfg.models, n_classes=2)           # PRE-Net without DAWE
+
+The configuration objects come from :func:`prelib.config.resolve` (or
+:func:`~prelib.models.config.load_model_configs`); nothing here reads a profile. For code
+written before the run configuration, a profile name is still accepted in place of the config
+(with a ``DeprecationWarning``).
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from torch import nn
 
-from prelib.models.config import load_model_config
+from prelib.config import Config
+from prelib.models.config import CONFIG_CLASSES, ModelConfigs, load_model_config, load_model_configs
 from prelib.models.distill import DISTILLERS, Distiller
 
 MODEL_NAMES: tuple[str, ...] = ("teacher", "prenet", "unet")
 DISTILLER_NAMES: tuple[str, ...] = tuple(DISTILLERS)
 
 
-def get_model(name: str, profile: str = "demo", **cfg: Any) -> nn.Module:
-    """Build a network from its profile.
+def _deprecated_profile(profile: str, where: str) -> None:
+    warnings.warn(
+        f"{where}: passing a profile name ({profile!r}) is deprecated; pass the configuration "
+        "from prelib.config.resolve(profile) instead",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+
+
+def _section(name: str, config: Config | ModelConfigs | str | None, overrides: dict) -> Config:
+    """The validated section ``name`` from a section, all sections, or (deprecated) a profile."""
+    if isinstance(config, str):
+        _deprecated_profile(config, f"get_model({name!r}, ...)")
+        return load_model_config(name, config, **overrides)
+    if config is None:
+        section = CONFIG_CLASSES[name]()
+    elif isinstance(config, ModelConfigs):
+        section = config.section(name)
+    elif isinstance(config, CONFIG_CLASSES[name]):
+        section = config
+    else:
+        raise ValueError(
+            f"{name}: expected a {CONFIG_CLASSES[name].__name__} or ModelConfigs, "
+            f"got {type(config).__name__}"
+        )
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    return section.replace(**changes) if changes else section
+
+
+def get_model(
+    name: str, config: Config | ModelConfigs | str | None = None, **overrides: Any
+) -> nn.Module:
+    """Build a network from its configuration.
 
     Parameters
     ----------
     name : str
         ``"teacher"`` (:class:`~prelib.models.teacher.Teacher`), ``"prenet"``
         (:class:`~prelib.models.prenet.PRENet`) or ``"unet"`` (:class:`~prelib.models.unet.UNet`).
-    profile : str
-        ``"tiny"``, ``"demo"`` or ``"paper"`` (section ``name`` of ``profiles/models.yaml``).
-    **cfg
-        Config-field overrides, e.g. ``n_classes=2``, ``dawe_mode="reference"``,
-        ``modalities=("pmw", "pr")``.
+    config : TeacherConfig, PRENetConfig, UNetConfig or ModelConfigs, optional
+        The network's configuration (e.g. ``cfg.models.teacher``), or all model sections
+        (``cfg.models``) from which section ``name`` is taken. Default: the paper's values.
+    **overrides
+        Config-field changes, e.g. ``n_classes=2``, ``dawe_mode="reference"``,
+        ``modalities=("pmw", "pr")``; ``None`` values are ignored.
 
     Raises
     ------
     ValueError
-        Unknown name, profile or field, or an invalid value.
+        Unknown name or field, a config of the wrong class, or an invalid value.
     """
     if name not in MODEL_NAMES:
         raise ValueError(f"unknown model {name!r}; choose one of {list(MODEL_NAMES)}")
-    config = load_model_config(name, profile, **cfg)
+    section = _section(name, config, overrides)
     if name == "teacher":
         from prelib.models.teacher import Teacher
 
-        return Teacher(config)
+        return Teacher(section)
     if name == "prenet":
         from prelib.models.prenet import PRENet
 
-        return PRENet(config)
+        return PRENet(section)
     from prelib.models.unet import UNet
 
-    return UNet(config)
+    return UNet(section)
 
 
-def _level_channels(name: str, profile: str, overrides: dict[str, Any]) -> tuple[int, int, int]:
-    width = load_model_config(name, profile, **overrides).base_width
+def _level_channels(section: Config) -> tuple[int, int, int]:
+    width = section.base_width
     return (2 * width, 4 * width, 8 * width)
+
+
+def _all_sections(configs: ModelConfigs | str | None, where: str) -> ModelConfigs:
+    if isinstance(configs, str):
+        _deprecated_profile(configs, where)
+        return load_model_configs(configs)
+    if configs is None:
+        return ModelConfigs()
+    if not isinstance(configs, ModelConfigs):
+        raise ValueError(
+            f"{where}: expected ModelConfigs (cfg.models), got {type(configs).__name__}"
+        )
+    return configs
 
 
 def get_distiller(
     name: str,
-    profile: str = "demo",
+    configs: ModelConfigs | str | None = None,
     *,
     student_channels: tuple[int, ...] | None = None,
     teacher_channels: tuple[int, ...] | None = None,
-    **cfg: Any,
+    **overrides: Any,
 ) -> Distiller:
     """Build a distillation method.
 
@@ -72,34 +125,40 @@ def get_distiller(
     ----------
     name : str
         ``"none"``, ``"kd"``, ``"mgd"``, ``"mkd"``, ``"rmkd"`` or ``"comwe"``.
-    profile : str
-        Profile of the ``distill`` section, and of the student/teacher widths when the channels
-        are not given.
+    configs : ModelConfigs, optional
+        All model sections (``cfg.models``): ``distill`` and the student/teacher widths when the
+        channels are not given. Default: the paper's values.
     student_channels, teacher_channels : tuple of int, optional
-        Channels of the three distilled levels; default from the profile's ``base_width``
+        Channels of the three distilled levels; default from the sections' ``base_width``
         (paper: 128, 256, 512).
-    **cfg
-        :class:`~prelib.models.config.DistillConfig` overrides, e.g. ``weighting="code"``.
+    **overrides
+        :class:`~prelib.models.config.DistillConfig` changes, e.g. ``weighting="code"``.
     """
     if name not in DISTILLERS:
         raise ValueError(f"unknown distiller {name!r}; choose one of {list(DISTILLER_NAMES)}")
+    configs = _all_sections(configs, f"get_distiller({name!r}, ...)")
     cls = DISTILLERS[name]
-    config = load_model_config("distill", profile, **cfg)
+    changes = {k: v for k, v in overrides.items() if v is not None}
+    config = configs.distill.replace(**changes) if changes else configs.distill
     if student_channels is None:
-        student_channels = _level_channels(cls.student, profile, {})
+        student_channels = _level_channels(configs.section(cls.student))
     if teacher_channels is None:
-        teacher_channels = _level_channels("teacher", profile, {})
+        teacher_channels = _level_channels(configs.teacher)
     return cls(config, tuple(student_channels), tuple(teacher_channels))
 
 
-def get_student(distiller: str, profile: str = "demo", **cfg: Any) -> nn.Module:
+def get_student(
+    distiller: str, configs: ModelConfigs | str | None = None, **overrides: Any
+) -> nn.Module:
     """The student network a distillation method trains, with the config it implies.
 
     ``none``/``kd``/``mgd`` → UNet; ``mkd`` → PRE-Net with one AE view and no DAWE; ``rmkd`` →
-    PRE-Net without DAWE; ``comwe`` → the full PRE-Net. ``cfg`` overrides win.
+    PRE-Net without DAWE; ``comwe`` → the full PRE-Net. ``configs`` is ``cfg.models``;
+    ``overrides`` win over the method's implied fields.
     """
     if distiller not in DISTILLERS:
         raise ValueError(f"unknown distiller {distiller!r}; choose one of {list(DISTILLER_NAMES)}")
+    configs = _all_sections(configs, f"get_student({distiller!r}, ...)")
     cls = DISTILLERS[distiller]
-    overrides = {**(cls.student_overrides if cls.student == "prenet" else {}), **cfg}
-    return get_model(cls.student, profile, **overrides)
+    changes = {**(cls.student_overrides if cls.student == "prenet" else {}), **overrides}
+    return get_model(cls.student, configs, **changes)

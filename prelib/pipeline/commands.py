@@ -27,7 +27,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     run.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks")
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 …")
-    run.add_argument("--output-root", help="default: $PRELIB_OUTPUT_DIR/<profile>")
+    run.add_argument("--output-root", help="the run folder (default: $PRELIB_OUTPUT_DIR/<profile>)")
+    run.add_argument(
+        "--data-dir", help="folder of the benchmark stores (default: $PRELIB_DATA_DIR or ./data)"
+    )
     run.add_argument(
         "-p",
         "--parameter",
@@ -63,6 +66,7 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             device=args.device,
             overrides=dict(args.parameter),
+            data_root=args.data_dir,
         )
     except PipelineError as err:
         print(f"prelib pipeline: {err}", file=sys.stderr)

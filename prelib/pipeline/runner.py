@@ -1,7 +1,10 @@
 """Run the numbered notebooks with papermill, in the order of ``notebooks/run_order.yaml``.
 
 Each notebook acts like a function: the runner injects ``profile``, ``seed``, ``device``,
-``output_dir`` and the artefact paths it takes from earlier notebooks, executes it into
+``output_dir``, the run's folders ``run_dir`` (trained networks, in the layout of
+:class:`prelib.workflow.artefacts.RunLayout` that the CLI shares) and ``data_dir`` (benchmark
+stores) where the notebook declares them, and the artefact paths it takes from earlier
+notebooks, executes it into
 ``outputs/<profile>/<name>/<name>.ipynb``, and collects the ``metrics.json`` it recorded into
 ``outputs/<profile>/summary.json`` together with durations. Everything that can be checked is
 checked before any notebook starts (profile, names, injectable parameters, given paths); the run
@@ -20,14 +23,17 @@ from typing import Any
 import yaml
 
 from prelib.atomic import write_json
-from prelib.config import check_profile
+from prelib.config import check_profile, resolve
 from prelib.errors import PrelibError
 from prelib.notebook import read_metrics
+from prelib.paths import data_dir as default_data_root
 from prelib.paths import output_dir as default_output_root
 from prelib.paths import project_root
 
 RUN_ORDER_FILE = "run_order.yaml"
 STANDARD_PARAMETERS = ("profile", "seed", "device", "output_dir")
+RUN_PARAMETERS = ("run_dir", "data_dir")
+"""Injected into the notebooks that declare them: the run folder and the data folder."""
 
 
 class PipelineError(PrelibError, RuntimeError):
@@ -141,8 +147,11 @@ def plan_pipeline(
     device: str = "auto",
     overrides: dict[str, Any] | None = None,
     directory: str | Path | None = None,
+    data_root: str | Path | None = None,
 ) -> list[tuple[NotebookStep, dict[str, Any]]]:
     """Resolve the steps to run and their parameters, checking everything before any work.
+
+    ``data_root`` is the data folder of the benchmark stores (default ``PRELIB_DATA_DIR``).
 
     Raises
     ------
@@ -151,6 +160,10 @@ def plan_pipeline(
         declare (papermill could not inject it), or an overridden artefact path that is missing.
     """
     profile, seed, overrides = resolve_standard_overrides(profile, seed, overrides)
+    try:
+        resolve(profile, seed=seed)  # the whole configuration is valid before any notebook runs
+    except ValueError as err:
+        raise PipelineError(str(err)) from None
     directory = Path(directory) if directory else notebooks_dir()
     steps = load_run_order(directory)
     names = [s.name for s in steps]
@@ -171,6 +184,10 @@ def plan_pipeline(
             "device": device,
             "output_dir": str((root / step.name).resolve()),
         }
+        run_params = {"run_dir": root, "data_dir": Path(data_root or default_data_root())}
+        for name, path in run_params.items():
+            if name in declared:
+                params[name] = str(path.resolve())
         for param, ref in step.inputs.items():
             source, _, relative = ref.partition("/")
             params[param] = str((root / source / relative).resolve())
@@ -201,6 +218,7 @@ def run_pipeline(
     overrides: dict[str, Any] | None = None,
     directory: str | Path | None = None,
     log: Callable[[str], None] = print,
+    data_root: str | Path | None = None,
 ) -> dict[str, Any]:
     """Execute the pipeline and return the summary written to ``summary.json``.
 
@@ -215,9 +233,13 @@ def run_pipeline(
 
     directory = Path(directory) if directory else notebooks_dir()
     profile, seed, overrides = resolve_standard_overrides(profile, seed, overrides)
-    planned = plan_pipeline(profile, only, output_root, seed, device, overrides, directory)
+    planned = plan_pipeline(
+        profile, only, output_root, seed, device, overrides, directory, data_root
+    )
     root = Path(output_root) if output_root else default_output_root() / profile
     summary: dict[str, Any] = {"profile": profile, "seed": seed, "notebooks": {}}
+    # The run's resolved configuration, as the notebooks resolve it (each in its setup call).
+    write_json(root / "run_config.json", resolve(profile, seed=seed, data={"seed": seed}).to_dict())
     started = time.perf_counter()
     for step, params in planned:
         out = Path(params["output_dir"])

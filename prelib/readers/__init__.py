@@ -1,4 +1,4 @@
-"""Readers for the real products behind PRE-Net, and writers of files in their exact layouts.
+"""Readers for the real products behind PRE-Net.
 
 One module per product family — :mod:`~prelib.readers.agri` (FY-4A/4B AGRI L1),
 :mod:`~prelib.readers.gmi` (GPM GMI 1C), :mod:`~prelib.readers.dpr` (GPM DPR 2A),
@@ -6,12 +6,9 @@ One module per product family — :mod:`~prelib.readers.agri` (FY-4A/4B AGRI L1)
 :mod:`~prelib.readers.cldas` (CLDAS-V2.0), :mod:`~prelib.readers.chrs` (PERSIANN-CCS, PDIR-Now) —
 each returning an :class:`xarray.Dataset` with CF attributes, fill as NaN and UTC
 ``datetime64[ns]`` times. :func:`open_product` recognises the family from the file name.
-The ``writers_*`` modules write small or full-size files in the same layouts;
-:mod:`~prelib.readers.world_files` writes the synthetic world as such raw files and
-:mod:`~prelib.readers.scenario` a simple analytic overpass (tests, benchmarks).
-:mod:`~prelib.readers.benchmark_builder` (``prelib build swath|fulldisc``) collocates real files
-into Swath-MPR / Full-IPR stores in the synthetic schema; ``catalogs/real.yaml`` points intake at
-a user's archive (:mod:`~prelib.readers.intake_source`).
+Files in the same layouts are written by :mod:`prelib.writers`; the real-data benchmark
+builder (``prelib build swath|fulldisc``) is :mod:`prelib.data.build`. ``catalogs/real.yaml``
+points intake at a user's archive (:mod:`~prelib.readers.intake_source`).
 Format facts: ``shared/reference/data_formats.md``.
 """
 

@@ -25,7 +25,7 @@ import argparse
 import sys
 
 from prelib.config import PROFILES
-from prelib.readers.unit_execution import SCHEDULERS
+from prelib.data.build.execution import SCHEDULERS
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -83,7 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the build; prints the store, sample and rejection counts and the manifest path."""
-    from prelib.readers.benchmark_builder import build_fulldisc_benchmark, build_swath_benchmark
+    from prelib.data.build.real import build_fulldisc_benchmark, build_swath_benchmark
 
     common = {
         "profile": args.profile,

@@ -11,8 +11,11 @@ Examples::
 
 Data: the profile's synthetic benchmark store under ``PRELIB_DATA_DIR`` when it exists (``prelib
 simulate``), otherwise samples generated on the fly (``--data simulated``), or a directory holding
-``<kind>_train.zarr`` / ``<kind>_val.zarr``. Runs write to
-``PRELIB_OUTPUT_DIR/<profile>/training/<stage>-<variant>-<task>/`` and resume when re-run.
+``<kind>_train.zarr`` / ``<kind>_val.zarr``. Runs write into the run folder (``--run-dir``, default
+``PRELIB_OUTPUT_DIR/<profile>``, the folder the notebook pipeline uses) at
+``models/<teacher|student-<variant>|adapted-<variant>>/<task>/`` (:mod:`prelib.workflow.artefacts`);
+a finished run is loaded, an interrupted one resumes, and the networks a stage starts from
+(the teacher of a student, the Stage-I student of an adaptation) are trained first when missing.
 Multi-GPU: ``torchrun --nproc_per_node=4 -m prelib train adapt ...`` (no other change).
 """
 
@@ -23,7 +26,6 @@ from pathlib import Path
 
 from prelib.config import PROFILES
 from prelib.paths import profile_output_dir
-from prelib.training.config import load_training_config
 from prelib.training.stages import ADAPT_VARIANTS, TASKS
 
 STUDENTS: tuple[str, ...] = ("none", "kd", "mgd", "mkd", "rmkd", "comwe")
@@ -57,9 +59,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="'auto' (store if built, else on the fly), 'simulated', or a folder "
         "with <kind>_train.zarr and <kind>_val.zarr",
     )
-    parser.add_argument("--run-dir", type=Path, default=None, help="output folder (per task)")
-    parser.add_argument("--teacher", type=Path, default=None, help="Stage-0 checkpoint (distill)")
-    parser.add_argument("--stage1", type=Path, default=None, help="Stage-I checkpoint (adapt)")
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        help="run folder (default PRELIB_OUTPUT_DIR/<profile>, as the notebook pipeline)",
+    )
+    parser.add_argument(
+        "--teacher",
+        type=Path,
+        default=None,
+        help="distill: Stage-0 checkpoint to distil from (default: the run's teacher, trained "
+        "first when missing)",
+    )
+    parser.add_argument(
+        "--stage1",
+        type=Path,
+        default=None,
+        help="adapt: Stage-I checkpoint to start from (default: the run's student)",
+    )
     for name, kind in (
         ("epochs", int),
         ("lr", float),
@@ -94,117 +112,76 @@ def _variant(stage: str, variant: str | None) -> str | None:
     return variant
 
 
-def default_run_dir(
-    profile: str, stage: str, variant: str | None, task: str, mods: str = ""
-) -> Path:
-    """``<outputs>/<profile>/training/<stage>[-<variant>][-<modalities>]-<task>``."""
-    parts = [stage, *([variant] if variant else []), *([mods] if mods else []), task]
-    return profile_output_dir(profile) / "training" / "-".join(parts)
-
-
-def _datasets(kind: str, profile: str, data: str):
-    from prelib.data.datasets import BenchmarkDataset
-    from prelib.data.store import benchmark_path
-
-    out = []
-    for split in ("train", "val"):
-        if data == "simulated":
-            out.append(BenchmarkDataset.simulated(kind, split, profile))
-            continue
-        path = (
-            benchmark_path(kind, split, profile)
-            if data == "auto"
-            else Path(data) / f"{kind}_{split}.zarr"
-        )
-        if path.exists():
-            out.append(BenchmarkDataset.from_zarr(path, kind))
-        elif data == "auto":
-            out.append(BenchmarkDataset.simulated(kind, split, profile))
-        else:
-            raise FileNotFoundError(f"no {kind} {split} store at {path}")
-    return out
+def default_run_dir(profile: str) -> Path:
+    """The run folder of ``profile``: ``PRELIB_OUTPUT_DIR/<profile>`` (see
+    :mod:`prelib.workflow.artefacts` for what lies inside)."""
+    return profile_output_dir(profile)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run one stage for one or both tasks; returns 0 on success."""
-    from prelib.data.datasets import make_dataloader
-    from prelib.training import stages
+    from prelib.config import resolve
+    from prelib.workflow import (
+        BenchmarkData,
+        RunLayout,
+        ensure_adapted,
+        ensure_student,
+        ensure_teacher,
+    )
 
     variant = _variant(args.stage, args.variant)
-    config = load_training_config(
+    cfg = resolve(
         args.profile,
-        args.stage,
-        epochs=args.epochs,
-        lr=args.lr,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers,
         seed=args.seed,
         device=args.device,
-        max_steps_per_epoch=args.max_steps_per_epoch,
+        training={
+            "epochs": args.epochs,
+            "lr": args.lr,
+            "batch_size": args.batch_size,
+            "num_workers": args.num_workers,
+            "max_steps_per_epoch": args.max_steps_per_epoch,
+        },
     )
     modalities = tuple(args.modalities.split(",")) if args.modalities else None
-    mods = "+".join(modalities) if modalities else ""
-    kind = "fulldisc" if args.stage == "adapt" else "swath"
-    train_set, val_set = _datasets(kind, args.profile, args.data)
-    train = make_dataloader(
-        train_set, config.batch_size, shuffle=True, num_workers=config.num_workers, seed=config.seed
-    )
-    val = (
-        None
-        if getattr(args, "no_validation", False)
-        else make_dataloader(val_set, config.batch_size, num_workers=config.num_workers)
+    layout = RunLayout(args.run_dir or default_run_dir(args.profile))
+    data = BenchmarkData(
+        cfg, layout, args.data, validation=not getattr(args, "no_validation", False)
     )
     progress = not args.no_progress
+    common = {"data": data, "show_progress": progress}
     for task in TASKS if args.task == "both" else (args.task,):
-        run_dir = (
-            args.run_dir / task
-            if args.run_dir
-            else default_run_dir(args.profile, args.stage, variant, task, mods)
-        )
         if args.stage == "teacher":
-            result = stages.train_teacher(
-                train, val, run_dir, args.profile, task, modalities, config, progress
-            )
+            result = ensure_teacher(cfg, layout, task, modalities, **common)
         elif args.stage == "distill":
-            teacher = (
-                args.teacher
-                or default_run_dir(args.profile, "teacher", None, task, mods) / "last.pt"
-            )
-            result = stages.train_swath_distilling(
-                train,
-                val,
-                run_dir,
-                teacher if variant != "none" else None,
-                args.profile,
-                task,
-                variant,
-                modalities,
-                config,
-                progress,
+            result = ensure_student(
+                cfg, layout, variant, task, teacher_checkpoint=args.teacher, **common
             )
         else:
-            source = "kd" if variant == "kd_nonmask" else "comwe"
-            stage1 = (
-                args.stage1 or default_run_dir(args.profile, "distill", source, task) / "last.pt"
-            )
-            result = stages.train_full_disc_adaptation(
-                train,
-                val,
-                run_dir,
-                None if variant == "scratch" else stage1,
-                args.profile,
-                task,
+            result = ensure_adapted(
+                cfg,
+                layout,
                 variant,
-                config,
+                task,
                 reset_decoder=args.reset_decoder,
-                show_progress=progress,
+                stage1_checkpoint=args.stage1,
+                **common,
             )
-        if result is None:
-            print(f"{args.stage} {variant} {task}: saved un-adapted weights to {run_dir}/last.pt")
+        label = " ".join(p for p in (args.stage, variant, task) if p)
+        config = cfg.training.stage(args.stage)
+        if not result.history:
+            print(f"{label}: saved un-adapted weights to {result.checkpoint}")
+            continue
+        best = min(
+            (row for row in result.history if config.best_metric in row),
+            key=lambda row: row[config.best_metric] * (1 if config.best_mode == "min" else -1),
+            default=None,
+        )
+        what = "trained" if result.trained else "already trained"
+        if best is None:
+            print(f"{label}: {what}; checkpoints in {result.run_dir}")
         else:
-            label = " ".join(p for p in (args.stage, variant, task) if p)
             print(
-                f"{label}: best {config.best_metric} = "
-                f"{result.best_value} at epoch {result.best_epoch}; checkpoints in {run_dir}"
+                f"{label}: {what}; best {config.best_metric} = {best[config.best_metric]} at "
+                f"epoch {best['epoch']}; checkpoints in {result.run_dir}"
             )
     return 0

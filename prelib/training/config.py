@@ -149,3 +149,45 @@ def load_training_config(
         else:
             values[key] = value
     return TrainingConfig.from_dict(values)
+
+
+@dataclasses.dataclass(frozen=True)
+class StageTrainingConfigs(Config):
+    """The :class:`TrainingConfig` of each stage of one profile (``cfg.training.<stage>``)."""
+
+    teacher: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    distill: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    adapt: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+
+    def __post_init__(self) -> None:
+        for name in STAGES:
+            value = getattr(self, name)
+            if isinstance(value, dict):
+                object.__setattr__(self, name, TrainingConfig.from_dict(value))
+        super().__post_init__()
+
+    def validate(self) -> None:
+        for name in STAGES:
+            if not isinstance(getattr(self, name), TrainingConfig):
+                raise ValueError(f"StageTrainingConfigs.{name} must be a TrainingConfig")
+
+    def stage(self, name: str) -> TrainingConfig:
+        """The configuration of stage ``name`` (``teacher``, ``distill`` or ``adapt``)."""
+        if name not in STAGES:
+            raise ValueError(f"unknown training stage {name!r}; choose one of {list(STAGES)}")
+        return getattr(self, name)
+
+
+def load_stage_training_configs(profile: str, **overrides: Any) -> StageTrainingConfigs:
+    """Every stage's settings of ``profile``.
+
+    ``overrides`` are :class:`TrainingConfig` fields applied to every stage, plus optional
+    mappings under the stage names (``teacher={"lr": 1e-3}``) applied to that stage only.
+    """
+    per_stage = {name: dict(overrides.pop(name, None) or {}) for name in STAGES}
+    return StageTrainingConfigs(
+        **{
+            name: load_training_config(profile, name, **{**overrides, **per_stage[name]})
+            for name in STAGES
+        }
+    )

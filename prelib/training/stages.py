@@ -17,6 +17,13 @@
   (``n_splits = 1``) as in the code; the Stage-I decoder is kept (the code re-initialises it —
   ``reset_decoder=True`` reproduces that).
 
+Every function takes configuration objects resolved once by the caller
+(:func:`prelib.config.resolve`): ``models`` is ``cfg.models`` and ``config`` the stage's
+``cfg.training.<stage>``. Each ``train_*`` function is one training run: it seeds Python, NumPy and
+torch with ``config.seed`` once, before the network is built, and the
+:class:`~prelib.training.trainer.Trainer` does not seed again. ``run_config`` (the resolved
+run's ``to_dict()``) is stored in the checkpoints so that a model can be rebuilt from its file.
+
 Tasks: ``"reg"`` (1 channel, MSE on mm h-1) and ``"cls"`` (2 logits, cross-entropy on
 ``rain``), trained as two separate networks as in the paper. Batches are the dicts of
 ``prelib.data`` (``ir``, ``pmw``, ``pr``, ``geo``, ``precip``, ``valid``, ``rain``, ``index``).
@@ -24,6 +31,8 @@ Tasks: ``"reg"`` (1 channel, MSE on mm h-1) and ``"cls"`` (2 logits, cross-entro
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +40,15 @@ import torch
 from torch import nn
 
 from prelib import runtime
+from prelib.models.config import ModelConfigs, load_model_configs
 from prelib.training import distributed
-from prelib.training.checkpoint import load_checkpoint, make_header, save_checkpoint
+from prelib.training.checkpoint import (
+    load_checkpoint,
+    make_header,
+    save_checkpoint,
+    strip_ddp_prefix,
+    to_plain,
+)
 from prelib.training.config import TrainingConfig, load_training_config
 from prelib.training.losses import masked_cross_entropy, masked_mse
 from prelib.training.trainer import Trainer, TrainingResult
@@ -47,6 +63,34 @@ ADAPT_VARIANTS: tuple[str, ...] = (
     "selfmask",
 )
 _MASK_STRATEGY = {"nonmask": "none", "randmask": "random", "selfmask": "self"}
+
+
+def _configs(
+    models: ModelConfigs | str, config: TrainingConfig | None, stage: str | None
+) -> tuple[ModelConfigs, TrainingConfig | None, str]:
+    """``(models, config, label)``; a profile name in place of ``models`` is deprecated."""
+    if isinstance(models, str):
+        warnings.warn(
+            f"training.stages: passing a profile name ({models!r}) is deprecated; pass "
+            "cfg.models and cfg.training.<stage> from prelib.config.resolve(profile)",
+            DeprecationWarning,
+            stacklevel=3,
+        )
+        if config is None and stage is not None:
+            config = load_training_config(models, stage)
+        return load_model_configs(models), config, models
+    if not isinstance(models, ModelConfigs):
+        raise ValueError(f"models must be ModelConfigs (cfg.models), got {type(models).__name__}")
+    if stage is not None and not isinstance(config, TrainingConfig):
+        raise ValueError(f"the {stage} stage needs its TrainingConfig (cfg.training.{stage})")
+    return models, config, ""
+
+
+def _label(run_config: Mapping[str, Any] | None, fallback: str) -> str:
+    """The profile label written into checkpoint headers."""
+    if run_config is not None:
+        return str(run_config.get("profile", fallback or "custom"))
+    return fallback or "custom"
 
 
 def _check_task(task: str) -> int:
@@ -76,6 +120,11 @@ def student_name(distiller: str, task: str) -> str:
     return f"student:{distiller}:{task}"
 
 
+def _suffix(student_overrides: Mapping[str, Any]) -> str:
+    """Model-name suffix of a student with config changes, e.g. ``-dawe_mode=off``."""
+    return "".join(f"-{k}={v}" for k, v in sorted(student_overrides.items()))
+
+
 def adapted_name(variant: str, task: str) -> str:
     """Checkpoint model name of a Stage-II model, e.g. ``adapted:selfmask:cls``."""
     return f"adapted:{variant}:{task}"
@@ -95,30 +144,38 @@ def teacher_step_fn(task: str):
     return step
 
 
-def build_teacher(profile: str, task: str, modalities: tuple[str, ...] | None = None) -> nn.Module:
-    """The teacher network of ``profile`` for ``task`` (optionally a modality subset)."""
+def build_teacher(
+    models: ModelConfigs, task: str, modalities: tuple[str, ...] | None = None
+) -> nn.Module:
+    """The teacher network of ``models.teacher`` for ``task`` (optionally a modality subset)."""
     from prelib.models import get_model
 
+    models = _configs(models, None, None)[0]
     overrides: dict[str, Any] = {"n_classes": _check_task(task)}
     if modalities is not None:
         overrides["modalities"] = tuple(modalities)
-    return get_model("teacher", profile, **overrides)
+    return get_model("teacher", models.teacher, **overrides)
 
 
 def train_teacher(
     train_loader,
     val_loader,
     run_dir: str | Path,
-    profile: str = "tiny",
+    models: ModelConfigs,
     task: str = "reg",
     modalities: tuple[str, ...] | None = None,
     config: TrainingConfig | None = None,
     show_progress: bool = True,
+    run_config: Mapping[str, Any] | None = None,
 ) -> TrainingResult:
-    """Stage 0: train the multimodal teacher; checkpoints in ``run_dir``."""
-    config = config or load_training_config(profile, "teacher")
-    runtime.seed_everything(config.seed)
-    teacher = build_teacher(profile, task, modalities)
+    """Stage 0: train the multimodal teacher; checkpoints in ``run_dir``.
+
+    ``models`` is ``cfg.models``, ``config`` is ``cfg.training.teacher`` and ``run_config`` the
+    resolved run (``cfg.to_dict()``) stored in the checkpoints.
+    """
+    models, config, profile = _configs(models, config, "teacher")
+    runtime.seed_everything(config.seed)  # the run's one seeding, before the network exists
+    teacher = build_teacher(models, task, modalities)
     name = teacher_name(task, tuple(teacher.config.modalities))
     return Trainer(
         teacher,
@@ -128,19 +185,27 @@ def train_teacher(
         run_dir,
         val_loader=val_loader,
         model_name=name,
-        profile=profile,
+        profile=_label(run_config, profile),
         show_progress=show_progress,
+        run_config=run_config,
     ).fit()
 
 
+def _load_weights(model: nn.Module, path: str | Path, name: str) -> None:
+    """Load the weights of checkpoint ``path`` (written for model ``name``) into ``model``."""
+    payload = load_checkpoint(path, model_name=name)
+    model.load_state_dict(strip_ddp_prefix(payload["model"]))
+
+
 def load_teacher(
-    path: str | Path, profile: str, task: str, modalities: tuple[str, ...] | None = None
+    path: str | Path,
+    models: ModelConfigs,
+    task: str,
+    modalities: tuple[str, ...] | None = None,
 ) -> nn.Module:
-    """A trained teacher from its checkpoint (eval mode, frozen)."""
-    teacher = build_teacher(profile, task, modalities)
-    name = teacher_name(task, tuple(teacher.config.modalities))
-    payload = load_checkpoint(path, model_name=name, profile=profile)
-    teacher.load_state_dict(payload["model"])
+    """A trained teacher from its checkpoint (eval mode, frozen); ``models`` is ``cfg.models``."""
+    teacher = build_teacher(_configs(models, None, None)[0], task, modalities)
+    _load_weights(teacher, path, teacher_name(task, tuple(teacher.config.modalities)))
     teacher.eval().requires_grad_(False)
     return teacher
 
@@ -186,12 +251,18 @@ def distill_step_fn(teacher: nn.Module | None):
     return step
 
 
-def build_distillation(profile: str, task: str, distiller: str) -> DistillationPair:
-    """Student and distiller of method ``distiller`` for ``task``."""
+def build_distillation(
+    models: ModelConfigs, task: str, distiller: str, **student_overrides: Any
+) -> DistillationPair:
+    """Student and distiller of method ``distiller`` for ``task`` (``models`` = ``cfg.models``).
+
+    ``student_overrides`` change the student's config (e.g. ``dawe_mode``; ablations).
+    """
     from prelib.models import get_distiller, get_student
 
-    student = get_student(distiller, profile, n_classes=_check_task(task))
-    return DistillationPair(student, get_distiller(distiller, profile), task)
+    models = _configs(models, None, None)[0]
+    student = get_student(distiller, models, n_classes=_check_task(task), **student_overrides)
+    return DistillationPair(student, get_distiller(distiller, models), task)
 
 
 def train_swath_distilling(
@@ -199,23 +270,30 @@ def train_swath_distilling(
     val_loader,
     run_dir: str | Path,
     teacher_checkpoint: str | Path | None,
-    profile: str = "tiny",
+    models: ModelConfigs,
     task: str = "reg",
     distiller: str = "comwe",
     modalities: tuple[str, ...] | None = None,
     config: TrainingConfig | None = None,
     show_progress: bool = True,
+    run_config: Mapping[str, Any] | None = None,
+    student_overrides: Mapping[str, Any] | None = None,
 ) -> TrainingResult:
-    """Stage I: distil an IR-only student from the teacher at ``teacher_checkpoint``."""
-    config = config or load_training_config(profile, "distill")
-    runtime.seed_everything(config.seed)
-    pair = build_distillation(profile, task, distiller)
+    """Stage I: distil an IR-only student from the teacher at ``teacher_checkpoint``.
+
+    ``models`` is ``cfg.models``, ``config`` is ``cfg.training.distill``; ``student_overrides``
+    change the student's config (ablations) and are part of the checkpoint's model name.
+    """
+    models, config, profile = _configs(models, config, "distill")
+    runtime.seed_everything(config.seed)  # the run's one seeding, before the network exists
+    overrides = dict(student_overrides or {})
+    pair = build_distillation(models, task, distiller, **overrides)
     teacher = None
     if pair.distiller.needs_teacher:
         if teacher_checkpoint is None:
             raise ValueError(f"distiller {distiller!r} needs a teacher checkpoint")
         device = distributed.init_distributed(runtime.select_device(config.device))
-        teacher = load_teacher(teacher_checkpoint, profile, task, modalities).to(device)
+        teacher = load_teacher(teacher_checkpoint, models, task, modalities).to(device)
     return Trainer(
         pair,
         distill_step_fn(teacher),
@@ -223,17 +301,19 @@ def train_swath_distilling(
         config,
         run_dir,
         val_loader=val_loader,
-        model_name=student_name(distiller, task),
-        profile=profile,
+        model_name=student_name(distiller, task) + _suffix(overrides),
+        profile=_label(run_config, profile),
         show_progress=show_progress,
+        run_config=run_config,
     ).fit()
 
 
-def load_student(path: str | Path, profile: str, task: str, distiller: str) -> nn.Module:
+def load_student(
+    path: str | Path, models: ModelConfigs, task: str, distiller: str, **student_overrides: Any
+) -> nn.Module:
     """The student network of a Stage-I checkpoint (weights only, without the distiller)."""
-    pair = build_distillation(profile, task, distiller)
-    payload = load_checkpoint(path, model_name=student_name(distiller, task), profile=profile)
-    pair.load_state_dict(payload["model"])
+    pair = build_distillation(_configs(models, None, None)[0], task, distiller, **student_overrides)
+    _load_weights(pair, path, student_name(distiller, task) + _suffix(student_overrides))
     return pair.student
 
 
@@ -259,32 +339,58 @@ def adaptation_step_fn(task: str):
     return step
 
 
-def build_adaptation_model(
-    variant: str,
-    profile: str,
-    task: str,
-    stage1_checkpoint: str | Path | None,
-    reset_decoder: bool = False,
-) -> tuple[nn.Module, str]:
-    """The Stage-II network of ``variant`` and its mask strategy."""
-    from prelib.models import apply_lora, freeze_for_adaptation, get_model, load_model_config
+def adapted_structure(models: ModelConfigs, task: str, variant: str) -> nn.Module:
+    """The untrained network of Stage-II ``variant``, shaped like its checkpoint's weights.
 
+    ``scratch`` → PRE-Net without RMKD splitting; ``kd_nonmask`` → the KD UNet;
+    ``comwe_noadapt`` → the Stage-I PRE-Net; the LoRA variants → PRE-Net with ``n_splits = 1``
+    and LoRA adapters of ``models.lora``.
+    """
+    from prelib.models import apply_lora, get_model, get_student
+
+    models = _configs(models, None, None)[0]
     if variant not in ADAPT_VARIANTS:
         raise ValueError(f"variant must be one of {list(ADAPT_VARIANTS)}, got {variant!r}")
     n_classes = _check_task(task)
     if variant == "scratch":
-        return get_model("prenet", profile, n_classes=n_classes, n_splits=1), "none"
+        return get_model("prenet", models, n_classes=n_classes, n_splits=1)
+    if variant == "kd_nonmask":
+        return get_student("kd", models, n_classes=n_classes)
+    model = get_student("comwe", models, n_classes=n_classes)
+    if variant != "comwe_noadapt":
+        model.set_num_splits(1)
+        lora = models.lora
+        apply_lora(model, lora.rank, lora.alpha, tuple(lora.targets))
+    return model
+
+
+def build_adaptation_model(
+    variant: str,
+    models: ModelConfigs,
+    task: str,
+    stage1_checkpoint: str | Path | None,
+    reset_decoder: bool = False,
+) -> tuple[nn.Module, str]:
+    """The Stage-II network of ``variant`` and its mask strategy (``models`` = ``cfg.models``)."""
+    from prelib.models import apply_lora, freeze_for_adaptation, get_model
+
+    models = _configs(models, None, None)[0]
+    if variant not in ADAPT_VARIANTS:
+        raise ValueError(f"variant must be one of {list(ADAPT_VARIANTS)}, got {variant!r}")
+    n_classes = _check_task(task)
+    if variant == "scratch":
+        return get_model("prenet", models, n_classes=n_classes, n_splits=1), "none"
     if stage1_checkpoint is None:
         raise ValueError(f"variant {variant!r} starts from a Stage-I checkpoint; none given")
     if variant == "kd_nonmask":
-        return load_student(stage1_checkpoint, profile, task, "kd"), "none"
-    model = load_student(stage1_checkpoint, profile, task, "comwe")
+        return load_student(stage1_checkpoint, models, task, "kd"), "none"
+    model = load_student(stage1_checkpoint, models, task, "comwe")
     if variant == "comwe_noadapt":
         return model, "none"
     model.set_num_splits(1)
     if reset_decoder:
         model.reset_decoder()
-    lora = load_model_config("lora", profile)
+    lora = models.lora
     apply_lora(model, lora.rank, lora.alpha, tuple(lora.targets))
     freeze_for_adaptation(model, lora.freeze)
     return model, _MASK_STRATEGY[variant]
@@ -295,25 +401,31 @@ def train_full_disc_adaptation(
     val_loader,
     run_dir: str | Path,
     stage1_checkpoint: str | Path | None,
-    profile: str = "tiny",
+    models: ModelConfigs,
     task: str = "reg",
     variant: str = "selfmask",
     config: TrainingConfig | None = None,
     reset_decoder: bool = False,
     show_progress: bool = True,
+    run_config: Mapping[str, Any] | None = None,
 ) -> TrainingResult | None:
     """Stage II: adapt a Stage-I model to full-disc IR (see the module docstring).
 
-    Returns ``None`` for ``comwe_noadapt``, whose un-adapted weights are saved as ``last.pt``.
+    ``models`` is ``cfg.models``, ``config`` is ``cfg.training.adapt`` (its mask strategy is set
+    from ``variant``). Returns ``None`` for ``comwe_noadapt``, whose un-adapted weights are saved
+    as ``last.pt``.
     """
-    config = config or load_training_config(profile, "adapt")
-    runtime.seed_everything(config.seed)
+    models, config, profile = _configs(models, config, "adapt")
+    runtime.seed_everything(config.seed)  # the run's one seeding, before the network exists
     model, strategy = build_adaptation_model(
-        variant, profile, task, stage1_checkpoint, reset_decoder
+        variant, models, task, stage1_checkpoint, reset_decoder
     )
     name = adapted_name(variant, task)
+    label = _label(run_config, profile)
     if variant == "comwe_noadapt":
-        header = make_header(name, profile, config.to_dict(), epoch=0)
+        header = make_header(name, label, config.to_dict(), epoch=0)
+        if run_config is not None:
+            header["run_config"] = to_plain(dict(run_config))
         save_checkpoint(Path(run_dir) / "last.pt", {"header": header, "model": model.state_dict()})
         return None
     config = config.replace(masktune=config.masktune.replace(strategy=strategy))
@@ -325,26 +437,14 @@ def train_full_disc_adaptation(
         run_dir,
         val_loader=val_loader,
         model_name=name,
-        profile=profile,
+        profile=label,
         show_progress=show_progress,
+        run_config=run_config,
     ).fit()
 
 
-def load_adapted(path: str | Path, profile: str, task: str, variant: str) -> nn.Module:
+def load_adapted(path: str | Path, models: ModelConfigs, task: str, variant: str) -> nn.Module:
     """A Stage-II model from its checkpoint, rebuilt with the variant's structure (eval mode)."""
-    from prelib.models import apply_lora, get_model, get_student, load_model_config
-
-    n_classes = _check_task(task)
-    if variant == "scratch":
-        model = get_model("prenet", profile, n_classes=n_classes, n_splits=1)
-    elif variant == "kd_nonmask":
-        model = get_student("kd", profile, n_classes=n_classes)
-    else:
-        model = get_student("comwe", profile, n_classes=n_classes)
-        if variant != "comwe_noadapt":
-            model.set_num_splits(1)
-            lora = load_model_config("lora", profile)
-            apply_lora(model, lora.rank, lora.alpha, tuple(lora.targets))
-    payload = load_checkpoint(path, model_name=adapted_name(variant, task), profile=profile)
-    model.load_state_dict(payload["model"])
+    model = adapted_structure(models, task, variant)
+    _load_weights(model, path, adapted_name(variant, task))
     return model.eval()

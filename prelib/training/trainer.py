@@ -109,7 +109,8 @@ class Trainer:
     run_dir : path-like
         Where ``last.pt``, ``best.pt`` and the metrics log go.
     model_name, profile : str
-        Written into checkpoint headers; resuming or loading refuses other values.
+        Written into checkpoint headers; resuming or loading refuses other values. ``profile`` is
+        only a label (nothing is read from it); with ``run_config`` it defaults to the run's.
     evaluate_fn : callable, optional
         ``evaluate_fn(model, val_loader, device) -> dict`` of extra validation metrics (e.g. CSI
         from ``prelib.metrics``); merged with the step function's validation scalars.
@@ -119,6 +120,15 @@ class Trainer:
         tqdm bars (rank 0 only).
     epoch_callbacks : list of callables
         ``callback(epoch, row)`` after each epoch's checkpoint is written.
+    run_config : mapping, optional
+        The resolved run configuration (``prelib.config.RunConfig.to_dict()``), stored in every
+        checkpoint header as ``run_config`` so that the model can be rebuilt from its file.
+
+    Notes
+    -----
+    The Trainer does not seed: a training run is seeded once, by its caller, before the network
+    is built (:mod:`prelib.training.stages` does it), so that initialisation and data order follow
+    from one seed.
     """
 
     def __init__(
@@ -130,13 +140,14 @@ class Trainer:
         run_dir: str | Path,
         val_loader=None,
         model_name: str = "model",
-        profile: str = "tiny",
+        profile: str | None = None,
         evaluate_fn: EvaluateFn | None = None,
         image_key: str = "ir",
         index_key: str = "index",
         mask_key: str = "mask",
         show_progress: bool = True,
         epoch_callbacks: list[Callable[[int, dict[str, Any]], None]] | None = None,
+        run_config: dict[str, Any] | None = None,
     ) -> None:
         if not isinstance(config, TrainingConfig):
             raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
@@ -144,7 +155,10 @@ class Trainer:
             step_fn = make_step_fn(step_fn, input_key=image_key, mask_key=mask_key)
         self.config = config
         self.step_fn = step_fn
+        if profile is None:
+            profile = str((run_config or {}).get("profile", "tiny"))
         self.model_name, self.profile = model_name, profile
+        self.run_config = to_plain(dict(run_config)) if run_config is not None else None
         self.run_dir = Path(run_dir)
         self.evaluate_fn = evaluate_fn
         self.image_key, self.index_key, self.mask_key = image_key, index_key, mask_key
@@ -152,7 +166,7 @@ class Trainer:
         self.is_main = distributed.is_main_process()
         self.show_progress = show_progress and self.is_main
 
-        self.device = distributed.init_distributed(runtime.setup(config.seed, config.device))
+        self.device = distributed.init_distributed(runtime.select_device(config.device))
         self.amp = config.amp == "bf16" or (config.amp == "auto" and self.device.type == "cuda")
         self.model = distributed.wrap_model(
             model.to(self.device), self.device, config.find_unused_parameters
@@ -382,7 +396,7 @@ class Trainer:
     # --------------------------------------------------------------------------------------
     def _payload(self, epoch: int) -> dict[str, Any]:
         return {
-            "header": make_header(self.model_name, self.profile, self.config.to_dict(), epoch),
+            "header": self._header(epoch),
             "model": distributed.unwrap_model(self.model).state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
@@ -391,6 +405,12 @@ class Trainer:
             "masktune": self.mask_tuner.state_dict(),
             "trainer": {"best_value": self.best_value, "best_epoch": self.best_epoch},
         }
+
+    def _header(self, epoch: int) -> dict[str, Any]:
+        header = make_header(self.model_name, self.profile, self.config.to_dict(), epoch)
+        if self.run_config is not None:
+            header["run_config"] = self.run_config
+        return header
 
     def _save(self, epoch: int, improved: bool) -> None:
         save_checkpoint(self.last_path, self._payload(epoch))

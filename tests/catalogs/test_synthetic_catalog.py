@@ -52,3 +52,19 @@ def test_environment_default_and_parameter_checks(catalog, data_root, monkeypatc
         fresh(split="holdout").full_ipr.read()
     with pytest.raises(FileNotFoundError):
         fresh(split="test").full_ipr.read()  # not built
+
+
+def test_default_data_dir_without_the_environment_variable(monkeypatch, tmp_path):
+    """Unset PRELIB_DATA_DIR: the catalog reads prelib's data folder (./data), where the CLI and
+    the notebook pipeline write the stores — not a 'None/…' path."""
+    from prelib.paths import data_dir
+
+    catalog_file = catalogs_dir() / "synthetic.yaml"
+    monkeypatch.delenv("PRELIB_DATA_DIR", raising=False)
+    monkeypatch.setattr("prelib.paths.project_root", lambda: tmp_path)  # no stores there
+    fresh = intake.open_catalog(str(catalog_file))
+    expected = benchmark_path("fulldisc", "val", "tiny", 0, root=data_dir())
+    with pytest.raises(FileNotFoundError) as err:
+        fresh(split="val", profile="tiny").full_ipr.read()
+    assert str(expected) in str(err.value) and "None" not in str(err.value)
+    assert expected.is_relative_to(tmp_path / "data")

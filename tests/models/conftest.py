@@ -38,13 +38,3 @@ def _teacher_inputs(shape: tuple[int, int]) -> dict[str, torch.Tensor]:
         "pr": torch.rand(2, 176, *shape, generator=gen),
         "geo": torch.rand(2, 3, *shape, generator=gen),
     }
-
-
-@pytest.fixture(autouse=True)
-def single_thread():
-    """One intra-op thread: the tiny models gain nothing from more, and on a shared 2-core
-    machine OpenMP threads spinning against other processes slow the tests down many times."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)

@@ -46,3 +46,23 @@ def test_unknown_names_raise():
         load_model_config("prenet", "tiny", widths=3)
     with pytest.raises(ValueError, match="unknown model config"):
         load_model_config("vae", "tiny")
+
+
+def test_builders_take_config_objects_and_profile_names_are_deprecated():
+    from prelib.models import get_distiller, get_student
+    from prelib.models.config import ModelConfigs, load_model_configs
+
+    tiny = load_model_configs("tiny")
+    net = get_model("prenet", tiny.prenet, n_classes=2)
+    assert net.config == tiny.prenet.replace(n_classes=2)
+    assert get_model("prenet", tiny).config == tiny.prenet  # the section is picked by name
+    with pytest.raises(ValueError, match="PRENetConfig"):
+        get_model("prenet", tiny.teacher)
+    with pytest.warns(DeprecationWarning, match="resolve"):
+        old = get_model("prenet", "tiny", n_classes=2)
+    assert old.config == net.config
+    with pytest.warns(DeprecationWarning):
+        assert get_student("rmkd", "tiny").config == get_student("rmkd", tiny).config
+    with pytest.raises(ValueError, match="ModelConfigs"):
+        get_distiller("kd", tiny.distill)
+    assert get_model("unet").config.base_width == ModelConfigs().unet.base_width  # paper default

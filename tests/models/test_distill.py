@@ -6,8 +6,11 @@ import pytest
 import torch
 
 from prelib.models import DISTILLER_NAMES, get_distiller, get_model, get_student
+from prelib.models.config import load_model_configs
 from prelib.models.distill import channel_kl
 from prelib.models.outputs import StudentOutput, TeacherOutput
+
+TINY = load_model_configs("tiny")
 
 
 def _task_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
@@ -17,11 +20,11 @@ def _task_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 @pytest.mark.parametrize("name", DISTILLER_NAMES)
 def test_one_step_lowers_the_loss(name, small_teacher_inputs):
     torch.manual_seed(0)
-    teacher = get_model("teacher", "tiny").eval()
+    teacher = get_model("teacher", TINY).eval()
     with torch.no_grad():
         teacher_out = teacher(small_teacher_inputs)
-    student = get_student(name, "tiny").train()
-    distiller = get_distiller(name, "tiny")
+    student = get_student(name, TINY).train()
+    distiller = get_distiller(name, TINY)
     params = [*student.parameters(), *distiller.parameters()]
     optimiser = torch.optim.Adam(params, lr=1e-3)
     x = small_teacher_inputs["ir"]
@@ -51,12 +54,12 @@ def test_one_step_lowers_the_loss(name, small_teacher_inputs):
 
 
 def test_students_implied_by_methods():
-    assert type(get_student("kd", "tiny")).__name__ == "UNet"
-    mkd, rmkd, comwe = (get_student(n, "tiny") for n in ("mkd", "rmkd", "comwe"))
+    assert type(get_student("kd", TINY)).__name__ == "UNet"
+    mkd, rmkd, comwe = (get_student(n, TINY) for n in ("mkd", "rmkd", "comwe"))
     assert (mkd.config.n_splits, mkd.config.dawe_mode) == (1, "off")
     assert (rmkd.config.n_splits, rmkd.config.dawe_mode) == (3, "off")
     assert (comwe.config.n_splits, comwe.config.dawe_mode) == (3, "prelib")
-    assert get_student("comwe", "tiny", dawe_mode="reference").config.dawe_mode == "reference"
+    assert get_student("comwe", TINY, dawe_mode="reference").config.dawe_mode == "reference"
 
 
 def _outputs(channels=(4, 6, 8), teacher_channels=None, seed=0):
@@ -75,9 +78,9 @@ def _outputs(channels=(4, 6, 8), teacher_channels=None, seed=0):
 
 def test_paper_and_code_weightings():
     student, teacher = _outputs()
-    paper = get_distiller("rmkd", "tiny", student_channels=(4, 6, 8), teacher_channels=(4, 6, 8))
+    paper = get_distiller("rmkd", TINY, student_channels=(4, 6, 8), teacher_channels=(4, 6, 8))
     code = get_distiller(
-        "rmkd", "tiny", student_channels=(4, 6, 8), teacher_channels=(4, 6, 8), weighting="code"
+        "rmkd", TINY, student_channels=(4, 6, 8), teacher_channels=(4, 6, 8), weighting="code"
     )
     assert (paper.config.feature_weight, paper.config.reconstruction_weight) == (0.2, 50.0)
     assert (code.config.feature_weight, code.config.reconstruction_weight) == (50.0, 0.2)
@@ -87,7 +90,7 @@ def test_paper_and_code_weightings():
     torch.testing.assert_close(tc["loss"], 50.0 * tc["kl"] + 0.2 * tc["rec"] + 0.5)
     weighted = tp["kl_l1"] + 2 * tp["kl_l2"] + 4 * tp["kl_l3"]
     torch.testing.assert_close(tp["kl"], weighted)
-    mkd = get_distiller("mkd", "tiny", student_channels=(4, 6, 8), teacher_channels=(4, 6, 8))
+    mkd = get_distiller("mkd", TINY, student_channels=(4, 6, 8), teacher_channels=(4, 6, 8))
     torch.testing.assert_close(mkd.loss(student, teacher)["loss"], tp["loss"] - 0.5)
 
 
@@ -101,7 +104,7 @@ def test_channel_kl_definition():
 
 def test_response_kd_classification_and_valid_mask():
     student, teacher = _outputs()
-    kd = get_distiller("kd", "tiny")
+    kd = get_distiller("kd", TINY)
     logits = torch.randn(2, 2, 32, 24)
     s2 = student._replace(logits=logits)
     t2 = teacher._replace(logits=logits.clone())
@@ -118,10 +121,10 @@ def test_response_kd_classification_and_valid_mask():
 def test_aligners_when_channels_differ_and_bad_input():
     student, teacher = _outputs(channels=(4, 6, 8), teacher_channels=(5, 7, 9))
     for name in ("mgd", "comwe"):
-        d = get_distiller(name, "tiny", student_channels=(4, 6, 8), teacher_channels=(5, 7, 9))
+        d = get_distiller(name, TINY, student_channels=(4, 6, 8), teacher_channels=(5, 7, 9))
         assert torch.isfinite(d.loss(student, teacher)["loss"])
         assert sum(p.numel() for p in d.parameters()) > 0
-    d = get_distiller("comwe", "tiny", student_channels=(4, 6, 8), teacher_channels=(5, 7, 9))
+    d = get_distiller("comwe", TINY, student_channels=(4, 6, 8), teacher_channels=(5, 7, 9))
     with pytest.raises(ValueError, match="needs the teacher"):
         d.loss(student, None)
     cropped = teacher._replace(features=tuple(f[..., :-1] for f in teacher.features))

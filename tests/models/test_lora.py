@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from prelib.models import apply_lora, freeze_for_adaptation, get_model, lora_parameters
+from prelib.models.config import load_model_configs
 from prelib.models.lora import (
     LoRALinear,
     expected_lora_count,
@@ -15,10 +16,13 @@ from prelib.models.lora import (
     unmerge_lora,
 )
 
+TINY = load_model_configs("tiny")
+PAPER = load_model_configs("paper")
+
 
 def test_paper_lora_count():
     with torch.device("meta"):
-        net = get_model("prenet", "paper")
+        net = get_model("prenet", PAPER)
         adapted = apply_lora(net, rank=1, alpha=1.0)
     assert adapted == 144  # 3 levels × 12 blocks × (qkv, proj, fc1, fc2)
     assert lora_parameter_count(net) == 110_592 == expected_lora_count(192, 36, 1)
@@ -27,7 +31,7 @@ def test_paper_lora_count():
 
 def test_lora_at_init_is_bit_identical_and_freezes_base(small_ir):
     torch.manual_seed(0)
-    net = get_model("prenet", "tiny").eval()
+    net = get_model("prenet", TINY).eval()
     with torch.no_grad():
         before = net(small_ir).logits
     apply_lora(net, rank=2, alpha=4.0)
@@ -44,7 +48,7 @@ def test_lora_at_init_is_bit_identical_and_freezes_base(small_ir):
 
 
 def test_lora_adapters_receive_gradients(small_ir):
-    net = get_model("prenet", "tiny").train()
+    net = get_model("prenet", TINY).train()
     apply_lora(net)
     out = net(small_ir)
     (out.logits.square().mean() + out.self_consistency).backward()
@@ -54,7 +58,7 @@ def test_lora_adapters_receive_gradients(small_ir):
 
 def test_merge_unmerge_round_trip(small_ir):
     torch.manual_seed(0)
-    net = get_model("prenet", "tiny").eval()
+    net = get_model("prenet", TINY).eval()
     apply_lora(net)
     with torch.no_grad():
         for m in lora_modules(net):
@@ -85,7 +89,7 @@ def test_lora_linear_matches_dense_update():
 
 @pytest.mark.parametrize("policy", ["paper", "code"])
 def test_freeze_policies(policy):
-    net = get_model("prenet", "tiny")
+    net = get_model("prenet", TINY)
     apply_lora(net)
     counts = freeze_for_adaptation(net, policy)
     trainable = {n for n, p in net.named_parameters() if p.requires_grad}
@@ -99,11 +103,11 @@ def test_freeze_policies(policy):
 
 
 def test_freeze_needs_adapters_and_known_policy():
-    net = get_model("prenet", "tiny")
+    net = get_model("prenet", TINY)
     with pytest.raises(ValueError, match="apply_lora"):
         freeze_for_adaptation(net)
     apply_lora(net)
     with pytest.raises(ValueError, match="policy"):
         freeze_for_adaptation(net, "decoder")
     with pytest.raises(ValueError, match="no linear layer"):
-        apply_lora(get_model("unet", "tiny"))
+        apply_lora(get_model("unet", TINY))

@@ -19,6 +19,9 @@ from prelib.models.masking import (
 )
 def test_base_grid(size, grid):
     assert base_grid_shape(*size) == grid
+    assert base_grid_shape(8, 8) == (1, 1)  # smaller than one cell: one cell
+    with pytest.raises(ValueError, match="positive"):
+        base_grid_shape(16, 16, cell=0)
 
 
 def test_random_base_mask_has_exact_ratio():

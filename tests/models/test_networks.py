@@ -6,7 +6,11 @@ import pytest
 import torch
 
 from prelib.models import PRENet, StudentOutput, Teacher, TeacherOutput, UNet, get_model
+from prelib.models.config import load_model_configs
 from prelib.models.vit import Block, block_parameter_count
+
+TINY = load_model_configs("tiny")
+PAPER = load_model_configs("paper")
 
 PAPER_COUNTS = {
     # prenet_reference.md §3, §4.7: teacher 31,401,057; PRE-Net 47,924,249 of which 576 are the
@@ -25,7 +29,7 @@ def n_params(model: torch.nn.Module) -> int:
 @pytest.mark.parametrize("name", ["teacher", "prenet", "unet"])
 def test_paper_parameter_counts(name):
     with torch.device("meta"):  # count only: no memory, no initialisation cost
-        model = get_model(name, "paper")
+        model = get_model(name, PAPER)
     count = n_params(model)
     assert count == PAPER_COUNTS[name]
     assert abs(count - PUBLISHED[name]) / PUBLISHED[name] < 0.01
@@ -33,9 +37,9 @@ def test_paper_parameter_counts(name):
 
 def test_paper_component_counts_match_reference():
     with torch.device("meta"):
-        net = get_model("prenet", "paper")
-        cls_net = get_model("prenet", "paper", n_classes=2)
-        teacher_cls = get_model("teacher", "paper", n_classes=2)
+        net = get_model("prenet", PAPER)
+        cls_net = get_model("prenet", PAPER, n_classes=2)
+        teacher_cls = get_model("teacher", PAPER, n_classes=2)
     assert block_parameter_count(192) == 12 * 192**2 + 10 * 192 == 444_288
     assert n_params(Block(192, 3)) == 444_288
     enc = net.encoder
@@ -49,8 +53,8 @@ def test_paper_component_counts_match_reference():
 
 def test_dawe_off_and_teacher_subsets_change_counts():
     with torch.device("meta"):
-        no_dawe = get_model("prenet", "paper", dawe_mode="off")
-        pmw_pr = get_model("teacher", "paper", modalities=("pmw", "pr"))
+        no_dawe = get_model("prenet", PAPER, dawe_mode="off")
+        pmw_pr = get_model("teacher", PAPER, modalities=("pmw", "pr"))
     assert n_params(no_dawe) == PAPER_COUNTS["prenet"] - 517_010
     assert n_params(pmw_pr) == PAPER_COUNTS["teacher"] - 41_728  # the IR stem DoubleConv(8→64)
 
@@ -60,7 +64,7 @@ def test_student_shapes(size):
     torch.manual_seed(0)
     x = torch.rand(2, 8, *size)
     for name in ("prenet", "unet"):
-        out = get_model(name, "tiny", n_classes=2).train()(x)
+        out = get_model(name, TINY, n_classes=2).train()(x)
         assert isinstance(out, StudentOutput)
         assert out.logits.shape == (2, 2, *size)
         h, w = size
@@ -74,7 +78,7 @@ def test_student_shapes(size):
 
 
 def test_teacher_shapes_and_input_forms(swath_teacher_inputs):
-    teacher = get_model("teacher", "tiny").eval()
+    teacher = get_model("teacher", TINY).eval()
     with torch.no_grad():
         out = teacher(swath_teacher_inputs)
         same = teacher(**swath_teacher_inputs)
@@ -92,13 +96,13 @@ def test_teacher_shapes_and_input_forms(swath_teacher_inputs):
 
 def test_teacher_modality_subset_and_bad_input(swath_teacher_inputs):
     inputs = swath_teacher_inputs
-    sub = get_model("teacher", "tiny", modalities=("pmw", "pr"))
+    sub = get_model("teacher", TINY, modalities=("pmw", "pr"))
     assert sub.inputs == ("pmw", "pr", "geo")
     out = sub(pmw=inputs["pmw"], pr=inputs["pr"], geo=inputs["geo"])
     assert out.logits.shape == (2, 1, 256, 49)
     with pytest.raises(ValueError, match=r"unexpected \['ir'\]"):
         sub(inputs)
-    teacher = get_model("teacher", "tiny")
+    teacher = get_model("teacher", TINY)
     with pytest.raises(ValueError, match=r"missing \['pr'\]"):
         teacher(ir=inputs["ir"], pmw=inputs["pmw"], geo=inputs["geo"])
     with pytest.raises(ValueError, match="pmw must have 13 channels"):
@@ -108,13 +112,13 @@ def test_teacher_modality_subset_and_bad_input(swath_teacher_inputs):
     with pytest.raises(ValueError, match="share"):
         teacher({**inputs, "geo": inputs["geo"][..., :48]})
     with pytest.raises(ValueError, match="modalities"):
-        get_model("teacher", "tiny", modalities=())
+        get_model("teacher", TINY, modalities=())
 
 
 @pytest.mark.parametrize("dawe_mode", ["prelib", "reference", "off"])
 def test_prenet_gradients(small_ir, dawe_mode):
     torch.manual_seed(0)
-    net = get_model("prenet", "tiny", dawe_mode=dawe_mode).train()
+    net = get_model("prenet", TINY, dawe_mode=dawe_mode).train()
     out = net(small_ir)
     (out.logits.square().mean() + out.self_consistency).backward()
     missing = [n for n, p in net.named_parameters() if p.grad is None or not p.grad.any()]
@@ -132,7 +136,7 @@ def test_prenet_gradients(small_ir, dawe_mode):
 
 @pytest.mark.parametrize("name", ["teacher", "unet"])
 def test_teacher_and_unet_gradients(name, small_ir, small_teacher_inputs):
-    model = get_model(name, "tiny").train()
+    model = get_model(name, TINY).train()
     out = model(small_teacher_inputs) if name == "teacher" else model(small_ir)
     out.logits.square().mean().backward()
     assert all(p.grad is not None and p.grad.any() for p in model.parameters())
@@ -141,7 +145,7 @@ def test_teacher_and_unet_gradients(name, small_ir, small_teacher_inputs):
 def test_prenet_dawe_contributes_at_inference_only_in_prelib_mode(small_ir):
     for mode, changes in (("prelib", True), ("reference", False)):
         torch.manual_seed(0)
-        net = get_model("prenet", "tiny", dawe_mode=mode).eval()
+        net = get_model("prenet", TINY, dawe_mode=mode).eval()
         with torch.no_grad():
             before = net(small_ir).logits
             net.encoder.dawe.align[0].weight.add_(1.0)
@@ -150,7 +154,7 @@ def test_prenet_dawe_contributes_at_inference_only_in_prelib_mode(small_ir):
 
 
 def test_prenet_evaluation_is_deterministic_and_mask_free(swath_ir):
-    net = get_model("prenet", "tiny").eval()
+    net = get_model("prenet", TINY).eval()
     with torch.no_grad():
         torch.manual_seed(1)
         first = net(swath_ir)
@@ -165,7 +169,7 @@ def test_prenet_evaluation_is_deterministic_and_mask_free(swath_ir):
 
 
 def test_prenet_training_masks_are_random_and_respected(swath_ir):
-    net = get_model("prenet", "tiny").train()
+    net = get_model("prenet", TINY).train()
     torch.manual_seed(3)
     a = net(swath_ir).logits
     torch.manual_seed(4)
@@ -183,7 +187,7 @@ def test_prenet_training_masks_are_random_and_respected(swath_ir):
 
 
 def test_set_num_splits_turns_rmkd_off(small_ir):
-    net = get_model("prenet", "tiny").train()
+    net = get_model("prenet", TINY).train()
     net.set_num_splits(1)
     assert float(net(small_ir).self_consistency) == 0.0
     with pytest.raises(ValueError, match="n_splits"):
@@ -191,7 +195,7 @@ def test_set_num_splits_turns_rmkd_off(small_ir):
 
 
 def test_reset_decoder_changes_only_decoder():
-    net = get_model("prenet", "tiny")
+    net = get_model("prenet", TINY)
     enc = {k: v.clone() for k, v in net.encoder.state_dict().items()}
     dec = {k: v.clone() for k, v in net.decoder.state_dict().items()}
     net.reset_decoder()
@@ -221,13 +225,13 @@ def test_student_bad_input(model_cls):
 
 
 def test_teacher_direct_construction_matches_registry():
-    assert n_params(Teacher(base_width=8)) == n_params(get_model("teacher", "tiny"))
+    assert n_params(Teacher(base_width=8)) == n_params(get_model("teacher", TINY))
 
 
 @pytest.mark.parametrize("name", ["teacher", "prenet", "unet"])
 def test_one_step_lowers_task_loss(name, small_teacher_inputs):
     torch.manual_seed(0)
-    model = get_model(name, "tiny", n_classes=2).train()
+    model = get_model(name, TINY, n_classes=2).train()
     inputs = small_teacher_inputs
     target = (inputs["ir"][:, 0] > 0.5).long()
     optimiser = torch.optim.Adam(model.parameters(), lr=1e-3)
@@ -245,7 +249,7 @@ def test_one_step_lowers_task_loss(name, small_teacher_inputs):
 
 def test_rmkd_at_every_level_with_two_splits(small_ir):
     torch.manual_seed(0)
-    net = get_model("prenet", "tiny", rmkd_levels=(1, 2, 3), n_splits=2).train()
+    net = get_model("prenet", TINY, rmkd_levels=(1, 2, 3), n_splits=2).train()
     assert all(ae.split_weights.shape == (2,) for ae in net.encoder.ae)
     out = net(small_ir)
     (out.logits.square().mean() + out.self_consistency).backward()

@@ -23,7 +23,8 @@ NAMES = [step.name for step in load_run_order()]
 @pytest.fixture(scope="session")
 def tiny_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("pipeline_tiny")
-    summary = run_pipeline("tiny", output_root=root, log=lambda _: None)
+    # the run's data folder inside the temporary root: the tests never write into ./data
+    summary = run_pipeline("tiny", output_root=root, log=lambda _: None, data_root=root / "data")
     return root, summary
 
 
@@ -45,6 +46,25 @@ def _in_range(name: str, value: float) -> bool:
     if name.startswith("n_"):
         return value >= 1
     return True
+
+
+def test_networks_and_stores_are_in_the_shared_run_layout(tiny_run):
+    """The notebooks trained into one run folder and one data folder (prelib.workflow), where
+    ``prelib infer --run-dir`` and the catalogs look."""
+    from prelib.workflow.artefacts import RunLayout
+
+    root, _ = tiny_run
+    layout = RunLayout(root, root / "data")
+    for task in ("reg", "cls"):
+        for run_dir in (
+            layout.teacher_dir(task),
+            layout.student_dir("comwe", task),
+            layout.student_dir("none", task),
+            layout.adapted_dir("selfmask", task),
+        ):
+            assert (run_dir / "last.pt").is_file() and (run_dir / "run_key.json").is_file()
+    assert layout.benchmark("fulldisc", "test", "tiny", 0).is_dir()
+    assert (root / "run_config.json").is_file()
 
 
 def test_summary_lists_every_notebook_ok(tiny_run):
@@ -80,15 +100,16 @@ def test_curated_figures_exist(tiny_run, name):
 
 
 def test_artefacts_passed_between_notebooks(tiny_run):
+    """05 and 06 used the networks 04 trained (not a retrained or stand-in copy)."""
+    from prelib.workflow.artefacts import RunLayout
+
     root, _ = tiny_run
+    layout = RunLayout(root, root / "data")
+    adapted_done = (root / "04_full_disc_adaptation" / "metrics.json").stat().st_mtime
     for task in ("reg", "cls"):
-        assert (root / "02_teacher_training" / "teacher" / task / "last.pt").is_file()
-        assert (root / "03_swath_distilling" / "students" / "comwe" / task / "last.pt").is_file()
-        assert (
-            root / "04_full_disc_adaptation" / "adapted" / "selfmask" / task / "last.pt"
-        ).is_file()
+        assert (layout.adapted_dir("selfmask", task) / "last.pt").stat().st_mtime <= adapted_done
     case_metrics = json.loads((root / "05_case_studies" / "metrics.json").read_text())
-    assert case_metrics["prenet_variant"] == "selfmask"  # used 04's checkpoints, not a stand-in
+    assert case_metrics["prenet_variant"] == "selfmask"
     benchmark = json.loads((root / "06_benchmark" / "metrics.json").read_text())
     assert benchmark["prenet_variant"] == "selfmask"
 

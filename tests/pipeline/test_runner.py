@@ -96,3 +96,37 @@ def test_bad_requests_fail_before_any_work(toy_pipeline, tmp_path, kwargs, messa
     with pytest.raises(PipelineError, match=message):
         plan_pipeline(output_root=tmp_path / "o", directory=toy_pipeline, **kwargs)
     assert not (tmp_path / "o").exists()
+
+
+def test_run_and_data_folders_are_injected_where_declared(toy_pipeline, tmp_path):
+    """Notebooks that declare ``run_dir`` / ``data_dir`` get the run folder (the output root)
+    and the data folder; the others are left alone; the run's configuration is recorded."""
+    _notebook(
+        toy_pipeline / "02_run.ipynb",
+        STANDARD + 'run_dir = "unset"\ndata_dir = "unset"\n',
+        "from prelib.notebook import record_metrics\n"
+        "record_metrics(output_dir, run_dir=run_dir, data_dir=data_dir)\n",
+    )
+    order = (toy_pipeline / "run_order.yaml").read_text()
+    (toy_pipeline / "run_order.yaml").write_text(order + "  - name: 02_run\n    purpose: run\n")
+    root, data = tmp_path / "run", tmp_path / "data"
+    planned = dict(
+        (step.name, params)
+        for step, params in plan_pipeline(
+            "tiny", output_root=root, directory=toy_pipeline, data_root=data
+        )
+    )
+    assert "run_dir" not in planned["00_make"]
+    assert planned["02_run"]["run_dir"] == str(root.resolve())
+    assert planned["02_run"]["data_dir"] == str(data.resolve())
+    summary = run_pipeline(
+        "tiny",
+        only=["02_run"],
+        output_root=root,
+        directory=toy_pipeline,
+        log=lambda _: None,
+        data_root=data,
+    )
+    assert summary["notebooks"]["02_run"]["metrics"]["data_dir"] == str(data.resolve())
+    recorded = json.loads((root / "run_config.json").read_text())
+    assert recorded["profile"] == "tiny" and recorded["models"]["prenet"]["base_width"] >= 1

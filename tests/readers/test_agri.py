@@ -9,7 +9,7 @@ import pytest
 from prelib.readers import ProductError, open_product
 from prelib.readers.agri import counts_to_bt, place_in_disc, read_agri_l1
 from prelib.readers.geostationary import GeosProjection, line_column_to_latlon
-from prelib.readers.writers_agri import write_agri_l1
+from prelib.writers.agri import write_agri_l1
 
 START = np.datetime64("2021-07-20T06:00:00")
 LINE0, COL0, SHAPE = 500, 1500, (12, 17)

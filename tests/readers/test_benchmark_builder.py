@@ -10,12 +10,12 @@ import numpy as np
 import pytest
 
 from prelib.conventions import AGRI_IR_CHANNELS, GMI_CHANNELS
+from prelib.data.build import real as benchmark_builder
+from prelib.data.build.real import build_fulldisc_benchmark, build_swath_benchmark
 from prelib.data.schema import schema_variables
 from prelib.data.store import open_benchmark
-from prelib.readers import benchmark_builder
-from prelib.readers.benchmark_builder import build_fulldisc_benchmark, build_swath_benchmark
-from prelib.readers.scenario import rain_rate, write_label_hour, write_overpass
-from prelib.readers.world_files import write_world_overpass
+from prelib.writers.scenario import rain_rate, write_label_hour, write_overpass
+from prelib.writers.world_files import write_world_overpass
 
 MINUTE = np.timedelta64(1, "m")
 CASES = {  # granule: (first scan, centre, AGRI offset from the patch's middle scan)
@@ -31,7 +31,7 @@ WORLD = {
     "regime": "convective",
     "agri_offset": -9 * MINUTE,
 }
-"""Granule 4 carries the synthetic world's fields (prelib.readers.world_files)."""
+"""Granule 4 carries the synthetic world's fields (prelib.writers.world_files)."""
 
 
 @pytest.fixture(scope="module")
@@ -208,7 +208,7 @@ def test_cli_bad_cluster_address_fails_before_any_work(overpasses, tmp_path, cap
     import socket
 
     from prelib.cli import main
-    from prelib.readers import unit_execution
+    from prelib.data.build import execution as unit_execution
 
     monkeypatch.setattr(unit_execution, "CONNECT_TIMEOUT_S", 0.5)
     with socket.socket() as probe:  # a loopback port nobody listens on

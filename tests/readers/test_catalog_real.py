@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from prelib.paths import catalogs_dir
-from prelib.readers.writers_agri import write_agri_l1
-from prelib.readers.writers_gpm import write_cmb_2b, write_dpr_2a, write_gmi_1c, write_imerg
-from prelib.readers.writers_grids import write_chrs_hourly, write_cldas
+from prelib.writers.agri import write_agri_l1
+from prelib.writers.gpm import write_cmb_2b, write_dpr_2a, write_gmi_1c, write_imerg
+from prelib.writers.grids import write_chrs_hourly, write_cldas
 
 intake = pytest.importorskip("intake")
 pytestmark = pytest.mark.filterwarnings("ignore:Shell command not executed:UserWarning")

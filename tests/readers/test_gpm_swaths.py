@@ -11,7 +11,7 @@ from prelib.readers import ProductError, open_product
 from prelib.readers.cmb import read_cmb_2b
 from prelib.readers.dpr import read_dpr_2a
 from prelib.readers.gmi import read_gmi_1c
-from prelib.readers.writers_gpm import write_cmb_2b, write_dpr_2a, write_gmi_1c
+from prelib.writers.gpm import write_cmb_2b, write_dpr_2a, write_gmi_1c
 
 N_SCAN, N_PIX = 12, 7  # distinct, so a transposed read fails loudly
 

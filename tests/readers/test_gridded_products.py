@@ -13,8 +13,8 @@ from prelib.readers import ProductError, open_product
 from prelib.readers.chrs import read_chrs_hourly
 from prelib.readers.cldas import CldasLayout, read_cldas
 from prelib.readers.imerg import read_imerg
-from prelib.readers.writers_gpm import write_imerg
-from prelib.readers.writers_grids import write_chrs_hourly, write_cldas
+from prelib.writers.gpm import write_imerg
+from prelib.writers.grids import write_chrs_hourly, write_cldas
 
 LAT = 20.05 + 0.1 * np.arange(5)
 LON = 110.05 + 0.1 * np.arange(8)

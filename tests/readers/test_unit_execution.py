@@ -11,8 +11,8 @@ import socket
 
 import pytest
 
-from prelib.readers import unit_execution
-from prelib.readers.unit_execution import UnitRunner, resolve_scheduler
+from prelib.data.build import execution as unit_execution
+from prelib.data.build.execution import UnitRunner, resolve_scheduler
 
 
 @pytest.mark.parametrize(

@@ -7,21 +7,13 @@ import math
 import pytest
 import torch
 
-from prelib.training.mask_rules import (
-    base_grid_shape,
+from prelib.training.masktune import MaskTuneConfig, MaskTuner
+from prelib.training.masktune.rules import (
     flag_max_fraction,
     flag_quantile,
     merge_flags,
     pool_loss_map,
-    random_base_mask,
 )
-from prelib.training.masktune import MaskTuneConfig, MaskTuner
-
-
-def test_base_grid_follows_the_stride_16_token_grid():
-    assert base_grid_shape(256, 256) == (16, 16)
-    assert base_grid_shape(256, 49) == (16, 3)
-    assert base_grid_shape(8, 8) == (1, 1)
 
 
 def test_pooling_is_a_block_mean_or_max_ignoring_nan():
@@ -69,10 +61,12 @@ def test_batch_merge_keeps_cells_flagged_by_most_samples():
     assert per_sample[0, 0, 1, 1] == 1 and per_sample[1, 0, 1, 1] == 0
 
 
-def test_random_mask_has_exactly_alpha_zero_cells():
-    mask = random_base_mask(5, (16, 16), 0.25, torch.Generator().manual_seed(1))
+def test_rand_masktune_masks_exactly_alpha_cells_shared_by_the_batch():
+    tuner = MaskTuner(MaskTuneConfig(strategy="random", mask_ratio=0.25), seed=1)
+    mask = tuner.batch_mask(torch.arange(5), (256, 256), epoch=1)
     assert mask.shape == (5, 1, 16, 16)
     assert (mask[0] == 0).sum().item() == 64 and torch.equal(mask[0], mask[4])
+    assert not torch.equal(mask, tuner.batch_mask(torch.arange(5), (256, 256), epoch=1))
 
 
 def test_self_masktune_uses_previous_epoch_losses_per_sample_any_batch_size():

@@ -9,6 +9,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset
 
 from prelib.models import lora_parameters
+from prelib.models.config import load_model_configs
 from prelib.training.checkpoint import make_header, save_checkpoint
 from prelib.training.config import load_training_config
 from prelib.training.stages import (
@@ -24,6 +25,7 @@ from prelib.training.stages import (
 )
 
 SIZE = 32
+TINY = load_model_configs("tiny")
 
 
 class FixedSwaths(Dataset):
@@ -73,7 +75,7 @@ def stage_dirs(tmp_path_factory):
     root = tmp_path_factory.mktemp("stages")
     teacher_cfg = load_training_config("tiny", "teacher", epochs=4, optimizer="adam")
     teacher = train_teacher(
-        _loader(), _loader(), root / "teacher", config=teacher_cfg, show_progress=False
+        _loader(), _loader(), root / "teacher", TINY, config=teacher_cfg, show_progress=False
     )
     student_cfg = load_training_config("tiny", "distill", epochs=4, optimizer="adam")
     student = train_swath_distilling(
@@ -81,6 +83,7 @@ def stage_dirs(tmp_path_factory):
         _loader(),
         root / "comwe",
         root / "teacher" / "last.pt",
+        TINY,
         config=student_cfg,
         show_progress=False,
     )
@@ -105,12 +108,13 @@ def test_self_masktune_adaptation_trains_lora_and_decreases(stage_dirs):
         _loader(),
         root / "self",
         root / "comwe" / "last.pt",
+        TINY,
         variant="selfmask",
         config=cfg,
         show_progress=False,
     )
     _decreasing(result)
-    model = load_adapted(root / "self" / "last.pt", "tiny", "reg", "selfmask")
+    model = load_adapted(root / "self" / "last.pt", TINY, "reg", "selfmask")
     assert sum(p.numel() for p in lora_parameters(model)) > 0
     payload = torch.load(root / "self" / "last.pt", weights_only=True)
     assert len(payload["masktune"]["store"]["flags"]["indices"]) == 4  # per-sample masks stored
@@ -118,7 +122,7 @@ def test_self_masktune_adaptation_trains_lora_and_decreases(stage_dirs):
 
 def test_every_adaptation_variant_builds_from_stage_one(tmp_path):
     for distiller in ("kd", "comwe"):
-        pair = build_distillation("tiny", "cls", distiller)
+        pair = build_distillation(TINY, "cls", distiller)
         header = make_header(student_name(distiller, "cls"), "tiny", {}, epoch=1)
         save_checkpoint(
             tmp_path / f"{distiller}.pt", {"header": header, "model": pair.state_dict()}
@@ -126,7 +130,7 @@ def test_every_adaptation_variant_builds_from_stage_one(tmp_path):
     strategies = {}
     for variant in ADAPT_VARIANTS:
         source = tmp_path / ("kd.pt" if variant == "kd_nonmask" else "comwe.pt")
-        model, strategy = build_adaptation_model(variant, "tiny", "cls", source)
+        model, strategy = build_adaptation_model(variant, TINY, "cls", source)
         out = model(torch.rand(1, 8, SIZE, SIZE))
         assert out.logits.shape == (1, 2, SIZE, SIZE)
         strategies[variant] = strategy
@@ -134,17 +138,19 @@ def test_every_adaptation_variant_builds_from_stage_one(tmp_path):
         assert (frozen > 0) == (variant in ("nonmask", "randmask", "selfmask"))
     assert strategies["selfmask"] == "self" and strategies["randmask"] == "random"
     with pytest.raises(ValueError, match="student:comwe:cls"):
-        build_adaptation_model("selfmask", "tiny", "cls", tmp_path / "kd.pt")
+        build_adaptation_model("selfmask", TINY, "cls", tmp_path / "kd.pt")
     result = train_full_disc_adaptation(
         _loader(),
         None,
         tmp_path / "noadapt",
         tmp_path / "comwe.pt",
+        TINY,
         task="cls",
         variant="comwe_noadapt",
+        config=load_training_config("tiny", "adapt"),
     )
     assert result is None
-    load_adapted(tmp_path / "noadapt" / "last.pt", "tiny", "cls", "comwe_noadapt")
+    load_adapted(tmp_path / "noadapt" / "last.pt", TINY, "cls", "comwe_noadapt")
     assert adapted_name("scratch", "reg") == "adapted:scratch:reg"
 
 
@@ -153,8 +159,8 @@ def test_every_student_takes_a_finite_step_with_gradients(distiller):
     from prelib.training.stages import build_teacher, distill_step_fn
 
     torch.manual_seed(0)
-    pair = build_distillation("tiny", "reg", distiller)
-    teacher = build_teacher("tiny", "reg").eval().requires_grad_(False)
+    pair = build_distillation(TINY, "reg", distiller)
+    teacher = build_teacher(TINY, "reg").eval().requires_grad_(False)
     batch = next(iter(_loader()))
     out = distill_step_fn(teacher if pair.distiller.needs_teacher else None)(pair, batch)
     assert torch.isfinite(out["loss"])

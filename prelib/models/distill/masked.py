@@ -17,9 +17,15 @@ The three methods differ in the student they train:
 
 * ``mkd`` — masked knowledge distillation (Table 3's MKD, ref. [21]): PRE-Net with the α-mask but a
   single AE view (``n_splits = 1``) and no DAWE.
-* ``rmkd`` — RMKD: α-mask re-split into n views of ratio (n + α − 1)/n, with self-consistency; no
-  DAWE (Table 2 row 2).
-* ``comwe`` — CoMWE = RMKD + DAWE, the full PRE-Net (Table 2 row 4).
+* ``rmkd`` — RMKD, Re-Masked Knowledge Distillation: α-mask re-split into n views of ratio
+  (n + α − 1)/n, with self-consistency; no DAWE (Table 2 row 2).
+* ``comwe`` — CoMWE = RMKD + DAWE (Detail-Aware Wavelet Enhancement), the full PRE-Net (Table 2
+  row 4).
+
+Names: RMKD and DAWE are expanded as the paper's text does (Re-Masked Knowledge Distillation,
+Detail-Aware Wavelet Enhancement). The paper is ambiguous about CoMWE: its abstract says
+"Collaborative Masked Wavelet Enhancement" in one place and "Coordinated Masking and Wavelet
+Enhancement" in another (the translated body uses both readings as well); prelib writes CoMWE.
 """
 
 from __future__ import annotations

@@ -21,9 +21,9 @@ from prelib.readers.geostationary import (
     latlon_to_line_column,
     line_column_to_latlon,
 )
-from prelib.readers.writers_agri import write_agri_l1
-from prelib.readers.writers_gpm import write_dpr_2a, write_gmi_1c
-from prelib.readers.writers_grids import write_cldas
+from prelib.writers.agri import write_agri_l1
+from prelib.writers.gpm import write_dpr_2a, write_gmi_1c
+from prelib.writers.grids import write_cldas
 
 DPR_SCAN_INTERVAL = np.timedelta64(700, "ms")
 _SCAN_STEP_DEG, _RAY_STEP_DEG = 0.045, 0.05  # ≈ 5 km along and across track
@@ -116,7 +116,7 @@ def write_overpass(
         )
     cldas_path = None
     if write_label:
-        from prelib.readers.collocation import label_hour
+        from prelib.data.build.collocation import label_hour
 
         hour = label_hour(times[min(128, n_scans - 1)])
         glat = np.arange(np.floor(lat.min()) - 1, np.ceil(lat.max()) + 1, 0.0625) + 0.03125

@@ -1,7 +1,8 @@
-"""Base-mask grid, block pooling of loss maps, and the mask rules of Rand-/Self-MaskTune.
+"""Block pooling of loss maps and the flagging rules of Self-MaskTune.
 
-Pure tensor functions used by :mod:`prelib.training.masktune` (see its docstring for the
-method and the references). Mask convention everywhere: 1 = keep, 0 = zero the features.
+Pure tensor functions used by :mod:`prelib.training.masktune.tuner` (see its docstring for the
+method and the references). The base grid and random masks are those of
+:mod:`prelib.models.masking`. Mask convention everywhere: 1 = keep, 0 = zero the features.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ import math
 
 import torch
 
+from prelib.models.masking import base_grid_shape
+
 POOLS: tuple[str, ...] = ("mean", "max")
 MERGES: tuple[str, ...] = ("sample", "batch")
 
@@ -17,16 +20,6 @@ MERGES: tuple[str, ...] = ("sample", "batch")
 # ------------------------------------------------------------------------------------------
 # Base grid and block pooling
 # ------------------------------------------------------------------------------------------
-def base_grid_shape(height: int, width: int, cell: int = 16) -> tuple[int, int]:
-    """Base-mask grid ``(h0, w0)`` for an input of ``height × width`` pixels.
-
-    ``h0 = max(1, height // cell)``: PRE-Net's stride-16 token grid (256 × 49 → 16 × 3).
-    """
-    if height < 1 or width < 1 or cell < 1:
-        raise ValueError(f"expected positive height, width and cell, got {height}, {width}, {cell}")
-    return max(1, height // cell), max(1, width // cell)
-
-
 def _cell_index(height: int, width: int, grid: tuple[int, int], cell: int, device) -> torch.Tensor:
     rows = torch.clamp(torch.arange(height, device=device) // cell, max=grid[0] - 1)
     cols = torch.clamp(torch.arange(width, device=device) // cell, max=grid[1] - 1)
@@ -153,20 +146,3 @@ def merge_flags(flags: torch.Tensor, merge: str, mask_ratio: float) -> torch.Ten
     threshold = torch.quantile(not_flagged.flatten(), mask_ratio)
     keep = (not_flagged <= threshold).to(torch.float32)
     return keep.expand(flags.shape[0], 1, *keep.shape).contiguous()
-
-
-def random_base_mask(
-    batch: int, grid: tuple[int, int], mask_ratio: float, generator: torch.Generator | None = None
-) -> torch.Tensor:
-    """Rand-MaskTune mask: exactly ⌊α · h0 · w0⌋ zero cells, shared by the batch.
-
-    Returns
-    -------
-    Tensor, shape (batch, 1, h0, w0), float32
-    """
-    n_cells = grid[0] * grid[1]
-    n_masked = math.floor(mask_ratio * n_cells)
-    order = torch.randperm(n_cells, generator=generator)
-    mask = torch.ones(n_cells, dtype=torch.float32)
-    mask[order[:n_masked]] = 0.0
-    return mask.reshape(1, 1, *grid).expand(batch, 1, *grid).contiguous()

@@ -1,8 +1,8 @@
 """Build Swath-MPR and Full-IPR benchmarks from real product files (``prelib build``).
 
 A build indexes the input folders by file name, runs one unit of work per DPR granule (swath)
-or per CLDAS hour (full disc) — :mod:`prelib.readers.benchmark_units` — in parallel with dask
-(:mod:`prelib.readers.unit_execution`: by default a ``dask.distributed`` LocalCluster when
+or per CLDAS hour (full disc) — :mod:`prelib.data.build.units` — in parallel with dask
+(:mod:`prelib.data.build.execution`: by default a ``dask.distributed`` LocalCluster when
 ``workers > 1``, or any running cluster given by its address), and writes **exactly** the
 synthetic schema through :func:`prelib.data.store.write_benchmark` (atomic and validated:
 never a partial store) plus ``<store>.manifest.json``: the settings,
@@ -10,7 +10,7 @@ every input file used, every rejection with its reason, and the source of every 
 
 Resumable: each unit's patches go to ``<store>.parts/<key>.nc`` and then a ``<key>.json``
 record (both atomic), keyed by the file name, its size and modification time and the settings
-that change the samples (:func:`prelib.readers.unit_execution.unit_identity`); a rerun skips units
+that change the samples (:func:`prelib.data.build.execution.unit_identity`); a rerun skips units
 whose record is current, so an interrupted build continues where it stopped, while a changed file
 or other settings rebuild the unit (stale parts are deleted). Samples are ordered by unit name,
 then by position. The same file name found in two folders is used once; the copies ignored are
@@ -35,9 +35,9 @@ import xarray as xr
 
 from prelib.atomic import check_output, write_json
 from prelib.conventions import DIM_SAMPLE
-from prelib.readers.benchmark_units import BuildSettings, process_label_hour, process_swath_granule
-from prelib.readers.collocation import IndexedFile, index_products
-from prelib.readers.unit_execution import UnitRunner, read_record, unit_identity, unit_key
+from prelib.data.build.collocation import IndexedFile, index_products
+from prelib.data.build.execution import UnitRunner, read_record, unit_identity, unit_key
+from prelib.data.build.units import BuildSettings, process_label_hour, process_swath_granule
 
 
 @dataclasses.dataclass(frozen=True)
@@ -264,7 +264,7 @@ def build_swath_benchmark(
     workers : int
         Parallel workers over granules (dask) and processes for the Zarr write.
     scheduler : {"distributed", "processes", "threads", "synchronous"}, optional
-        Where the units run (:mod:`prelib.readers.unit_execution`). Default: ``"distributed"``
+        Where the units run (:mod:`prelib.data.build.execution`). Default: ``"distributed"``
         — a ``LocalCluster`` of ``workers`` single-threaded processes, closed afterwards — when
         ``workers > 1`` or ``cluster`` is given, else ``"synchronous"`` (in this process).
     cluster : str, optional

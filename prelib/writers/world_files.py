@@ -2,7 +2,7 @@
 hour, all sampled from one :func:`prelib.sim.scene.simulate_grid_scene` scene.
 
 This closes the loop between the two data paths: the real-data builder
-(:mod:`prelib.readers.benchmark_builder`) can run end-to-end on files that carry the synthetic
+(:mod:`prelib.data.build.real`) can run end-to-end on files that carry the synthetic
 world's physically grounded fields (cloud-top temperatures, microwave brightness temperatures,
 radar profiles, hourly labels) in exactly the layouts of FY-4A AGRI L1, GPM 1C-GMI, 2A-DPR and
 CLDAS-V2.0. The scene is simulated on a 5 km lat/lon grid covering the swath; every file samples
@@ -24,10 +24,10 @@ from prelib.readers.geostationary import (
     latlon_to_line_column,
     line_column_to_latlon,
 )
-from prelib.readers.scenario import DEFAULT_AGRI_OFFSET, swath_geometry
-from prelib.readers.writers_agri import write_agri_l1
-from prelib.readers.writers_gpm import write_dpr_2a, write_gmi_1c
-from prelib.readers.writers_grids import write_cldas
+from prelib.writers.agri import write_agri_l1
+from prelib.writers.gpm import write_dpr_2a, write_gmi_1c
+from prelib.writers.grids import write_cldas
+from prelib.writers.scenario import DEFAULT_AGRI_OFFSET, swath_geometry
 
 
 @dataclasses.dataclass(frozen=True)

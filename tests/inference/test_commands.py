@@ -47,23 +47,52 @@ def test_infer_with_gpi_baseline_writes_cf_netcdf(tmp_path):
         assert ds[cv.VAR_PRECIP].attrs["units"] == cv.UNITS_PRECIP
 
 
-def test_infer_with_network_checkpoints_and_missing_checkpoint_error(tmp_path, capsys):
+def _unadapted_pairs(tmp_path, run_dirs):
+    """Stage-II ``comwe_noadapt`` checkpoints (un-trained Stage-I weights) in ``run_dirs``."""
+    from prelib.config import resolve
     from prelib.training.checkpoint import make_header, save_checkpoint
     from prelib.training.stages import build_distillation, train_full_disc_adaptation
 
-    _scene(tmp_path / "scene.nc")
+    cfg = resolve("tiny")
     for task in ("cls", "reg"):
-        pair = build_distillation("tiny", task, "comwe")
+        pair = build_distillation(cfg.models, task, "comwe")
         header = make_header(f"student:comwe:{task}", "tiny", {}, epoch=1)
         save_checkpoint(tmp_path / f"s1-{task}.pt", {"header": header, "model": pair.state_dict()})
         train_full_disc_adaptation(
             None,
             None,
-            tmp_path / task,
+            run_dirs[task],
             tmp_path / f"s1-{task}.pt",
+            cfg.models,
             task=task,
             variant="comwe_noadapt",
+            config=cfg.training.adapt,
+            run_config=cfg.to_dict(),
         )
+
+
+def test_infer_finds_the_models_of_a_run_folder(tmp_path, capsys):
+    """``prelib infer --run-dir RUN`` uses RUN/models/adapted-<variant>/<task> (the pipeline's
+    layout) and rebuilds the networks from the configuration stored in the checkpoints."""
+    from prelib.workflow.artefacts import RunLayout
+
+    _scene(tmp_path / "scene.nc")
+    layout = RunLayout(tmp_path / "run")
+    args = ["infer", "--input", str(tmp_path / "scene.nc"), "--run-dir", str(layout.root)]
+    args += ["--variant", "comwe_noadapt", "--tile", "32", "--overlap", "8", "--margin", "2"]
+    args += ["--device", "cpu"]
+    assert main(args) == 2  # nothing trained yet: the error names the folder
+    assert str(layout.adapted_dir("comwe_noadapt", "cls")) in capsys.readouterr().err
+    _unadapted_pairs(tmp_path, {t: layout.adapted_dir("comwe_noadapt", t) for t in ("cls", "reg")})
+    assert main(args) == 0  # no --profile: the checkpoints carry their configuration
+    written = layout.inference_dir / "scene_comwe_noadapt.nc"
+    with xr.open_dataset(written) as ds:
+        assert ds[cv.VAR_PRECIP].shape == (1, 40, 52)
+
+
+def test_infer_with_network_checkpoints_and_missing_checkpoint_error(tmp_path, capsys):
+    _scene(tmp_path / "scene.nc")
+    _unadapted_pairs(tmp_path, {t: tmp_path / t for t in ("cls", "reg")})
     out = tmp_path / "pre.nc"
     args = [
         "infer",

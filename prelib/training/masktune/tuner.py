@@ -1,4 +1,4 @@
-"""Mask strategies of Full-Disc Adaptation: Non-, Rand- and Self-MaskTune.
+"""Mask strategies of Full-Disc Adaptation: Non-, Rand- and Self-MaskTune (the tuner).
 
 PRE-Net's student takes a binary *base mask* on a coarse grid (one cell per 16 × 16 input
 pixels; 1 = keep, 0 = zero the features), upsampled inside the network to every masked level
@@ -45,20 +45,19 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-import numpy as np
 import torch
 
 from prelib.config import Config, require_choice, require_in_range, require_positive
-from prelib.training.mask_rules import (
+from prelib.models.masking import base_grid_shape, random_base_mask
+from prelib.training.masktune.rules import (
     MERGES,
     POOLS,
-    base_grid_shape,
     flag_max_fraction,
     flag_quantile,
     merge_flags,
     pool_loss_map,
-    random_base_mask,
 )
+from prelib.training.masktune.store import MaskStore, as_index_list
 
 STRATEGIES: tuple[str, ...] = ("none", "random", "self")
 RULES: tuple[str, ...] = ("max_fraction", "quantile")
@@ -133,87 +132,8 @@ class MaskTuneConfig(Config):
 
 
 # ------------------------------------------------------------------------------------------
-# Per-sample store and the strategy object used by the trainer
+# The strategy object used by the trainer
 # ------------------------------------------------------------------------------------------
-class MaskStore:
-    """Per-sample flags keyed by dataset index, double-buffered across epochs.
-
-    Lives in the main process. :meth:`put` writes to a pending buffer; :meth:`commit` (at the end of
-    an epoch) makes the pending flags visible to :meth:`get`, so epoch t reads what epoch t−1 wrote.
-    """
-
-    def __init__(self) -> None:
-        self._flags: dict[int, np.ndarray] = {}
-        self._pending: dict[int, np.ndarray] = {}
-
-    def __len__(self) -> int:
-        return len(self._flags)
-
-    def get(self, indices: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
-        """Flags of ``indices`` (B,) as a (B, h0, w0) bool tensor; unknown samples → all True."""
-        out = np.ones((len(indices), *grid), dtype=bool)
-        for row, index in enumerate(_as_index_list(indices)):
-            stored = self._flags.get(index)
-            if stored is None:
-                continue
-            if stored.shape != tuple(grid):
-                raise ValueError(
-                    f"stored mask of sample {index} has grid {stored.shape}, "
-                    f"expected {tuple(grid)} "
-                    "(the input size changed between epochs)"
-                )
-            out[row] = stored
-        return torch.from_numpy(out)
-
-    def put(self, indices: torch.Tensor, flags: torch.Tensor) -> None:
-        """Queue ``flags`` (B, h0, w0) of ``indices`` (B,) for the next epoch."""
-        flags_np = flags.detach().cpu().numpy().astype(bool)
-        index_list = _as_index_list(indices)
-        if len(index_list) != flags_np.shape[0]:
-            raise ValueError(f"{len(index_list)} indices for {flags_np.shape[0]} masks")
-        for row, index in enumerate(index_list):
-            self._pending[index] = flags_np[row].copy()
-
-    def commit(self, gather=None) -> None:
-        """Publish the pending flags. ``gather`` (optional) merges the ranks' pending dicts."""
-        pending = self._pending if gather is None else gather(self._pending)
-        self._flags.update(pending)
-        self._pending = {}
-
-    def state_dict(self) -> dict[str, Any]:
-        """Tensors only, so that ``torch.load(weights_only=True)`` reads it."""
-        return {"flags": _pack(self._flags), "pending": _pack(self._pending)}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self._flags = _unpack(state["flags"])
-        self._pending = _unpack(state["pending"])
-
-
-def _as_index_list(indices) -> list[int]:
-    return [int(i) for i in torch.as_tensor(indices).reshape(-1).tolist()]
-
-
-def _pack(flags: dict[int, np.ndarray]) -> dict[str, Any]:
-    keys = sorted(flags)
-    shapes = {flags[k].shape for k in keys}
-    if len(shapes) > 1:
-        # Mixed grids (inputs of different sizes) are stored one by one.
-        return {
-            "indices": torch.tensor(keys, dtype=torch.int64),
-            "masks": [torch.from_numpy(flags[k].astype(np.uint8)) for k in keys],
-        }
-    stacked = np.stack([flags[k] for k in keys]).astype(np.uint8) if keys else np.zeros((0, 1, 1))
-    return {"indices": torch.tensor(keys, dtype=torch.int64), "masks": torch.from_numpy(stacked)}
-
-
-def _unpack(packed: dict[str, Any]) -> dict[int, np.ndarray]:
-    masks = packed["masks"]
-    return {
-        int(k): np.asarray(masks[i].numpy(), dtype=bool)
-        for i, k in enumerate(packed["indices"].tolist())
-    }
-
-
 class MaskTuner:
     """Produces each batch's base mask and learns Self-MaskTune flags from loss maps.
 
@@ -267,9 +187,11 @@ class MaskTuner:
             if cfg.strategy == "self":
                 raise ValueError("Self-MaskTune needs the batch's dataset indices ('index' key)")
             raise ValueError("batch_mask needs the batch's indices to know the batch size")
-        batch = len(_as_index_list(indices))
+        batch = len(as_index_list(indices))
         if cfg.strategy == "random":
-            return random_base_mask(batch, grid, cfg.mask_ratio, self.generator)
+            # one mask shared by the batch, as the reference code does
+            mask = random_base_mask(grid, cfg.mask_ratio, batch=1, generator=self.generator)
+            return mask.expand(batch, 1, *grid).contiguous()
         if not self.masking(epoch):
             return torch.ones(batch, 1, *grid)
         return merge_flags(self.store.get(indices, grid), cfg.merge, cfg.mask_ratio)

@@ -5,7 +5,7 @@ Swath-MPR: the DPR Ku footprints (49 rays, ~5 km along track) are the 5 km swath
 scans wholly inside 0–65°N, 60–160°E are cut into 256-scan patches; each patch gets the GMI 1C
 granule of the same orbit (13 channels, nearest footprint), the nearest AGRI scan within 10
 minutes, the CLDAS hour containing the overpass, and the DEM elevation
-(:mod:`prelib.readers.collocation`). Full-IPR: the nearest AGRI scan within 10 minutes of the
+(:mod:`prelib.data.build.collocation`). Full-IPR: the nearest AGRI scan within 10 minutes of the
 hour's end is sampled with CLDAS onto the 0.04° (4 km) grid of the domain (latitude ascending
 along ``y``, as the synthetic builder), tiled into 256 × 256 patches. Dry or invalid patches are
 dropped with the synthetic builder's rule (:func:`prelib.data.sample_plan.is_kept`).
@@ -53,7 +53,7 @@ from prelib.conventions import (
     cf_attrs,
 )
 from prelib.data.validation import clean_field, sample_problems
-from prelib.readers.collocation import (
+from prelib.data.build.collocation import (
     AGRI_TOLERANCE,
     IndexedFile,
     in_domain,

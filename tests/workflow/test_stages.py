@@ -1,0 +1,123 @@
+"""ensure_*: load a finished run, resume an interrupted one, train a missing one — keyed by the
+configuration, seeded once per run, with the resolved configuration in every checkpoint."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from prelib.config import resolve
+from prelib.training.checkpoint import load_checkpoint, make_header, save_checkpoint
+from prelib.workflow import RunLayout, ensure_adapted, ensure_student, ensure_teacher
+from prelib.workflow.networks import checkpoint_models, load_teacher
+
+SIZE = 32
+
+
+class FixedSwaths(Dataset):
+    """Four fixed multimodal samples in the batch layout of prelib.data."""
+
+    def __init__(self, n: int = 4) -> None:
+        gen = torch.Generator().manual_seed(0)
+        self.ir = torch.rand(n, 8, SIZE, SIZE, generator=gen)
+        self.pmw = torch.rand(n, 13, SIZE, SIZE, generator=gen)
+        self.pr = torch.rand(n, 176, SIZE, SIZE, generator=gen)
+        self.geo = torch.rand(n, 3, SIZE, SIZE, generator=gen)
+        self.precip = 4.0 * torch.relu(0.6 - self.ir[:, 5])
+
+    def __len__(self) -> int:
+        return len(self.ir)
+
+    def __getitem__(self, i: int) -> dict:
+        precip = self.precip[i]
+        return {
+            "ir": self.ir[i],
+            "pmw": self.pmw[i],
+            "pr": self.pr[i],
+            "geo": self.geo[i],
+            "precip": precip,
+            "valid": torch.ones_like(precip, dtype=torch.bool),
+            "rain": (precip >= 0.1).long(),
+            "index": i,
+        }
+
+
+class Fixed:
+    """A stage data provider: the same four samples for every kind."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def loaders(self, kind, config):
+        self.calls += 1
+        return DataLoader(FixedSwaths(), batch_size=2, shuffle=True), DataLoader(FixedSwaths())
+
+
+def _cfg(**training):
+    return resolve("tiny", device="cpu", training={"epochs": 1, "optimizer": "adam", **training})
+
+
+def test_teacher_is_trained_once_then_loaded(tmp_path):
+    cfg, layout, data = _cfg(), RunLayout(tmp_path), Fixed()
+    first = ensure_teacher(cfg, layout, "reg", data=data)
+    assert first.trained and len(first.history) == 1 and data.calls == 1
+    again = ensure_teacher(cfg, layout, "reg", data=data)
+    assert not again.trained and data.calls == 1  # loaded: no data asked for
+    for name, tensor in first.network.state_dict().items():
+        assert torch.equal(tensor, again.network.state_dict()[name]), name
+    assert not any(p.requires_grad for p in again.network.parameters())
+
+
+def test_another_configuration_in_the_same_folder_is_refused(tmp_path):
+    layout, data = RunLayout(tmp_path), Fixed()
+    ensure_teacher(_cfg(), layout, "reg", data=data)
+    with pytest.raises(ValueError, match="another configuration"):
+        ensure_teacher(_cfg(lr=0.123), layout, "reg", data=data)
+
+
+def test_more_epochs_resume_the_run(tmp_path):
+    layout, data = RunLayout(tmp_path), Fixed()
+    ensure_teacher(_cfg(), layout, "cls", data=data)
+    longer = ensure_teacher(_cfg(epochs=2), layout, "cls", data=data)  # epochs: not in the key
+    assert longer.trained and [row["epoch"] for row in longer.history] == [1, 2]
+
+
+def test_a_run_seeds_itself_once(tmp_path):
+    """The same configuration gives the same weights whatever the global RNG state before."""
+    cfg = _cfg()
+    torch.manual_seed(1)
+    a = ensure_teacher(cfg, RunLayout(tmp_path / "a"), "reg", data=Fixed()).network
+    torch.manual_seed(99)
+    torch.rand(1000)
+    b = ensure_teacher(cfg, RunLayout(tmp_path / "b"), "reg", data=Fixed()).network
+    for name, tensor in a.state_dict().items():
+        assert torch.equal(tensor, b.state_dict()[name]), name
+
+
+def test_checkpoints_store_the_resolved_configuration(tmp_path):
+    cfg, layout = _cfg(), RunLayout(tmp_path)
+    run = ensure_teacher(cfg, layout, "reg", ("ir", "pmw"), data=Fixed())
+    header = load_checkpoint(run.checkpoint)["header"]
+    assert header["run_config"]["models"]["teacher"]["base_width"] == cfg.models.teacher.base_width
+    assert checkpoint_models(run.checkpoint) == cfg.models
+    rebuilt = load_teacher(run.checkpoint, task="reg")  # modalities and widths from the file
+    assert rebuilt.inputs == run.network.inputs
+    old = tmp_path / "old.pt"
+    save_checkpoint(old, {"header": make_header("teacher:reg:ir", "tiny", {}, 1), "model": {}})
+    with pytest.raises(ValueError, match="stores no run configuration"):
+        checkpoint_models(old)
+
+
+def test_adaptation_ensures_its_chain(tmp_path):
+    cfg, layout, data = _cfg(max_steps_per_epoch=1), RunLayout(tmp_path), Fixed()
+    adapted = ensure_adapted(cfg, layout, "comwe_noadapt", "reg", data=data)
+    assert (layout.teacher_dir("reg") / "last.pt").is_file()
+    assert (layout.student_dir("comwe", "reg") / "last.pt").is_file()
+    assert adapted.history == [] and adapted.checkpoint.parent == layout.adapted_dir(
+        "comwe_noadapt", "reg"
+    )
+    student = ensure_student(cfg, layout, "comwe", "reg", data=data)
+    assert not student.trained
+    with pytest.raises(ValueError, match="variant"):
+        ensure_adapted(cfg, layout, "fancy", "reg", data=data)
