@@ -868,7 +868,7 @@ def case_valid_fill_1e30(tmp: Path) -> Outcome:
 
 @case(5, "DPR clutter code -28888 never reaches a sample")
 def case_valid_fill_28888(tmp: Path) -> Outcome:
-    from prelib.data.validation import clean_field
+    from prelib.validation import clean_field
 
     def run():
         z = np.array([[-28888.0, 30.0, -9999.9, 45.0]], np.float32)
@@ -1045,7 +1045,7 @@ def case_valid_trainer_masked_nan(tmp: Path) -> Outcome:
     valid[1, 1] = False
 
     def run():
-        from prelib.data.validation import check_network_inputs
+        from prelib.validation import check_network_inputs
 
         batch = {"ir": ir[None], "input_valid": valid[None]}
         check_network_inputs(batch, ("ir",))

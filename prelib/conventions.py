@@ -91,7 +91,7 @@ UNITS_LAT: Final = "degrees_north"
 UNITS_LON: Final = "degrees_east"
 
 # --------------------------------------------------------------------------------------------
-# Physical plausibility (checked at the door by prelib.data.validation)
+# Physical plausibility (checked at the door by prelib.validation)
 # --------------------------------------------------------------------------------------------
 VALID_RANGES: Final[dict[str, tuple[float, float]]] = {
     "ir": (50.0, 400.0),

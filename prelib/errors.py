@@ -9,6 +9,8 @@ that describes it best (``ValueError``, ``FileExistsError``, ``OSError``), so ex
 from __future__ import annotations
 
 import errno
+import os
+from pathlib import Path
 
 
 class PrelibError(Exception):
@@ -49,11 +51,39 @@ class DiskFullError(PrelibError, OSError):
         return str(self.args[1])
 
 
+class ProductError(PrelibError, ValueError):
+    """A product file cannot be read as asked: truncated, wrong format, missing group or channel,
+    unknown version, all fill, or not matching another input.
+
+    The message always starts with the file name so that a log of a long build names the culprit.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The offending file.
+    problem : str
+        What is wrong, phrased as expected-versus-got where possible.
+    """
+
+    def __init__(self, path: str | os.PathLike | None, problem: str) -> None:
+        self.path = Path(path) if path is not None else None
+        self.problem = problem
+        where = str(self.path) if self.path is not None else "<input>"
+        super().__init__(f"{where}: {problem}")
+
+
+class AllFillError(ProductError):
+    """Every value of a granule's main field is fill (or outside its physical range): nothing
+    to learn from; builders record it as a rejection with a warning instead of a sample."""
+
+
 __all__ = [
+    "AllFillError",
     "ConcurrentWriteError",
     "DiskFullError",
     "InvalidDataError",
     "OutputExistsError",
     "PrelibError",
+    "ProductError",
     "UnsafeFileError",
 ]

@@ -22,7 +22,19 @@ import prelib
 PACKAGE_DIR = Path(prelib.__file__).resolve().parent
 
 LAYERS: tuple[frozenset[str], ...] = (
-    frozenset({"", "conventions", "config", "paths", "runtime", "atomic", "profiles"}),
+    frozenset(
+        {
+            "",
+            "conventions",
+            "config",
+            "paths",
+            "runtime",
+            "atomic",
+            "errors",
+            "validation",
+            "profiles",
+        }
+    ),
     frozenset({"sim", "readers"}),
     frozenset({"data", "writers"}),
     frozenset({"models", "metrics", "baselines"}),

@@ -153,9 +153,9 @@ def _simulate_and_write(
 
 
 def check_sample_values(sample: xr.Dataset, index: int) -> None:
-    """Refuse a sample whose values cannot be right (:func:`prelib.data.validation.sample_problems`:
+    """Refuse a sample whose values cannot be right (:func:`prelib.validation.sample_problems`:
     a modality under its minimum valid fraction, values outside the physical range), naming it."""
-    from prelib.data.validation import sample_problems
+    from prelib.validation import sample_problems
 
     fields = {name: sample[name].values for name in VALID_RANGES if name in sample.variables}
     problems = sample_problems(fields)

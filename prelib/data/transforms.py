@@ -15,7 +15,7 @@ geo          ``GEO_NORM`` per plane     → 0; flagged in ``input_valid``
 
 Fill codes (−9999.9, 1e30 ...) and physically impossible values
 (:data:`prelib.conventions.VALID_RANGES`) count as missing
-(:func:`prelib.data.validation.physical_or_nan`), so a bad value in a store is flagged, never fed
+(:func:`prelib.validation.physical_or_nan`), so a bad value in a store is flagged, never fed
 to a network as a number.
 
 Labels: ``valid = isfinite(precip)``; ``precip`` has NaN → 0 **only together with**
@@ -44,7 +44,7 @@ from prelib.conventions import (
     VAR_PR,
     VAR_PRECIP,
 )
-from prelib.data.validation import physical_or_nan
+from prelib.validation import physical_or_nan
 
 IGNORE_INDEX: int = -100
 """Class target of pixels without a valid label (PyTorch's default ``ignore_index``)."""

@@ -26,11 +26,11 @@ import numpy as np
 import xarray as xr
 
 from prelib.conventions import CONVENTIONS_ATTR, DIM_IR_CHANNEL, DIM_X, DIM_Y, VAR_IR, cf_attrs
-from prelib.data.validation import clean_field
 from prelib.readers import agri_channels
 from prelib.readers.errors import AllFillError, ProductError
 from prelib.readers.geostationary import GeosProjection, line_column_to_latlon
 from prelib.readers.hdf5_file import decode_attr, open_hdf5
+from prelib.validation import clean_field
 
 _NAME = re.compile(
     r"^(?P<sat>FY4[ABC])-_AGRI--_N_(?P<obs>\w{4})_(?P<sslon>\d{4})(?P<hemi>[EW])_.*_"

@@ -19,8 +19,8 @@ import numpy as np
 import xarray as xr
 
 from prelib.conventions import CONVENTIONS_ATTR, UNITS_LAT, UNITS_LON, UNITS_PRECIP
-from prelib.data.validation import clean_field
 from prelib.readers.errors import ProductError, warn_all_fill
+from prelib.validation import clean_field
 
 _ACCUMULATION_UNITS = {"mm", "kg m-2", "kg/m2", "kg m**-2", "millimeter", "millimetre"}
 """Units of an amount per time step (divided by ``hours_per_step`` to give mm h-1)."""

@@ -14,10 +14,10 @@ import numpy as np
 import xarray as xr
 
 from prelib.conventions import CONVENTIONS_ATTR, DIM_RAY, DIM_SCAN, UNITS_PRECIP
-from prelib.data.validation import clean_field
 from prelib.readers.errors import warn_all_fill
 from prelib.readers.gpm_granule import granule_attrs, pick_scan_mode, product_version, swath_coords
 from prelib.readers.hdf5_file import open_hdf5, read_masked, require, units_of
+from prelib.validation import clean_field
 
 # KuGMI first: it covers the whole 245 km Ku swath in every year (KuKaGMI's outer rays are fill
 # before the 2018 Ka scan change), matching the Ku profile used as the PR modality.

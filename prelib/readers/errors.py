@@ -3,30 +3,10 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
-from prelib.errors import PrelibError
+from prelib.errors import AllFillError, ProductError
 
-
-class ProductError(PrelibError, ValueError):
-    """A product file cannot be read as asked: truncated, wrong format, missing group or channel,
-    unknown version, all fill, or not matching another input.
-
-    The message always starts with the file name so that a log of a long build names the culprit.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The offending file.
-    problem : str
-        What is wrong, phrased as expected-versus-got where possible.
-    """
-
-    def __init__(self, path: str | os.PathLike | None, problem: str) -> None:
-        self.path = Path(path) if path is not None else None
-        self.problem = problem
-        where = str(self.path) if self.path is not None else "<input>"
-        super().__init__(f"{where}: {problem}")
+__all__ = ["AllFillError", "AllFillWarning", "ProductError", "warn_all_fill"]
 
 
 class AllFillWarning(UserWarning):
@@ -40,8 +20,3 @@ def warn_all_fill(path: str | os.PathLike, what: str) -> None:
     warnings.warn(
         AllFillWarning(f"{path}: every {what} value is fill (an all-fill granule)"), stacklevel=3
     )
-
-
-class AllFillError(ProductError):
-    """Every value of a granule's main field is fill (or outside its physical range): nothing
-    to learn from; builders record it as a rejection with a warning instead of a sample."""

@@ -23,10 +23,10 @@ from prelib.conventions import (
     VAR_PMW,
     cf_attrs,
 )
-from prelib.data.validation import clean_field
 from prelib.readers.errors import ProductError, warn_all_fill
 from prelib.readers.gpm_granule import granule_attrs, product_version, swath_coords
 from prelib.readers.hdf5_file import open_hdf5, read_masked, require, units_of
+from prelib.validation import clean_field
 
 DIM_ALONG, DIM_ACROSS = "scan", "pixel"
 _N_S1, _N_S2 = 9, 4

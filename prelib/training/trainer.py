@@ -35,7 +35,6 @@ from tqdm.auto import tqdm
 
 from prelib import runtime
 from prelib.atomic import atomic_path
-from prelib.data.validation import check_network_inputs
 from prelib.errors import InvalidDataError, PrelibError
 from prelib.training import distributed
 from prelib.training.checkpoint import (
@@ -56,9 +55,10 @@ from prelib.training.random_state import (
     restore_global_rng,
     restore_loader_rng,
 )
+from prelib.validation import check_network_inputs
 
 NETWORK_INPUT_KEYS: tuple[str, ...] = ("pmw", "pr", "geo")
-"""Batch inputs besides the image checked by :func:`prelib.data.validation.check_network_inputs`
+"""Batch inputs besides the image checked by :func:`prelib.validation.check_network_inputs`
 (finite and of sane magnitude where ``input_valid`` flags them valid) before every step."""
 
 RESUMABLE_CHANGES: tuple[str, ...] = ("epochs", "device", "num_workers", "keep_epoch_checkpoints")

@@ -52,7 +52,7 @@ from prelib.conventions import (
     VAR_TIME,
     cf_attrs,
 )
-from prelib.data.validation import clean_field, sample_problems
+from prelib.validation import clean_field, sample_problems
 from prelib.data.build.collocation import (
     AGRI_TOLERANCE,
     IndexedFile,

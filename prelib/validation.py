@@ -37,7 +37,7 @@ from prelib.conventions import (
     VAR_PR,
     VAR_PRECIP,
 )
-from prelib.errors import InvalidDataError
+from prelib.errors import AllFillError, InvalidDataError
 
 HUGE_AS_FILL = 1e29
 """Magnitudes at or above this are fill codes (1e30 and the like), never data."""
@@ -190,8 +190,6 @@ def clean_field(
             )
             out[outside] = np.nan
     if require_valid and not np.isfinite(out).any():
-        from prelib.readers.errors import AllFillError
-
         raise AllFillError(source, f"every {variable} value is fill or out of range")
     return out
 
