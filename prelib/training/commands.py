@@ -122,7 +122,7 @@ def _datasets(kind: str, profile: str, data: str):
 def run(args: argparse.Namespace) -> int:
     """Run one stage for one or both tasks; returns 0 on success."""
     from prelib.data.datasets import make_dataloader
-    from prelib.training import stages
+    from prelib.training import distributed, stages
 
     variant = _variant(args.stage, args.variant)
     config = load_training_config(
@@ -189,6 +189,8 @@ def run(args: argparse.Namespace) -> int:
                 reset_decoder=args.reset_decoder,
                 show_progress=progress,
             )
+        if not distributed.is_main_process():
+            continue  # under torchrun the summary is rank 0's alone
         if result is None:
             print(f"{args.stage} {variant} {task}: saved un-adapted weights to {run_dir}/last.pt")
         else:
