@@ -315,7 +315,7 @@ def plot_precip_panels(
     panel_height = panel_width * float(np.clip(aspect, 0.3, 2.5))
     # Margins in inches: latitude labels left, longitude labels below, a title above every
     # panel, the colour bar right (unless it goes into a free slot) and the figure title on top.
-    left, bottom, gap_x, gap_y = 0.65, 0.45, 0.25, 0.55
+    left, bottom, gap_x, gap_y = 0.65, 0.45, 0.45, 0.55  # gap_x holds the panel letters
     right = 0.3 if free_slot else 1.2
     top = 0.8 if suptitle else 0.45
     width = left + ncols * panel_width + (ncols - 1) * gap_x + right
