@@ -12,7 +12,7 @@ The ``writers_*`` modules write small or full-size files in the same layouts;
 :mod:`~prelib.readers.benchmark_builder` (``prelib build swath|fulldisc``) collocates real files
 into Swath-MPR / Full-IPR stores in the synthetic schema; ``catalogs/real.yaml`` points intake at
 a user's archive (:mod:`~prelib.readers.intake_source`).
-Format facts: ``shared/reference/data_formats.md``.
+Format facts (file layouts, variables, scaling) are in each reader module's docstring.
 """
 
 from prelib.readers.dispatch import get_reader, open_product
