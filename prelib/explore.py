@@ -508,6 +508,8 @@ class CaseExplorer:
         bottom.barh(range(len(names)), [pixel.rain[n] for n in names], color=colours)
         bottom.set_yticks(range(len(names)), names, fontsize=7)
         bottom.invert_yaxis()
+        values = [pixel.rain[n] for n in names if np.isfinite(pixel.rain[n])]
+        bottom.set_xlim(0, max([1.0, *values]) * 1.1)  # a dry pixel still shows a rain axis
         bottom.set_xlabel(f"rain ({cv.UNITS_PRECIP})")
         bottom.set_title("rain by method at the pixel", fontsize=9)
         return [top, bottom]
