@@ -66,10 +66,13 @@ def train_and_score(mode, train, test, steps, base_width, batch_size, seed):
     seconds = time.perf_counter() - started
     model.eval()
     squared, hits, misses, false, count, index = 0.0, 0, 0, 0, 0, []
+    shown = int(np.argmax([float(test[i]["precip"].mean()) for i in range(len(test))]))
+    example = None
     with torch.no_grad():
         for i in range(len(test)):
             item = test[i]
-            pred = model(item["ir"][None]).logits[0, 0].clamp(min=0).numpy()
+            raw = model(item["ir"][None]).logits[0, 0].numpy()
+            pred = np.clip(raw, 0, None)
             truth, valid = item["precip"].numpy(), item["valid"].numpy()
             squared += float(((pred - truth)[valid] ** 2).sum())
             count += int(valid.sum())
@@ -77,13 +80,17 @@ def train_and_score(mode, train, test, steps, base_width, batch_size, seed):
             hits += int((wet_p & wet_t & valid).sum())
             misses += int((~wet_p & wet_t & valid).sum())
             false += int((wet_p & ~wet_t & valid).sum())
-            index.append(block_edge_index(pred))
+            index.append(block_edge_index(raw))  # the network's texture, before clipping
+            if i == shown:
+                example = pred
     csi = hits / max(hits + misses + false, 1)
     return {
         "rmse": (squared / max(count, 1)) ** 0.5,
         "csi": csi,
         "block_edge_index": float(np.mean(index)),
         "train_s": seconds,
+        "example": example,
+        "example_truth": test[shown]["precip"].numpy(),
     }
 
 
@@ -94,6 +101,7 @@ def main() -> None:
     parser.add_argument("--base-width", type=int, default=16, help="UNet base width")
     parser.add_argument("--batch-size", type=int, default=4, help="samples per step")
     parser.add_argument("--seed", type=int, default=0, help="initialisation and data order")
+    parser.add_argument("--figure", type=Path, default=None, help="PNG of the wettest test patch")
     args = parser.parse_args()
     torch.set_num_threads(1)
     train = BenchmarkDataset.from_zarr(args.data / "fulldisc_train.zarr")
@@ -103,14 +111,26 @@ def main() -> None:
         f"{len(train)} train / {len(test)} test Full-IPR samples"
     )
     print(f"{'upsample':12s} {'RMSE':>7s} {'CSI':>6s} {'block-edge':>10s} {'train s':>8s}")
+    examples = {}
     for mode in UPSAMPLE_MODES:
         r = train_and_score(
             mode, train, test, args.steps, args.base_width, args.batch_size, args.seed
         )
+        examples.setdefault("truth", r["example_truth"])
+        examples[mode] = r["example"]
         print(
             f"{mode:12s} {r['rmse']:7.3f} {r['csi']:6.3f} {r['block_edge_index']:10.3f} "
             f"{r['train_s']:8.1f}"
         )
+    if args.figure is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from prelib.notebook import save_figure
+        from prelib.plotting.skill import plot_field_panels
+
+        fig = plot_field_panels(examples, ncols=3, domain_km=4.0 * 256, panel_size=4.0)
+        print(save_figure(fig, args.figure.parent, args.figure.stem))
 
 
 if __name__ == "__main__":
