@@ -204,6 +204,8 @@ class CaseExplorer:
         self.hour = 0
         self.view = "methods"
         self.pixel: PixelReport | None = None
+        self.case: str | None = None
+        """Name of the opened case study (``None`` for a region or your own scenes)."""
 
     # -- choosing what to look at --------------------------------------------------------------
     def open_case(self, name: str) -> CaseExplorer:
@@ -211,7 +213,7 @@ class CaseExplorer:
         from prelib.data.regions import check_case
 
         case = check_case(name)
-        return self.open_region(
+        self.open_region(
             case.lat_bounds,
             case.lon_bounds,
             case.time,
@@ -219,6 +221,8 @@ class CaseExplorer:
             regime=case.regime,
             title=f"{name} case — {case.description}",
         )
+        self.case = name
+        return self
 
     def open_region(
         self,
@@ -268,6 +272,7 @@ class CaseExplorer:
                 )
         self.scenes = scenes
         self.retrievals = [self._retrieve(scene) for scene in scenes]
+        self.case = None
         self.title = title
         self.hour = 0
         self.pixel = None
@@ -537,7 +542,9 @@ class ExplorerWidget:
         self.message = ""
         self.figure = None
         self.source = w.Dropdown(
-            options=[*CASE_STUDIES, "region"], value=next(iter(CASE_STUDIES)), description="case"
+            options=[*CASE_STUDIES, "region"],
+            value=explorer.case or (next(iter(CASE_STUDIES)) if not explorer.scenes else "region"),
+            description="case",
         )
         self.lat = w.FloatRangeSlider(value=(28, 32), min=0, max=65, step=0.5, description="lat")
         self.lon = w.FloatRangeSlider(
@@ -545,7 +552,12 @@ class ExplorerWidget:
         )
         self.time = w.Text(value="2021-07-15T06:00", description="time UTC")
         self.open_button = w.Button(description="open and run all methods")
-        self.hour = w.IntSlider(value=0, min=0, max=max(explorer.hours - 1, 0), description="hour")
+        self.hour = w.IntSlider(
+            value=explorer.hour,
+            min=0,
+            max=max(len(explorer.scenes) or explorer.hours, 1) - 1,
+            description="hour",
+        )
         self.view = w.ToggleButtons(options=list(VIEWS), value=explorer.view, description="view")
         self.pixel_lat = w.FloatText(value=30.0, description="pixel lat")
         self.pixel_lon = w.FloatText(value=113.0, description="pixel lon")
@@ -578,20 +590,25 @@ class ExplorerWidget:
 
     def redraw(self) -> None:
         """Redraw the explorer's figure into the output area."""
+        import matplotlib
         import matplotlib.pyplot as plt
 
         if not self.explorer.scenes:
             return
+        if self.figure is not None:
+            plt.close(self.figure)
         figure = self.explorer.figure()
-        if hasattr(figure.canvas, "mpl_connect"):
-            figure.canvas.mpl_connect("button_press_event", self._on_click)
+        interactive = "ipympl" in matplotlib.get_backend() or "widget" in matplotlib.get_backend()
         self.out.clear_output(wait=True)
         with self.out:
             from IPython.display import display
 
-            display(figure)
-        if self.figure is not None:
-            plt.close(self.figure)
+            if interactive:  # %matplotlib widget: a live canvas that takes clicks
+                figure.canvas.mpl_connect("button_press_event", self._on_click)
+                display(figure.canvas)
+            else:  # a static image; closed so that the inline backend does not show it twice
+                display(figure)
+                plt.close(figure)
         self.figure = figure
         self.renders += 1
 

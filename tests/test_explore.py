@@ -145,6 +145,13 @@ def test_widget_callbacks_drive_the_explorer(methods):
     assert ui.message and len(explorer.scenes) == 2  # the old case stays
 
 
+def test_widget_starts_from_the_opened_case(methods):
+    explorer = CaseExplorer(methods, hours=1).open_region(*BOX, START, seed=1)
+    assert explorer.case is None and explorer.widget().source.value == "region"
+    explorer.case = "orographic"  # as open_case leaves it, without simulating the big case
+    assert explorer.widget().source.value == "orographic"
+
+
 def test_own_scenes_without_label_offer_only_the_methods_view(methods, explorer):
     scene = explorer.scenes[0].drop_vars("precip")
     own = CaseExplorer(methods).open_scenes(scene, "an AGRI-like scene")
