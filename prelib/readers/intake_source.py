@@ -31,6 +31,11 @@ class ProductSource(DataSource):
         Product family (:data:`prelib.readers.names.PRODUCTS`).
     reader_kwargs : dict, optional
         Passed to the reader (``channels``, ``scan_mode`` …).
+    directory, directory_env, directory_parameter : str, optional
+        The folder part of ``urlpath`` as the catalog expanded it, the environment variable
+        that sets it and the entry parameter that overrides it. An empty folder (the variable
+        unset and no parameter given) raises a :class:`ProductError` that says which variable
+        to set, instead of searching the filesystem root.
     """
 
     container = "xarray"
@@ -44,15 +49,30 @@ class ProductSource(DataSource):
         product: str,
         reader_kwargs: dict | None = None,
         metadata: dict | None = None,
+        directory: str | None = None,
+        directory_env: str | None = None,
+        directory_parameter: str | None = None,
     ) -> None:
         self.urlpath = urlpath
         self.product = product
+        self.directory = directory
+        self.directory_env = directory_env
+        self.directory_parameter = directory_parameter
         self.reader_kwargs = dict(reader_kwargs or {})
         self._ds: xr.Dataset | None = None
         super().__init__(metadata=metadata)
 
     def files(self) -> list[Path]:
         """The files the pattern matches, sorted (names sort by time for every family)."""
+        if self.directory is not None and not str(self.directory).strip():
+            variable = self.directory_env or "the folder parameter"
+            parameter = self.directory_parameter or "the folder parameter"
+            raise ProductError(
+                self.urlpath,
+                f"no {self.product} folder given: set {variable} to your {self.product} folder "
+                f"(export {variable}=/path/to/files) or open the entry with "
+                f"{parameter}='/path/to/files'",
+            )
         matches = sorted(Path(p) for p in glob.glob(str(Path(self.urlpath).expanduser())))
         if not matches:
             raise ProductError(self.urlpath, f"no {self.product} files match this pattern")

@@ -120,3 +120,12 @@ def test_files_on_different_grids_are_not_combined(tmp_path):
         source.read()
     with pytest.raises(ProductError, match="no cldas files match"):
         ProductSource(str(tmp_path / "nothing*.nc"), "cldas").read()
+
+
+def test_unset_folder_says_which_variable_to_set(monkeypatch):
+    from prelib.readers.errors import ProductError
+
+    monkeypatch.delenv("PRELIB_GPM_DIR", raising=False)
+    cat = intake.open_catalog(str(catalogs_dir() / "real.yaml"))
+    with pytest.raises(ProductError, match="set PRELIB_GPM_DIR to your dpr_2a folder"):
+        cat.gpm_dpr_2a.read()  # no search of the filesystem root
