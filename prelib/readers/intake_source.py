@@ -1,4 +1,10 @@
-"""An intake data source that opens real product files through :func:`open_product`.
+"""Intake access to real product files through :func:`open_product`.
+
+:class:`ProductReader` is the intake-2 reader of ``catalogs/real.yaml``: each entry names a
+product family, a file pattern and the environment variable holding the user's folder;
+``cat.<entry>(<name>_dir="/data/…").read()`` (or the variable) chooses the folder. An unset
+folder raises a :class:`ProductError` saying which variable to set. :class:`ProductSource` is
+the classic (intake-1 style) source doing the file matching and concatenation, also usable alone.
 
 Used by ``catalogs/real.yaml``: each entry names a product family and a file pattern under a
 user directory; ``read()`` returns the prelib reader's :class:`xarray.Dataset`. Several matching
@@ -8,10 +14,12 @@ files are concatenated along ``time`` (gridded products and AGRI scans) or ``sca
 from __future__ import annotations
 
 import glob
+import os
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
+from intake.readers.readers import BaseReader
 from intake.source.base import DataSource, Schema
 
 from prelib.readers.dispatch import open_product
@@ -125,3 +133,42 @@ class ProductSource(DataSource):
 
     def describe(self) -> dict[str, Any]:  # pragma: no cover - intake's introspection
         return {"product": self.product, "urlpath": self.urlpath, **super().describe()}
+
+
+class ProductReader(BaseReader):
+    """Intake-2 reader of one product family from a user folder (``catalogs/real.yaml``).
+
+    Keyword arguments (the entry's ``kwargs``; any can be given when calling the entry):
+    ``product`` (:data:`prelib.readers.names.PRODUCTS`), ``pattern`` (file-name glob),
+    ``directory_env`` (the environment variable with the folder, e.g. ``PRELIB_AGRI_DIR``),
+    ``directory_parameter`` (the folder's keyword, e.g. ``agri_dir``; overrides the variable),
+    ``reader_kwargs`` (passed to the prelib reader).
+    """
+
+    output_instance = "xarray:Dataset"
+
+    def _read(
+        self,
+        product: str,
+        pattern: str,
+        directory_env: str,
+        directory_parameter: str,
+        reader_kwargs: dict | None = None,
+        **kwargs: Any,
+    ) -> xr.Dataset:
+        directory = kwargs.pop(directory_parameter, None) or os.environ.get(directory_env, "")
+        if kwargs:
+            raise TypeError(
+                f"unknown option(s) {sorted(kwargs)} for a {product} entry; use "
+                f"{directory_parameter}=, pattern= or reader_kwargs="
+            )
+        urlpath = str(Path(str(directory)).expanduser() / pattern) if directory else pattern
+        source = ProductSource(
+            urlpath,
+            product,
+            reader_kwargs,
+            directory=str(directory),
+            directory_env=directory_env,
+            directory_parameter=directory_parameter,
+        )
+        return source.read()
