@@ -31,6 +31,7 @@ import xarray as xr
 
 from prelib.atomic import atomic_path
 from prelib.conventions import CONVENTIONS_ATTR
+from prelib.data.cf import cf_complete, netcdf_string_encoding
 
 
 @dataclass(frozen=True)
@@ -185,7 +186,8 @@ def write_scene(scene: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write a scene as compressed NetCDF-4 (h5netcdf), atomically.
 
     Float fields are zlib-compressed (level 4) with NaN as ``_FillValue``; ``time`` is written
-    as seconds since 1970-01-01.
+    as seconds since 1970-01-01; the CF metadata is completed by
+    :func:`prelib.data.cf.cf_complete` (grid mapping, axes, ``cell_methods``, ``time_bnds``).
 
     Returns
     -------
@@ -195,7 +197,8 @@ def write_scene(scene: xr.Dataset, path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.suffix not in (".nc", ".nc4"):
         raise ValueError(f"scene files are NetCDF: expected a '.nc' path, got {str(path)!r}")
-    encoding: dict[str, dict] = {}
+    scene = cf_complete(scene)
+    encoding: dict[str, dict] = netcdf_string_encoding(scene)
     for name, var in scene.variables.items():
         if var.dtype.kind == "f" and var.ndim >= 2:
             encoding[name] = {"zlib": True, "complevel": 4, "_FillValue": np.float32(np.nan)}

@@ -35,13 +35,14 @@ import numpy as np
 import xarray as xr
 
 from prelib.atomic import atomic_path
-from prelib.conventions import CONVENTIONS_ATTR, DIM_SAMPLE, VALID_RANGES
+from prelib.conventions import CONVENTIONS_ATTR, DIM_SAMPLE, VALID_RANGES, VAR_TIME
 from prelib.data.benchmark_config import (
     BenchmarkConfig,
     check_kind,
     check_split,
     load_benchmark_config,
 )
+from prelib.data.cf import LABEL_HOUR, TIME_BOUNDS_VAR, cf_complete
 from prelib.data.schema import validate_benchmark
 from prelib.errors import InvalidDataError
 from prelib.paths import data_dir
@@ -118,6 +119,12 @@ def _template(
     coords[DIM_SAMPLE] = xr.Variable((DIM_SAMPLE,), np.arange(n_samples, dtype=np.int64))
     template = xr.Dataset(data_vars, coords=coords)
     template.attrs = {**sample.attrs, "Conventions": CONVENTIONS_ATTR, **attrs}
+    template = cf_complete(template)
+    if TIME_BOUNDS_VAR in template.variables:
+        bounds = template[TIME_BOUNDS_VAR]
+        template[TIME_BOUNDS_VAR] = bounds.chunk({DIM_SAMPLE: n_samples, bounds.dims[1]: -1})
+        encoding[TIME_BOUNDS_VAR] = {**TIME_ENCODING, "_FillValue": None}
+        encoding[TIME_BOUNDS_VAR]["chunks"] = (n_samples, bounds.shape[1])
     return template, encoding
 
 
@@ -256,6 +263,7 @@ def write_benchmark(
                         dask.compute(*tasks, scheduler=scheduler, num_workers=int(workers))
                     )
         _write_scalars(tmp, template, scalars, gathered)
+        _write_time_bounds(tmp, template, gathered)
         import zarr
 
         zarr.consolidate_metadata(str(tmp))
@@ -275,6 +283,23 @@ def _write_scalars(path: Path, template: xr.Dataset, scalars: list[str], rows: l
         coords={n: v for n, v in data.items() if n in template.coords},
     )
     region = region.drop_vars([n for n in region.variables if n not in scalars])
+    region.to_zarr(
+        str(path),
+        mode="r+",
+        region={DIM_SAMPLE: slice(0, len(rows))},
+        zarr_format=2,
+        consolidated=False,
+    )
+
+
+def _write_time_bounds(path: Path, template: xr.Dataset, rows: list[dict]) -> None:
+    """Write ``time_bnds`` (sample, nv) = [time - 1 h, time] once the times are known."""
+    if TIME_BOUNDS_VAR not in template.variables:
+        return
+    end = np.stack([row[VAR_TIME] for row in rows])
+    values = np.stack([end - LABEL_HOUR, end], axis=1)
+    bounds = xr.Variable(template[TIME_BOUNDS_VAR].dims, values)
+    region = xr.Dataset({TIME_BOUNDS_VAR: bounds})
     region.to_zarr(
         str(path),
         mode="r+",

@@ -17,13 +17,17 @@ import argparse
 import time
 from pathlib import Path
 
+from prelib.config import PROFILES
+
 ACTIONS: tuple[str, ...] = ("train", "evaluate")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``prelib downscale``."""
     parser.add_argument("action", choices=ACTIONS, help="train the models, or evaluate them")
-    parser.add_argument("--profile", default="demo", help="tiny, demo or paper (default demo)")
+    parser.add_argument(
+        "--profile", default="demo", choices=PROFILES, help="size profile (default demo)"
+    )
     parser.add_argument(
         "--data",
         default="synthetic",

@@ -43,19 +43,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="run folder holding models/ (default PRELIB_OUTPUT_DIR/<profile>, e.g. outputs/demo)",
     )
-    parser.add_argument("--cls-checkpoint", type=Path, default=None)
-    parser.add_argument("--reg-checkpoint", type=Path, default=None)
+    parser.add_argument(
+        "--cls-checkpoint",
+        type=Path,
+        default=None,
+        help="rain/no-rain classifier checkpoint (default: the profile's adapted model)",
+    )
+    parser.add_argument(
+        "--reg-checkpoint",
+        type=Path,
+        default=None,
+        help="rain-rate regressor checkpoint (default: the profile's adapted model)",
+    )
     parser.add_argument(
         "--baseline",
         default=None,
         help="use a classical baseline instead: gpi, ae, or a saved baseline file",
     )
     parser.add_argument("--output", type=Path, default=None, help="output NetCDF path")
-    parser.add_argument("--tile", type=int, default=256)
-    parser.add_argument("--overlap", type=int, default=32)
-    parser.add_argument("--margin", type=int, default=8)
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--device", default="auto")
+    parser.add_argument("--tile", type=int, default=256, help="tile side in pixels (256)")
+    parser.add_argument(
+        "--overlap", type=int, default=32, help="pixels shared by neighbouring tiles, blended (32)"
+    )
+    parser.add_argument(
+        "--margin", type=int, default=8, help="tile-edge pixels discarded before blending (8)"
+    )
+    parser.add_argument("--batch-size", type=int, default=4, help="tiles per forward pass (4)")
+    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1 …")
     parser.add_argument(
         "--no-clamp",
         action="store_true",

@@ -175,8 +175,12 @@ def retrieve_precipitation(
 
 def write_precipitation_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:
     """Write ``ds`` to NetCDF-4 atomically (compressed ``precip``); returns the path."""
+    from prelib.data.cf import cf_complete, netcdf_string_encoding
+
     path = Path(path)
-    encoding = {cv.VAR_PRECIP: {"zlib": True, "complevel": 4, "dtype": "float32"}}
+    ds = cf_complete(ds)
+    encoding = netcdf_string_encoding(ds)
+    encoding[cv.VAR_PRECIP] = {"zlib": True, "complevel": 4, "dtype": "float32"}
     with atomic_path(path) as tmp:
         ds.to_netcdf(tmp, engine="netcdf4", encoding=encoding)
     return path

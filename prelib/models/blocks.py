@@ -92,8 +92,27 @@ def pad_to(x: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return F.pad(x, (dw // 2, dw - dw // 2, dh // 2, dh - dh // 2))
 
 
+UPSAMPLE_MODES: tuple[str, ...] = ("transpose", "resize_conv")
+"""Decoder up-sampling: ``transpose`` = the paper's 2 × 2 stride-2 ConvTranspose2d (default);
+``resize_conv`` = bilinear 2× resize then a 3 × 3 convolution, which cannot produce the
+checkerboard / 2-pixel stripe that a briefly trained stride-2 transposed convolution leaves
+(Odena, Dumoulin & Olah, "Deconvolution and checkerboard artifacts", Distill 2016)."""
+
+
+def make_upsampler(in_channels: int, out_channels: int, mode: str = "transpose") -> nn.Module:
+    """A 2× up-sampling layer from ``in_channels`` to ``out_channels`` (see UPSAMPLE_MODES)."""
+    if mode == "transpose":
+        return nn.ConvTranspose2d(in_channels, out_channels, kernel_size=2, stride=2)
+    if mode == "resize_conv":
+        return nn.Sequential(
+            nn.Upsample(scale_factor=2, mode="bilinear", align_corners=False),
+            nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1),
+        )
+    raise ValueError(f"upsample must be one of {list(UPSAMPLE_MODES)}, got {mode!r}")
+
+
 class Up(nn.Module):
-    """Decoder step: 2× transposed convolution, pad to the skip's size, concatenate, DoubleConv.
+    """Decoder step: 2× up-sampling, pad to the skip's size, concatenate, DoubleConv.
 
     Parameters
     ----------
@@ -104,16 +123,21 @@ class Up(nn.Module):
         [reconstruction, masked-conv feature]).
     out_channels : int
         Output channels.
+    upsample : {"transpose", "resize_conv"}
+        How the input is up-sampled (halving its channels): the paper's transposed convolution,
+        or resize-convolution (:data:`UPSAMPLE_MODES`).
 
     Shape: x (B, in, h, w), skip (B, skip, H, W) with H ∈ {2h, 2h+1} → (B, out, H, W).
     Concatenation order is ``[skip, upsampled]``.
     """
 
-    def __init__(self, in_channels: int, skip_channels: int, out_channels: int) -> None:
+    def __init__(
+        self, in_channels: int, skip_channels: int, out_channels: int, upsample: str = "transpose"
+    ) -> None:
         super().__init__()
         if in_channels % 2:
             raise ValueError(f"Up: in_channels must be even, got {in_channels}")
-        self.up = nn.ConvTranspose2d(in_channels, in_channels // 2, kernel_size=2, stride=2)
+        self.up = make_upsampler(in_channels, in_channels // 2, upsample)
         self.conv = DoubleConv(skip_channels + in_channels // 2, out_channels)
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:

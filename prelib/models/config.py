@@ -105,10 +105,14 @@ class UNetConfig(Config):
     n_classes: int = 1
     in_channels: int = N_IR
     base_width: int = 64
+    upsample: str = "transpose"
 
     def validate(self) -> None:
+        from prelib.models.blocks import UPSAMPLE_MODES
+
         _require_classes(self)
         _require_int(self, "in_channels", "base_width")
+        require_choice(self, "upsample", UPSAMPLE_MODES)
         if self.base_width % 2:
             raise ValueError(f"UNetConfig.base_width must be even, got {self.base_width}")
 
@@ -136,6 +140,9 @@ class PRENetConfig(Config):
         Size of the fixed positional ramp (28).
     bottleneck_ratio : int
         Width reduction in the masked conv's bottleneck (4).
+    upsample : {"transpose", "resize_conv"}
+        Decoder up-sampling (:data:`prelib.models.blocks.UPSAMPLE_MODES`): the paper's
+        ConvTranspose2d (default) or resize-convolution, which avoids checkerboard texture.
     """
 
     n_classes: int = 1
@@ -152,10 +159,13 @@ class PRENetConfig(Config):
     ae_mlp_ratio: float = 4.0
     pos_ramp: int = 28
     bottleneck_ratio: int = 4
+    upsample: str = "transpose"
 
     def validate(self) -> None:
+        from prelib.models.blocks import UPSAMPLE_MODES
         from prelib.models.dawe import DAWE_MODES
 
+        require_choice(self, "upsample", UPSAMPLE_MODES)
         _tuple_fields(self, "rmkd_levels")
         _require_classes(self)
         _require_int(self, "in_channels", "base_width", "n_splits", "ae_dim", "ae_depth")

@@ -130,17 +130,18 @@ class CoMWEEncoder(nn.Module):
 
 
 class UNetDecoder(nn.Module):
-    """PRE-Net's decoder: four :class:`Up` steps with ``[reconstruction, feature]`` skips."""
+    """PRE-Net's decoder: four :class:`Up` steps with ``[reconstruction, feature]`` skips
+    (``upsample``: :data:`~prelib.models.blocks.UPSAMPLE_MODES`)."""
 
-    def __init__(self, base_width: int) -> None:
+    def __init__(self, base_width: int, upsample: str = "transpose") -> None:
         super().__init__()
         w = encoder_widths(base_width)
         self.up = nn.ModuleList(
             [
-                Up(w[4], 2 * w[3], w[3]),
-                Up(w[3], 2 * w[2], w[2]),
-                Up(w[2], 2 * w[1], w[1]),
-                Up(w[1], w[0], w[0]),
+                Up(w[4], 2 * w[3], w[3], upsample),
+                Up(w[3], 2 * w[2], w[2], upsample),
+                Up(w[2], 2 * w[1], w[1], upsample),
+                Up(w[1], w[0], w[0], upsample),
             ]
         )
 
@@ -182,7 +183,7 @@ class PRENet(nn.Module):
         config = config or PRENetConfig()
         self.config = config.replace(**overrides) if overrides else config
         self.encoder = CoMWEEncoder(self.config)
-        self.decoder = UNetDecoder(self.config.base_width)
+        self.decoder = UNetDecoder(self.config.base_width, self.config.upsample)
         self.head = OutConv(self.config.base_width, self.config.n_classes)
 
     def base_grid(self, height: int, width: int) -> tuple[int, int]:

@@ -46,7 +46,9 @@ class UNet(nn.Module):
         w = encoder_widths(self.config.base_width)
         self.inc = DoubleConv(self.config.in_channels, w[0])
         self.down = nn.ModuleList(Down(w[i], w[i + 1]) for i in range(4))
-        self.up = nn.ModuleList(Up(w[i + 1], w[i], w[i]) for i in reversed(range(4)))
+        self.up = nn.ModuleList(
+            Up(w[i + 1], w[i], w[i], self.config.upsample) for i in reversed(range(4))
+        )
         self.head = OutConv(w[0], self.config.n_classes)
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> StudentOutput:

@@ -23,9 +23,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Sub-actions ``run``, ``list`` and ``figures``."""
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     run = actions.add_parser("run", help="execute the notebooks with papermill")
-    run.add_argument("--profile", default="demo", choices=PROFILES)
+    run.add_argument(
+        "--profile", default="demo", choices=PROFILES, help="size profile (default demo)"
+    )
     run.add_argument("--only", nargs="+", metavar="NAME", help="run only these notebooks")
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=int, default=0, help="seed passed to every notebook (0)")
     run.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:1 …")
     run.add_argument("--output-root", help="the run folder (default: $PRELIB_OUTPUT_DIR/<profile>)")
     run.add_argument(
@@ -42,8 +44,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     actions.add_parser("list", help="show the run order")
     figures = actions.add_parser("figures", help="copy curated figures into figures/")
-    figures.add_argument("--profile", default="demo", choices=PROFILES)
-    figures.add_argument("--output-root")
+    figures.add_argument(
+        "--profile", default="demo", choices=PROFILES, help="profile of the finished run"
+    )
+    figures.add_argument("--output-root", help="run folder (default: $PRELIB_OUTPUT_DIR/<profile>)")
 
 
 def run(args: argparse.Namespace) -> int:

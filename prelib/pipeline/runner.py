@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +35,59 @@ RUN_ORDER_FILE = "run_order.yaml"
 STANDARD_PARAMETERS = ("profile", "seed", "device", "output_dir")
 RUN_PARAMETERS = ("run_dir", "data_dir")
 """Injected into the notebooks that declare them: the run folder and the data folder."""
+
+
+class _CellProgress:
+    """A file-like sink for papermill's tqdm bar that logs one line per executed cell.
+
+    A log file or a CI console shows ``[demo] 02_teacher_training: cell 7/23 [01:12]`` as each
+    cell finishes, instead of one line per notebook and minutes of silence in between.
+    """
+
+    def __init__(self, log: Callable[[str], None]) -> None:
+        self._log = log
+        self._last = ""
+
+    def write(self, text: str) -> int:
+        for part in text.replace("\r", "\n").split("\n"):
+            part = part.strip()
+            if part and part != self._last:
+                self._last = part
+                self._log(part)
+        return len(text)
+
+    def flush(self) -> None:
+        return None
+
+
+def _progress_bar(profile: str, name: str, log: Callable[[str], None]) -> dict[str, Any]:
+    """papermill ``progress_bar`` settings: a line per cell through ``log``."""
+    return {
+        "desc": f"[{profile}] {name}",
+        "file": _CellProgress(log),
+        "bar_format": "{desc}: cell {n_fmt}/{total_fmt} [{elapsed}]",
+        "mininterval": 0,
+        "miniters": 1,
+    }
+
+
+def ipc_kernel_manager():
+    """A Jupyter kernel manager on IPC (Unix-socket) transport.
+
+    The pipeline's kernels are local, so they need no TCP ports; over TCP without CurveZMQ keys
+    ipykernel ≥ 7 prints "Kernel is running over TCP without encryption" at every start. The
+    sockets live beside the kernel's connection file in Jupyter's runtime folder. ``None`` on
+    Windows, which has no IPC transport (papermill's default manager is used there).
+    """
+    if sys.platform == "win32":
+        return None
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import CaselessStrEnum
+
+    class IPCKernelManager(AsyncKernelManager):
+        transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+    return IPCKernelManager
 
 
 class PipelineError(PrelibError, RuntimeError):
@@ -241,6 +295,7 @@ def run_pipeline(
     # The run's resolved configuration, as the notebooks resolve it (each in its setup call).
     write_json(root / "run_config.json", resolve(profile, seed=seed, data={"seed": seed}).to_dict())
     started = time.perf_counter()
+    manager = ipc_kernel_manager()
     for step, params in planned:
         out = Path(params["output_dir"])
         out.mkdir(parents=True, exist_ok=True)
@@ -255,7 +310,8 @@ def run_pipeline(
                 parameters=params,
                 kernel_name="python3",
                 cwd=str(directory),
-                progress_bar=False,
+                progress_bar=_progress_bar(profile, step.name, log),
+                **({"kernel_manager_class": manager} if manager else {}),
             )
         except PapermillExecutionError as err:
             record.update(status="failed", seconds=round(time.perf_counter() - t0, 1))

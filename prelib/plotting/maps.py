@@ -3,7 +3,10 @@
 Natural Earth downloads are unavailable offline (``ax.coastlines()`` fails when the figure is
 drawn), so land and coastline come from data installed with pip: landmetrics' 0.1° global
 distance-to-land grid (km, negative over land; GSHHG-derived, CC BY 4.0). The land fill is
-``distance < 0`` and the coastline is its zero contour.
+``distance < 0`` and the coastline is its zero contour. Country borders come from a small file
+shipped with prelib (``plotting/data/borders_east_asia.npz``, 137 KiB): the land borders of
+Natural Earth's 1:10m admin-0 countries (public domain) over 15°S–80°N, 40–180°E, converted by
+``plotting/data/make_borders.py``. Nothing is downloaded when a map is drawn.
 """
 
 from __future__ import annotations
@@ -15,10 +18,13 @@ import numpy as np
 
 from prelib.conventions import UNITS_PRECIP
 from prelib.plotting.colormaps import precip_cmap_norm, precip_colorbar
+from prelib.plotting.layout import add_panel_letters
 
 LAND_COLOUR = "#ece6d6"
 SEA_COLOUR = "#f4f8fb"
 COAST_COLOUR = "#4d4d4d"
+BORDER_COLOUR = "#6b6b6b"
+BORDERS_FILE = Path(__file__).parent / "data" / "borders_east_asia.npz"
 
 
 def _require_cartopy():
@@ -62,6 +68,44 @@ def distance_to_land(lat_bounds: tuple[float, float], lon_bounds: tuple[float, f
             lat=slice(lat0 - 0.2, lat1 + 0.2), lon=slice(lon0 - 0.2, lon1 + 0.2)
         )
         return box.astype("float32").load()
+
+
+@lru_cache(maxsize=1)
+def country_borders() -> np.ndarray:
+    """Land borders between countries, float32 (2, n): longitude and latitude rows in degrees,
+    NaN between lines (Natural Earth 1:10m, 15°S–80°N, 40–180°E; see the module docstring)."""
+    if not BORDERS_FILE.is_file():
+        raise FileNotFoundError(f"prelib's country-border file is missing at {BORDERS_FILE}")
+    with np.load(BORDERS_FILE) as data:
+        return data["lonlat"]
+
+
+def add_borders(ax, lat_bounds, lon_bounds) -> None:
+    """Draw the country borders inside a box on a PlateCarree axes (offline)."""
+    ccrs = _require_cartopy()
+    lon, lat = country_borders()
+    (lat0, lat1), (lon0, lon1) = sorted(lat_bounds), sorted(lon_bounds)
+    near = (lat > lat0 - 2) & (lat < lat1 + 2) & (lon > lon0 - 2) & (lon < lon1 + 2)
+    breaks = np.flatnonzero(np.isnan(lon))
+    segments = [
+        np.column_stack([lon[a:b], lat[a:b]])[near[a:b]]
+        for a, b in zip(np.r_[0, breaks + 1], np.r_[breaks, lon.size], strict=True)
+    ]
+    segments = [seg for seg in segments if len(seg) >= 2]
+    if not segments:
+        return
+    from matplotlib.collections import LineCollection
+
+    ax.add_collection(
+        LineCollection(
+            segments,
+            colors=BORDER_COLOUR,
+            linewidths=0.6,
+            linestyles=(0, (4, 1.5)),
+            transform=ccrs.PlateCarree()._as_mpl_transform(ax),
+            zorder=3,
+        )
+    )
 
 
 def _lat_lon(field):
@@ -110,6 +154,7 @@ def add_land_and_coast(
         transform=transform,
         zorder=3,
     )
+    add_borders(ax, lat_bounds, lon_bounds)
     grid = ax.gridlines(draw_labels=True, linewidth=0.3, color="grey", alpha=0.6, linestyle="--")
     grid.top_labels = False
     grid.right_labels = False
@@ -189,12 +234,32 @@ def plot_precip_map(
             transform=ccrs.PlateCarree(),
             zorder=4,
         )
-        ax.clabel(contours, fmt="%d m", fontsize=6)
+        label_contours_sparsely(ax, contours, fmt="%d m", fontsize=6)
     if colorbar:
         precip_colorbar(mesh, ax)
     if title:
         ax.set_title(title, fontsize=10)
     return ax
+
+
+def label_contours_sparsely(ax, contours, fmt: str = "%d", fontsize: float = 6) -> list:
+    """One label per contour level, at the middle of the level's longest line.
+
+    ``ax.clabel`` labels every line piece long enough to carry a label, which on rough terrain
+    repeats "3000 m" dozens of times; one label per level is enough to read the map.
+    """
+    positions, levels = [], []
+    for level, segments in zip(contours.levels, contours.allsegs, strict=False):
+        segments = [seg for seg in segments if len(seg) >= 8]
+        if not segments:
+            continue
+        longest = max(segments, key=len)
+        x, y = longest[len(longest) // 2]
+        positions.append((float(x), float(y)))  # data coordinates (lon/lat on PlateCarree)
+        levels.append(level)
+    if not levels:
+        return []
+    return ax.clabel(contours, levels=levels, manual=positions, fmt=fmt, fontsize=fontsize)
 
 
 PANEL_WIDTH_IN: float = 4.4
@@ -208,12 +273,14 @@ def plot_precip_panels(
     ncols: int = 2,
     panel_width: float = PANEL_WIDTH_IN,
 ):
-    """Several precipitation maps in a grid with one shared colour bar.
+    """Several precipitation maps in a grid with one shared colour bar and panel letters.
 
     Each panel is as tall as the region's aspect ratio needs (PlateCarree: degrees of latitude
     over degrees of longitude), so the maps fill their panels. Latitude labels are drawn on the
     first column only and longitude labels under the lowest panel of each column, so no label
     runs into a neighbouring map; the figure size is computed from the panels and margins.
+    Panels are lettered (a), (b), … When the last row is not full, the shared colour bar sits
+    (horizontally) in the free slot instead of leaving it empty; otherwise it is on the right.
 
     Parameters
     ----------
@@ -242,12 +309,14 @@ def plot_precip_panels(
     n = len(fields)
     ncols = min(ncols, n)
     nrows = -(-n // ncols)
+    free_slot = n < nrows * ncols
     lat, lon = _lat_lon(next(iter(fields.values())))
     aspect = (np.nanmax(lat) - np.nanmin(lat)) / max(np.nanmax(lon) - np.nanmin(lon), 1e-6)
     panel_height = panel_width * float(np.clip(aspect, 0.3, 2.5))
     # Margins in inches: latitude labels left, longitude labels below, a title above every
-    # panel, the colour bar right and the figure title on top.
-    left, right, bottom, gap_x, gap_y = 0.65, 1.2, 0.45, 0.25, 0.55
+    # panel, the colour bar right (unless it goes into a free slot) and the figure title on top.
+    left, bottom, gap_x, gap_y = 0.65, 0.45, 0.45, 0.55  # gap_x holds the panel letters
+    right = 0.3 if free_slot else 1.2
     top = 0.8 if suptitle else 0.45
     width = left + ncols * panel_width + (ncols - 1) * gap_x + right
     height = bottom + nrows * panel_height + (nrows - 1) * gap_y + top
@@ -266,7 +335,8 @@ def plot_precip_panels(
         wspace=gap_x / panel_width,
         hspace=gap_y / panel_height,
     )
-    for index, (ax, (name, field)) in enumerate(zip(axes.flat, fields.items())):
+    used = list(axes.flat)[:n]
+    for index, (ax, (name, field)) in enumerate(zip(used, fields.items())):
         # latitude labels on the first column, longitude labels under each column's lowest panel
         first_column, lowest = index % ncols == 0, index + ncols >= n
         plot_precip_map(
@@ -278,20 +348,35 @@ def plot_precip_panels(
             left_labels=first_column,
             bottom_labels=lowest,
         )
-    for ax in list(axes.flat)[n:]:
-        ax.set_visible(False)
+    add_panel_letters(used)
+    free = list(axes.flat)[n:]
+    slot = free[0].get_position() if free else None
+    for ax in free:
+        fig.delaxes(ax)
     cmap, norm = precip_cmap_norm()
     mappable = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
-    bar_height = min(nrows * panel_height + (nrows - 1) * gap_y, 5.0)
-    cax = fig.add_axes(
-        [
-            (width - right + 0.3) / width,
-            (bottom + (nrows * panel_height + (nrows - 1) * gap_y - bar_height) / 2) / height,
-            0.2 / width,
-            bar_height / height,
-        ]
-    )
-    precip_colorbar(mappable, None, cax=cax)
+    if slot is not None:  # a horizontal bar in the middle of the first free slot
+        bar_width = min(slot.width * 0.85, 0.9)
+        cax = fig.add_axes(
+            [
+                slot.x0 + (slot.width - bar_width) / 2,
+                slot.y0 + slot.height * 0.45,
+                bar_width,
+                0.22 / height,
+            ]
+        )
+        precip_colorbar(mappable, None, cax=cax, orientation="horizontal")
+    else:
+        bar_height = min(nrows * panel_height + (nrows - 1) * gap_y, 5.0)
+        cax = fig.add_axes(
+            [
+                (width - right + 0.3) / width,
+                (bottom + (nrows * panel_height + (nrows - 1) * gap_y - bar_height) / 2) / height,
+                0.2 / width,
+                bar_height / height,
+            ]
+        )
+        precip_colorbar(mappable, None, cax=cax)
     if suptitle:
         fig.suptitle(suptitle, fontsize=12, y=1 - 0.25 / height)
     return fig

@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from prelib.conventions import UNITS_PRECIP
+from prelib.plotting.layout import add_panel_letters, display_name
 from prelib.plotting.training import plot_scatter_density
 
 SCORE_LABELS: dict[str, str] = {
@@ -73,24 +74,37 @@ def plot_scatter_panels(
     panel saying so instead of an error, so that one figure always shows every method.
     """
     import matplotlib.pyplot as plt
+    from matplotlib.colors import LogNorm
 
     if not predictions:
         raise ValueError("predictions must name at least one retrieval, got none")
     ncols = max(1, min(ncols, len(predictions)))
     nrows = math.ceil(len(predictions) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.6 * ncols, 4.1 * nrows), squeeze=False)
+    fig, axes = plt.subplots(
+        nrows, ncols, figsize=(4.4 * ncols + 0.9, 4.1 * nrows), squeeze=False, layout="constrained"
+    )
     for ax in axes.flat[len(predictions) :]:
-        ax.set_visible(False)
-    for ax, (name, pred) in zip(axes.flat, predictions.items(), strict=False):
+        fig.delaxes(ax)
+    used = list(axes.flat[: len(predictions)])
+    images = []
+    for ax, (name, pred) in zip(used, predictions.items(), strict=False):
         try:
             plot_scatter_density(
-                pred, truth, valid, title=name, max_rate=max_rate, bins=bins, ax=ax
+                pred,
+                truth,
+                valid,
+                title=display_name(name),
+                max_rate=max_rate,
+                bins=bins,
+                ax=ax,
+                colorbar=False,
             )
+            images.append(ax.collections[-1])
         except ValueError as err:  # nothing wet to draw: say so in the panel
             ax.text(
                 0.5,
                 0.5,
-                f"{name}\n{err}",
+                f"{display_name(name)}\n{err}",
                 ha="center",
                 va="center",
                 wrap=True,
@@ -99,9 +113,15 @@ def plot_scatter_panels(
             )
             ax.set_xticks([])
             ax.set_yticks([])
+    if images:  # one count scale for every panel, so densities compare across methods
+        top = max(float(np.nanmax(image.get_array())) for image in images)
+        norm = LogNorm(vmin=1, vmax=max(top, 10.0))
+        for image in images:
+            image.set_norm(norm)
+        fig.colorbar(images[0], ax=used, shrink=0.8).set_label("pixels per bin")
+    add_panel_letters(used)
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
     return fig
 
 
@@ -255,11 +275,16 @@ def plot_field_panels(
 
     Fields may have different resolutions (a coarse product next to 1 km fields): each is drawn
     over the same domain, so a 8 × 8 coarse field and its 80 × 80 downscaled version line up.
+    The colour classes are fitted to the fields (:func:`~prelib.plotting.colormaps.
+    precip_levels` of their largest value), so weak fields use the whole scale; method keys
+    are shown by their display names (:func:`~prelib.plotting.layout.display_name`) and panels
+    are lettered.
 
     Parameters
     ----------
     fields : mapping of str to ndarray, each shape (y, x)
-        Panel title → rain rate in mm h-1 (same domain; below 0.1 mm h-1 is transparent).
+        Panel title or method key → rain rate in mm h-1 (same domain; below 0.1 mm h-1 is
+        transparent).
     ncols : int
         Panels per row.
     title : str, optional
@@ -294,7 +319,8 @@ def plot_field_panels(
         squeeze=False,
         layout="constrained",
     )
-    cmap, norm = precip_cmap_norm()
+    finite = np.concatenate([a[np.isfinite(a)] for a in arrays.values()])
+    cmap, norm = precip_cmap_norm(vmax=float(finite.max()) if finite.size else None)
     side_y = domain_km * aspect if domain_km else 1.0
     side_x = domain_km if domain_km else 1.0
     image = None
@@ -307,14 +333,15 @@ def plot_field_panels(
             extent=(0, side_x, side_y, 0),
             interpolation="nearest",
         )
-        ax.set_title(name, fontsize=9)
+        ax.set_title(display_name(name), fontsize=9)
         if domain_km:
             ax.tick_params(labelsize=7)
         else:
             ax.set_xticks([])
             ax.set_yticks([])
     for ax in axes.flat[len(arrays) :]:
-        ax.set_visible(False)
+        fig.delaxes(ax)
+    add_panel_letters(axes.flat[: len(arrays)], size=9)
     if domain_km:
         for ax in axes[:, 0]:
             ax.set_ylabel("km", fontsize=8)

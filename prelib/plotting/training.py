@@ -251,6 +251,7 @@ def plot_scatter_density(
     max_rate: float = 64.0,
     bins: int = 60,
     ax=None,
+    colorbar: bool = True,
 ):
     """Density of retrieved against true rain rate on log axes (pixels where either ≥ 0.1).
 
@@ -268,6 +269,8 @@ def plot_scatter_density(
         Logarithmic bins per axis.
     ax : matplotlib Axes, optional
         Draw into this axes (default: a new figure).
+    colorbar : bool
+        Add the pixel-count colour bar (panels sharing one bar pass ``False``).
 
     Returns
     -------
@@ -298,7 +301,8 @@ def plot_scatter_density(
     _, _, _, image = ax.hist2d(
         clipped_truth, clipped_pred, bins=[edges, edges], norm=LogNorm(), cmap="magma_r"
     )
-    plt.colorbar(image, ax=ax, shrink=0.85).set_label("pixels")
+    if colorbar:
+        plt.colorbar(image, ax=ax, shrink=0.85).set_label("pixels")
     ax.plot(edges, edges, color="k", lw=0.8, ls="--", label="1:1")
     ax.set_xscale("log")
     ax.set_yscale("log")

@@ -9,7 +9,7 @@ each returning an :class:`xarray.Dataset` with CF attributes, fill as NaN and UT
 Files in the same layouts are written by :mod:`prelib.writers`; the real-data benchmark
 builder (``prelib build swath|fulldisc``) is :mod:`prelib.data.build`. ``catalogs/real.yaml``
 points intake at a user's archive (:mod:`~prelib.readers.intake_source`).
-Format facts: ``shared/reference/data_formats.md``.
+Format facts (file layouts, variables, scaling) are in each reader module's docstring.
 """
 
 from prelib.readers.dispatch import get_reader, open_product

@@ -70,8 +70,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
             help="address of a running dask.distributed scheduler, "
             "e.g. tcp://host:8786 (default: a LocalCluster of --workers)",
         )
-        sub.add_argument("--min-wet-fraction", type=float, default=None)
-        sub.add_argument("--min-valid-fraction", type=float, default=None)
+        sub.add_argument(
+            "--min-wet-fraction",
+            type=float,
+            default=None,
+            help="drop patches with fewer rainy label pixels (default: the profile's)",
+        )
+        sub.add_argument(
+            "--min-valid-fraction",
+            type=float,
+            default=None,
+            help="drop patches with fewer valid label pixels (default: the profile's)",
+        )
         sub.add_argument(
             "--fail-fast",
             action="store_true",

@@ -1,4 +1,10 @@
-"""An intake data source that opens real product files through :func:`open_product`.
+"""Intake access to real product files through :func:`open_product`.
+
+:class:`ProductReader` is the intake-2 reader of ``catalogs/real.yaml``: each entry names a
+product family, a file pattern and the environment variable holding the user's folder;
+``cat.<entry>(<name>_dir="/data/…").read()`` (or the variable) chooses the folder. An unset
+folder raises a :class:`ProductError` saying which variable to set. :class:`ProductSource` is
+the classic (intake-1 style) source doing the file matching and concatenation, also usable alone.
 
 Used by ``catalogs/real.yaml``: each entry names a product family and a file pattern under a
 user directory; ``read()`` returns the prelib reader's :class:`xarray.Dataset`. Several matching
@@ -8,10 +14,12 @@ files are concatenated along ``time`` (gridded products and AGRI scans) or ``sca
 from __future__ import annotations
 
 import glob
+import os
 from pathlib import Path
 from typing import Any
 
 import xarray as xr
+from intake.readers.readers import BaseReader
 from intake.source.base import DataSource, Schema
 
 from prelib.readers.dispatch import open_product
@@ -31,6 +39,11 @@ class ProductSource(DataSource):
         Product family (:data:`prelib.readers.names.PRODUCTS`).
     reader_kwargs : dict, optional
         Passed to the reader (``channels``, ``scan_mode`` …).
+    directory, directory_env, directory_parameter : str, optional
+        The folder part of ``urlpath`` as the catalog expanded it, the environment variable
+        that sets it and the entry parameter that overrides it. An empty folder (the variable
+        unset and no parameter given) raises a :class:`ProductError` that says which variable
+        to set, instead of searching the filesystem root.
     """
 
     container = "xarray"
@@ -44,15 +57,30 @@ class ProductSource(DataSource):
         product: str,
         reader_kwargs: dict | None = None,
         metadata: dict | None = None,
+        directory: str | None = None,
+        directory_env: str | None = None,
+        directory_parameter: str | None = None,
     ) -> None:
         self.urlpath = urlpath
         self.product = product
+        self.directory = directory
+        self.directory_env = directory_env
+        self.directory_parameter = directory_parameter
         self.reader_kwargs = dict(reader_kwargs or {})
         self._ds: xr.Dataset | None = None
         super().__init__(metadata=metadata)
 
     def files(self) -> list[Path]:
         """The files the pattern matches, sorted (names sort by time for every family)."""
+        if self.directory is not None and not str(self.directory).strip():
+            variable = self.directory_env or "the folder parameter"
+            parameter = self.directory_parameter or "the folder parameter"
+            raise ProductError(
+                self.urlpath,
+                f"no {self.product} folder given: set {variable} to your {self.product} folder "
+                f"(export {variable}=/path/to/files) or open the entry with "
+                f"{parameter}='/path/to/files'",
+            )
         matches = sorted(Path(p) for p in glob.glob(str(Path(self.urlpath).expanduser())))
         if not matches:
             raise ProductError(self.urlpath, f"no {self.product} files match this pattern")
@@ -105,3 +133,42 @@ class ProductSource(DataSource):
 
     def describe(self) -> dict[str, Any]:  # pragma: no cover - intake's introspection
         return {"product": self.product, "urlpath": self.urlpath, **super().describe()}
+
+
+class ProductReader(BaseReader):
+    """Intake-2 reader of one product family from a user folder (``catalogs/real.yaml``).
+
+    Keyword arguments (the entry's ``kwargs``; any can be given when calling the entry):
+    ``product`` (:data:`prelib.readers.names.PRODUCTS`), ``pattern`` (file-name glob),
+    ``directory_env`` (the environment variable with the folder, e.g. ``PRELIB_AGRI_DIR``),
+    ``directory_parameter`` (the folder's keyword, e.g. ``agri_dir``; overrides the variable),
+    ``reader_kwargs`` (passed to the prelib reader).
+    """
+
+    output_instance = "xarray:Dataset"
+
+    def _read(
+        self,
+        product: str,
+        pattern: str,
+        directory_env: str,
+        directory_parameter: str,
+        reader_kwargs: dict | None = None,
+        **kwargs: Any,
+    ) -> xr.Dataset:
+        directory = kwargs.pop(directory_parameter, None) or os.environ.get(directory_env, "")
+        if kwargs:
+            raise TypeError(
+                f"unknown option(s) {sorted(kwargs)} for a {product} entry; use "
+                f"{directory_parameter}=, pattern= or reader_kwargs="
+            )
+        urlpath = str(Path(str(directory)).expanduser() / pattern) if directory else pattern
+        source = ProductSource(
+            urlpath,
+            product,
+            reader_kwargs,
+            directory=str(directory),
+            directory_env=directory_env,
+            directory_parameter=directory_parameter,
+        )
+        return source.read()

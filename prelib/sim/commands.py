@@ -25,8 +25,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     actions = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
 
     build = actions.add_parser("build", help="materialise Swath-MPR / Full-IPR to Zarr")
-    build.add_argument("--kind", required=True, choices=("swath", "fulldisc"))
-    build.add_argument("--profile", default="tiny", choices=PROFILES)
+    build.add_argument(
+        "--kind", required=True, choices=("swath", "fulldisc"), help="Swath-MPR or Full-IPR"
+    )
+    build.add_argument(
+        "--profile", default="tiny", choices=PROFILES, help="split sizes (default tiny)"
+    )
     build.add_argument("--split", choices=SPLITS, help="one split (default: all three)")
     build.add_argument("--seed", type=int, help="benchmark seed (default: the profile's)")
     build.add_argument("--n-samples", type=int, help="override the profile's split size")
@@ -40,19 +44,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     scene = actions.add_parser("scene", help="simulate one lat/lon box to NetCDF")
-    scene.add_argument("--lat", type=float, nargs=2, required=True, metavar=("MIN", "MAX"))
-    scene.add_argument("--lon", type=float, nargs=2, required=True, metavar=("MIN", "MAX"))
+    scene.add_argument(
+        "--lat", type=float, nargs=2, required=True, metavar=("MIN", "MAX"), help="degrees N"
+    )
+    scene.add_argument(
+        "--lon", type=float, nargs=2, required=True, metavar=("MIN", "MAX"), help="degrees E"
+    )
     scene.add_argument("--time", required=True, help="end of the label hour, ISO UTC")
-    scene.add_argument("--seed", type=int, default=0)
-    scene.add_argument("--regime", choices=REGIMES)
-    scene.add_argument("--resolution-km", type=float, default=4.0)
-    scene.add_argument("--sensors", nargs="+", default=["ir"], choices=("ir", "pmw", "pr"))
+    scene.add_argument("--seed", type=int, default=0, help="world seed (0)")
+    scene.add_argument("--regime", choices=REGIMES, help="force a regime (default: climatology)")
+    scene.add_argument("--resolution-km", type=float, default=4.0, help="grid spacing in km (4)")
+    scene.add_argument(
+        "--sensors", nargs="+", default=["ir"], choices=("ir", "pmw", "pr"), help="default: ir"
+    )
     scene.add_argument("--out", type=Path, required=True, help="output .nc file")
 
     case = actions.add_parser("case", help="simulate a named case study to NetCDF")
-    case.add_argument("name", choices=CASE_STUDIES)
-    case.add_argument("--resolution-km", type=float, default=4.0)
-    case.add_argument("--sensors", nargs="+", default=["ir"], choices=("ir", "pmw", "pr"))
+    case.add_argument("name", choices=CASE_STUDIES, help="the named case study")
+    case.add_argument("--resolution-km", type=float, default=4.0, help="grid spacing in km (4)")
+    case.add_argument(
+        "--sensors", nargs="+", default=["ir"], choices=("ir", "pmw", "pr"), help="default: ir"
+    )
     case.add_argument(
         "--out",
         type=Path,
@@ -65,8 +77,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     calibrate.add_argument("--n-train", type=int, default=24, help="training swath scenes")
     calibrate.add_argument("--n-test", type=int, default=12, help="test swath scenes")
-    calibrate.add_argument("--seed", type=int, default=0)
-    calibrate.add_argument("--n-scans", type=int, default=128)
+    calibrate.add_argument("--seed", type=int, default=0, help="world seed (0)")
+    calibrate.add_argument(
+        "--n-scans", type=int, default=128, help="along-track scans per scene (128)"
+    )
 
 
 def _build(args: argparse.Namespace) -> int:

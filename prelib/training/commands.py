@@ -121,6 +121,7 @@ def default_run_dir(profile: str) -> Path:
 def run(args: argparse.Namespace) -> int:
     """Run one stage for one or both tasks; returns 0 on success."""
     from prelib.config import resolve
+    from prelib.training import distributed
     from prelib.workflow import (
         BenchmarkData,
         RunLayout,
@@ -166,6 +167,8 @@ def run(args: argparse.Namespace) -> int:
                 stage1_checkpoint=args.stage1,
                 **common,
             )
+        if not distributed.is_main_process():
+            continue  # under torchrun the summary is rank 0's alone
         label = " ".join(p for p in (args.stage, variant, task) if p)
         config = cfg.training.stage(args.stage)
         if not result.history:

@@ -55,12 +55,19 @@ def init_distributed(device: torch.device) -> torch.device:
 
 
 def wrap_model(model: torch.nn.Module, device: torch.device, find_unused_parameters: bool):
-    """``DistributedDataParallel(model)`` under torchrun, else ``model`` unchanged."""
+    """``DistributedDataParallel(model)`` under torchrun, else ``model`` unchanged.
+
+    ``find_unused_parameters=True`` (models with branches that a stage never runs, e.g. a
+    student's distillation heads during adaptation) is served by DDP's *static graph* mode: the
+    set of used parameters is recorded in the first step and fixed for the stage, so DDP neither
+    searches the autograd graph every step nor warns "find_unused_parameters=True was specified
+    ... but did not find any unused parameters" when a model happens to use all of them.
+    """
     if not is_distributed():
         return model
     ids = [device.index] if device.type == "cuda" else None
     return torch.nn.parallel.DistributedDataParallel(
-        model, device_ids=ids, find_unused_parameters=find_unused_parameters
+        model, device_ids=ids, find_unused_parameters=False, static_graph=find_unused_parameters
     )
 
 

@@ -74,6 +74,18 @@ def test_pipeline_passes_artefacts_and_records_summary(toy_pipeline, tmp_path):
     assert [p.name for p in figures] == ["fig_a.png"]
 
 
+def test_pipeline_logs_every_cell_and_kernels_start_quietly(toy_pipeline, tmp_path, capfd):
+    lines = []
+    run_pipeline("tiny", output_root=tmp_path / "o", directory=toy_pipeline, log=lines.append)
+    # papermill injects a parameters cell: 4 cells per toy notebook, each logged as it ends
+    for name in ("00_make", "01_use"):
+        cells = [line for line in lines if line.startswith(f"[tiny] {name}: cell ")]
+        assert [c.split("cell ")[1].split(" ")[0] for c in cells][-1] == "4/4", lines
+        assert len(cells) >= 4
+    captured = capfd.readouterr()
+    assert "without encryption" not in captured.err + captured.out
+
+
 def test_pipeline_stops_at_failure_showing_the_cell(toy_pipeline, tmp_path):
     out = tmp_path / "outputs"
     with pytest.raises(PipelineError, match=r"(?s)01_use failed in cell .*FileNotFoundError"):

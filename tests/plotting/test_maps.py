@@ -13,6 +13,7 @@ import xarray as xr
 pytest.importorskip("cartopy")
 
 from prelib.plotting.colormaps import PRECIP_LEVELS, precip_cmap_norm
+from prelib.plotting.layout import layout_problems
 from prelib.plotting.maps import distance_to_land, plot_precip_map, plot_precip_panels
 
 
@@ -88,8 +89,14 @@ def test_panel_layout_grows_with_rows_and_labels_do_not_overlap():
     two_rows = plot_precip_panels(fields, suptitle="five panels", ncols=3)
     w1, h1 = one_row.get_size_inches()
     w2, h2 = two_rows.get_size_inches()
-    assert w1 == pytest.approx(w2)  # same columns, same width
+    # same columns; the five-panel figure's colour bar sits in the free sixth slot instead of
+    # the right margin, so it is narrower by the bar's margin
+    assert w1 == pytest.approx(w2 + 0.9)
     assert h2 > 1.8 * h1 * 0.9  # a second row of maps adds about a row's height
+    assert layout_problems(two_rows) == [] and layout_problems(one_row) == []
+    (bar,) = [ax for ax in two_rows.axes if getattr(ax, "_colorbar", None)]
+    box = bar.get_position()
+    assert box.width > box.height and box.x0 > 0.6 and box.y1 < 0.5  # horizontal, lower right
     maps = [ax for ax in two_rows.axes if ax.get_visible() and hasattr(ax, "projection")]
     assert len(maps) == 5
     renderer = two_rows.canvas.get_renderer()
@@ -114,4 +121,34 @@ def test_panel_height_follows_the_region_aspect():
     w_tall, h_tall = plot_precip_panels({"a": tall}, ncols=1).get_size_inches()
     assert w_wide == pytest.approx(w_tall)
     assert h_tall > 1.5 * h_wide
+    plt.close("all")
+
+
+def test_borders_are_shipped_and_drawn_offline():
+    from matplotlib.collections import LineCollection
+
+    from prelib.plotting.maps import BORDERS_FILE, country_borders
+
+    assert BORDERS_FILE.stat().st_size < 300 * 1024
+    lon, lat = country_borders()
+    # the China-Nepal border runs along the Himalaya near 28-30 N, 82-88 E
+    near = (lat > 27.5) & (lat < 30.5) & (lon > 82) & (lon < 88)
+    assert near.sum() > 20
+    ax = plot_precip_map(
+        _field().assign_coords(
+            lat=("y", np.linspace(25, 32, 60)), lon=("x", np.linspace(80, 92, 80))
+        )
+    )
+    assert any(isinstance(c, LineCollection) for c in ax.collections)
+
+
+def test_terrain_contours_carry_one_label_per_level():
+    import matplotlib.pyplot as plt
+
+    lat, lon = np.linspace(20, 40, 60), np.linspace(100, 125, 80)
+    ridges = 3000 + 2500 * np.sin(lat[:, None]) * np.cos(lon[None] / 2)  # many closed lines
+    terrain = xr.DataArray(ridges, dims=("y", "x"), coords={"lat": ("y", lat), "lon": ("x", lon)})
+    ax = plot_precip_map(_field(), terrain=terrain)
+    labels = [t.get_text() for t in ax.texts]
+    assert labels and len(labels) == len(set(labels)) <= 4  # one per level (500 … 4500 m)
     plt.close("all")

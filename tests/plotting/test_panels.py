@@ -11,6 +11,7 @@ import pytest
 import xarray as xr
 
 from prelib import conventions as cv
+from prelib.plotting.layout import layout_problems
 from prelib.plotting.panels import plot_modalities
 
 
@@ -38,8 +39,22 @@ def _scene(with_pr: bool):
 def test_panels_show_each_modality(with_pr):
     fig = plot_modalities(_scene(with_pr))
     titles = " ".join(ax.get_title() for ax in fig.axes)
-    assert "IR C12" in titles and "PMW 89.0V" in titles and "label" in titles
+    assert "IR 10.8 µm (C12)" in titles and "PMW 89.0V" in titles and "label" in titles
     assert ("cross-section, ray 3" in titles) is with_pr  # the ray holding the echo
+    assert layout_problems(fig) == []  # letters, one dBZ colour bar for map and section
+
+
+def test_geolocated_scenes_are_drawn_on_maps_in_degrees():
+    scene = _scene(False)
+    lat = 30 + np.linspace(0, 3, 32)[:, None] + 0.05 * np.arange(12)[None]
+    lon = 115 + np.linspace(0, 1, 32)[:, None] + 0.1 * np.arange(12)[None]
+    scene = scene.assign_coords(lat=(("scan", "ray"), lat), lon=(("scan", "ray"), lon))
+    fig = plot_modalities(scene)
+    maps = [ax for ax in fig.axes if hasattr(ax, "projection")]
+    assert len(maps) == 3  # IR, PMW, label
+    west, east, south, north = maps[0].get_extent()
+    assert west < 115 and east > 116 and south < 30 and north > 33
+    assert layout_problems(fig) == []
 
 
 def test_scene_without_label_is_refused():
@@ -56,5 +71,6 @@ def test_regime_gallery_reports_wet_fraction():
     fig = plot_regime_gallery({"frontal": scene, "convective": scene})
     titles = [ax.get_title() for ax in fig.axes]
     assert "frontal: hourly label, 25 % wet" in titles
+    assert layout_problems(fig) == []  # one IR and one rain colour bar, not one per panel
     with pytest.raises(ValueError, match="no scenes"):
         plot_regime_gallery({})

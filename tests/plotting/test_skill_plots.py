@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from prelib.evaluation.benchmark import skill_by_intensity
+from prelib.plotting.layout import layout_problems
 from prelib.plotting.skill import (
     plot_field_panels,
     plot_intensity_skill,
@@ -32,9 +33,12 @@ def test_scatter_panels_one_panel_per_method_and_an_empty_one_said_so():
         ncols=3,
         title="t",
     )
-    maps = [ax for ax in fig.axes if ax.get_visible() and ax.get_label() != "<colorbar>"]
-    assert len(maps) == 4  # two rows of three, two slots hidden
-    assert sum(not ax.get_visible() for ax in fig.axes) == 2
+    maps = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"]
+    assert len(maps) == 4  # two rows of three, the two free slots removed
+    assert len(fig.axes) == 5  # one shared colour bar
+    assert layout_problems(fig) == []
+    images = [ax.collections[0] for ax in maps if ax.collections]
+    assert len({(im.norm.vmin, im.norm.vmax) for im in images}) == 1  # one count scale
     titles = [ax.get_title() for ax in maps]
     assert titles[0].startswith("a\nn=")
     assert titles[2].startswith("dry\nn=")  # no rain retrieved: drawn at the lower edge
@@ -95,6 +99,7 @@ def test_field_panels_share_one_domain_and_colour_bar():
     assert len(images) == 3
     assert {tuple(im.get_extent()) for im in images} == {(0, 40.0, 40.0, 0)}  # same domain
     assert sum(ax.get_label() == "<colorbar>" for ax in fig.axes) == 1
+    assert layout_problems(fig) == []  # the fourth slot of the 2 x 2 grid is removed
     with pytest.raises(ValueError, match="2-D"):
         plot_field_panels({"bad": fine[None]})
 
@@ -112,3 +117,13 @@ def test_power_spectra_wavelength_axis():
     assert ax.xaxis_inverted()
     with pytest.raises(ValueError, match="domain_km"):
         plot_power_spectra(spectra, domain_km=0)
+
+
+def test_field_panels_fit_the_colour_classes_and_show_display_names():
+    weak = np.linspace(0, 3.5, 400).reshape(20, 20)  # at most 3.5 mm/h
+    fig = plot_field_panels({"maunet-light-kr": weak, "truth": weak})
+    norm = fig.axes[0].images[0].norm
+    assert norm.boundaries[-1] == 4 and len(norm.boundaries) - 1 >= 6  # not 0.1-128
+    assert fig.axes[0].get_title() == "MAUNet-Light (distilled)"
+    strong = plot_field_panels({"a": weak * 30}).axes[0].images[0].norm
+    assert strong.boundaries[-1] == 128

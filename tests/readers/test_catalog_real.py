@@ -11,7 +11,6 @@ from prelib.writers.gpm import write_cmb_2b, write_dpr_2a, write_gmi_1c, write_i
 from prelib.writers.grids import write_chrs_hourly, write_cldas
 
 intake = pytest.importorskip("intake")
-pytestmark = pytest.mark.filterwarnings("ignore:Shell command not executed:UserWarning")
 
 START = np.datetime64("2021-07-20T06:00")
 
@@ -78,11 +77,11 @@ EXPECTED = {
 
 def test_every_entry_has_description_licence_and_citation():
     cat = intake.open_catalog(str(catalogs_dir() / "real.yaml"))
-    assert sorted(cat) == sorted(EXPECTED)
-    for name in cat:
+    assert sorted(cat.entries) == sorted(EXPECTED)
+    for name in cat.entries:
         entry = cat[name]
-        assert entry.description
-        assert {"licence", "citation", "provider"} <= set(entry.metadata)
+        assert entry.metadata["description"]
+        assert {"licence", "citation", "provider", "parameters"} <= set(entry.metadata)
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
@@ -120,3 +119,20 @@ def test_files_on_different_grids_are_not_combined(tmp_path):
         source.read()
     with pytest.raises(ProductError, match="no cldas files match"):
         ProductSource(str(tmp_path / "nothing*.nc"), "cldas").read()
+
+
+def test_catalog_is_intake_2_and_opens_without_warnings(recwarn):
+    text = (catalogs_dir() / "real.yaml").read_text()
+    assert "\nversion: 2\n" in text and "sources:" not in text
+    cat = intake.open_catalog(str(catalogs_dir() / "real.yaml"))
+    assert cat.fy4a_agri_l1 is not None
+    assert [str(w.message) for w in recwarn] == []  # no "Shell command not executed"
+
+
+def test_unset_folder_says_which_variable_to_set(monkeypatch):
+    from prelib.readers.errors import ProductError
+
+    monkeypatch.delenv("PRELIB_GPM_DIR", raising=False)
+    cat = intake.open_catalog(str(catalogs_dir() / "real.yaml"))
+    with pytest.raises(ProductError, match="set PRELIB_GPM_DIR to your dpr_2a folder"):
+        cat.gpm_dpr_2a.read()  # no search of the filesystem root

@@ -1,0 +1,174 @@
+"""The case explorer: its logic driven from Python, its widget callbacks driven like a user."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import numpy as np
+import pytest
+import torch
+
+from prelib import conventions as cv
+from prelib.explore import (
+    TRUTH,
+    VIEWS,
+    CaseExplorer,
+    baseline_method,
+    load_methods,
+    network_method,
+)
+from prelib.plotting.layout import layout_problems
+
+pytest.importorskip("cartopy")
+
+pytestmark = pytest.mark.slow  # ~35 s: scenes simulated and retrieved hour by hour
+
+BOX = ((28.0, 29.2), (112.0, 113.6))  # small: ~30 x 40 pixels at 4 km
+START = "2021-07-15T06:00"
+
+
+@pytest.fixture(scope="module")
+def methods():
+    from prelib.baselines import get_baseline
+    from prelib.data.regions import simulate_region
+    from prelib.inference.composition import TwoNetworkRetrieval
+    from prelib.models.config import UNetConfig
+    from prelib.models.unet import UNet
+
+    train = simulate_region((30.0, 31.0), (110.0, 111.5), "2021-07-01T06", seed=3)
+    gpi = get_baseline("gpi")
+    gpi.fit(train["ir"].values[None], train["precip"].values[None])
+    torch.manual_seed(0)
+    unet = TwoNetworkRetrieval(
+        UNet(UNetConfig(base_width=4, n_classes=2)), UNet(UNetConfig(base_width=4))
+    )
+    return {"GPI": baseline_method(gpi), "UNet (untrained)": network_method(unet, "cpu")}
+
+
+@pytest.fixture(scope="module")
+def explorer(methods):
+    return CaseExplorer(methods, hours=2).open_region(*BOX, START, seed=1, regime="convective")
+
+
+def test_region_hours_are_simulated_and_every_method_runs(explorer):
+    assert len(explorer.scenes) == 2
+    assert [str(t) for t in explorer.times] == ["2021-07-15T06:00", "2021-07-15T07:00"]
+    for rain in explorer.retrievals:
+        assert set(rain) == {"GPI", "UNet (untrained)"}
+        for values in rain.values():
+            assert values.shape == explorer.scene["lat"].shape and np.isfinite(values).all()
+    gpi = explorer.retrievals[0]["GPI"]
+    cold = explorer.scenes[0]["ir"].sel(ir_channel=cv.AGRI_WINDOW_CHANNEL).values < 235
+    assert (gpi[cold] > 0).all() and (gpi[~cold] == 0).all()  # GPI: rain under cold tops only
+
+
+def test_views_switch_what_is_drawn(explorer):
+    explorer.set_view("truth")
+    assert list(explorer.fields()) == ["truth (hourly label)"]
+    explorer.set_view("methods")
+    assert list(explorer.fields()) == ["truth (hourly label)", "GPI", "UNet (untrained)"]
+    explorer.set_view("difference")
+    diff = explorer.fields()["GPI − truth"]
+    truth = explorer.scene["precip"].values
+    np.testing.assert_allclose(diff, explorer.retrievals[explorer.hour]["GPI"] - truth)
+    with pytest.raises(ValueError, match="view"):
+        explorer.set_view("3d")
+
+
+def test_pixel_report_follows_the_hour(explorer):
+    explorer.set_hour(0)
+    report = explorer.select_pixel(28.6, 112.8)
+    assert abs(report.lat - 28.6) < 0.03 and abs(report.lon - 112.8) < 0.03
+    assert report.channels == cv.AGRI_IR_CHANNELS
+    assert report.wavelengths_um[5] == pytest.approx(10.8)
+    ir = explorer.scene["ir"].values[:, report.y, report.x]
+    np.testing.assert_allclose(report.brightness_temperature_k, ir, rtol=1e-6)
+    assert report.rain[TRUTH] == pytest.approx(float(explorer.scene["precip"][report.y, report.x]))
+    explorer.set_hour(1)
+    later = explorer.pixel
+    assert (later.y, later.x) == (report.y, report.x)
+    np.testing.assert_allclose(
+        later.brightness_temperature_k, explorer.scenes[1]["ir"].values[:, report.y, report.x]
+    )
+    with pytest.raises(ValueError, match="outside the scene"):
+        explorer.select_pixel(45.0, 112.8)
+    with pytest.raises(ValueError, match="hour"):
+        explorer.set_hour(2)
+
+
+def test_click_selects_the_pixel(explorer):
+    explorer.set_view("methods")
+    fig = explorer.figure()
+    map_ax = next(ax for ax in fig.axes if hasattr(ax, "projection"))
+    event = type("Click", (), {"inaxes": map_ax, "xdata": 112.4, "ydata": 28.3})()
+    report = explorer.on_click(event)
+    assert report is explorer.pixel and abs(report.lon - 112.4) < 0.03
+    assert explorer.on_click(type("Click", (), {"inaxes": None, "xdata": None})()) is None
+
+
+@pytest.mark.parametrize("view", VIEWS)
+def test_figure_follows_the_layout_rules(explorer, view):
+    import matplotlib.pyplot as plt
+
+    explorer.set_view(view)
+    explorer.select_pixel(28.6, 112.8)
+    fig = explorer.figure()
+    assert layout_problems(fig) == []
+    maps = [ax for ax in fig.axes if hasattr(ax, "projection")]
+    assert len(maps) == len(explorer.fields())
+    titles = " ".join(ax.get_title() for ax in fig.axes)
+    assert "IR spectrum" in titles and "rain by method" in titles
+    plt.close(fig)
+
+
+def test_widget_callbacks_drive_the_explorer(methods):
+    explorer = CaseExplorer(methods, hours=2)
+    ui = explorer.widget()
+    ui.source.value = "region"
+    ui.lat.value, ui.lon.value = BOX
+    ui.time.value = START
+    ui.on_open()
+    assert len(explorer.scenes) == 2 and ui.renders == 1 and ui.hour.max == 1
+    ui.hour.value = 1  # the slider's observer moves the explorer
+    assert explorer.hour == 1 and ui.renders == 2
+    ui.view.value = "difference"
+    assert explorer.view == "difference" and ui.renders == 3
+    ui.pixel_lat.value, ui.pixel_lon.value = 28.5, 112.5
+    ui.on_pixel()
+    assert explorer.pixel is not None and "mm h-1" in ui.message and ui.renders == 4
+    ui.pixel_lat.value = 50.0  # outside: a message, no exception, no redraw
+    ui.on_pixel()
+    assert "outside the scene" in ui.message and ui.renders == 4
+    ui.time.value = "not a time"
+    ui.on_open()
+    assert ui.message and len(explorer.scenes) == 2  # the old case stays
+
+
+def test_widget_starts_from_the_opened_case(methods):
+    explorer = CaseExplorer(methods, hours=1).open_region(*BOX, START, seed=1)
+    assert explorer.case is None and explorer.widget().source.value == "region"
+    explorer.case = "orographic"  # as open_case leaves it, without simulating the big case
+    assert explorer.widget().source.value == "orographic"
+
+
+def test_own_scenes_without_label_offer_only_the_methods_view(methods, explorer):
+    scene = explorer.scenes[0].drop_vars("precip")
+    own = CaseExplorer(methods).open_scenes(scene, "an AGRI-like scene")
+    assert not own.has_truth and list(own.fields()) == ["GPI", "UNet (untrained)"]
+    with pytest.raises(ValueError, match="needs a label"):
+        own.set_view("truth")
+    assert TRUTH not in own.select_pixel(28.6, 112.8).rain
+    with pytest.raises(ValueError, match="8 channels"):
+        own.open_scenes(scene.isel(ir_channel=slice(0, 3)))
+    with pytest.raises(ValueError, match="at least one"):
+        CaseExplorer({})
+
+
+def test_load_methods_says_what_is_missing(tmp_path):
+    methods, notes = load_methods(
+        "tiny", data_dir=tmp_path, adapted_dir=tmp_path / "none", unet_dir=None, baselines=()
+    )
+    assert methods == {}
+    assert any("PRE-Net" in note and "missing checkpoint" in note for note in notes)
+    assert any("UNet" in note and "no checkpoint folder" in note for note in notes)

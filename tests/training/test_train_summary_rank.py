@@ -1,0 +1,33 @@
+"""Under torchrun, ``prelib train`` prints its summary once (rank 0), not once per rank."""
+
+from __future__ import annotations
+
+import types
+
+import pytest
+
+from prelib.cli import build_parser
+from prelib.training import commands, distributed, stages
+
+
+@pytest.mark.parametrize(("main", "lines"), [(True, 2), (False, 0)])
+def test_summary_only_on_rank_zero(monkeypatch, tmp_path, capsys, main, lines):
+    result = types.SimpleNamespace(best_value=0.5, best_epoch=1)
+    monkeypatch.setattr(stages, "train_teacher", lambda *args, **kwargs: result)
+    monkeypatch.setattr(distributed, "is_main_process", lambda: main)
+    args = build_parser("train").parse_args(
+        [
+            "train",
+            "teacher",
+            "--profile",
+            "tiny",
+            "--data",
+            "simulated",
+            "--run-dir",
+            str(tmp_path),
+            "--no-progress",
+        ]
+    )
+    assert commands.run(args) == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if "best" in line]
+    assert len(printed) == lines  # reg and cls on rank 0; nothing on the other ranks
