@@ -42,7 +42,7 @@ LAYERS: tuple[frozenset[str], ...] = (
     frozenset({"workflow"}),
     frozenset({"inference", "evaluation", "downscaling"}),
     frozenset({"plotting"}),
-    frozenset({"notebook", "pipeline", "cli", "__main__"}),
+    frozenset({"notebook", "explore", "pipeline", "cli", "__main__"}),
 )
 """Room names (``prelib.<room>``) per layer, bottom first; ``""`` is the package root."""
 
