@@ -14,7 +14,7 @@ from torch import nn
 from prelib.models.config import load_model_config
 from prelib.models.distill import DISTILLERS, Distiller
 
-MODEL_NAMES: tuple[str, ...] = ("teacher", "prenet", "unet")
+MODEL_NAMES: tuple[str, ...] = ("teacher", "prenet", "unet", "prenet_light")
 DISTILLER_NAMES: tuple[str, ...] = tuple(DISTILLERS)
 
 
@@ -25,7 +25,8 @@ def get_model(name: str, profile: str = "demo", **cfg: Any) -> nn.Module:
     ----------
     name : str
         ``"teacher"`` (:class:`~prelib.models.teacher.Teacher`), ``"prenet"``
-        (:class:`~prelib.models.prenet.PRENet`) or ``"unet"`` (:class:`~prelib.models.unet.UNet`).
+        (:class:`~prelib.models.prenet.PRENet`), ``"unet"`` (:class:`~prelib.models.unet.UNet`)
+        or ``"prenet_light"`` (:class:`~prelib.models.prenet_light.PRENetLight`).
     profile : str
         ``"tiny"``, ``"demo"`` or ``"paper"`` (section ``name`` of ``profiles/models.yaml``).
     **cfg
@@ -48,6 +49,10 @@ def get_model(name: str, profile: str = "demo", **cfg: Any) -> nn.Module:
         from prelib.models.prenet import PRENet
 
         return PRENet(config)
+    if name == "prenet_light":
+        from prelib.models.prenet_light import PRENetLight
+
+        return PRENetLight(config)
     from prelib.models.unet import UNet
 
     return UNet(config)
