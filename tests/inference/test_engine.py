@@ -13,6 +13,7 @@ from prelib.inference.engine import InferenceSettings, infer
 from prelib.inference.retrieval import _fill_missing, normalize_ir
 from prelib.inference.sources import AgriL1Source, ArraySource
 from prelib.inference.tiling import predict_tiled, tile_overlaps, tile_starts
+from prelib.inference.writers import MemoryWriter as MemoryWriterForTest
 from prelib.inference.writers import NetCDFWriter, ZarrWriter
 from prelib.models import get_model
 
@@ -212,3 +213,27 @@ def test_agri_source_reads_bands_like_the_reader(tmp_path):
     medians = [np.median(c[np.isfinite(c)]) for c in ir]
     np.testing.assert_allclose(source.fill_values(), medians, rtol=1e-6)
     assert source.time == reference["time"].values
+
+
+def test_rows_are_written_while_tiles_are_still_running():
+    # Bounded memory: finished rows leave before the last tile runs, in order, in bands.
+    ir, lat, lon = _scene(300, 120)
+    events = []
+
+    class Logger(torch.nn.Module):
+        def forward(self, x):
+            events.append(("forward", x.shape[0]))
+            return x[:, :1] * 0
+
+    class LogWriter(MemoryWriterForTest):
+        def write_rows(self, y0, precip, lat, lon):
+            events.append(("write", y0, precip.shape[0]))
+            super().write_rows(y0, precip, lat, lon)
+
+    settings = InferenceSettings(tile=64, overlap=16, margin=4, batch_size=2)
+    infer(Logger(), ArraySource(ir, lat, lon), LogWriter(), settings)
+    writes = [e for e in events if e[0] == "write"]
+    last_forward = max(i for i, e in enumerate(events) if e[0] == "forward")
+    assert len(writes) >= 3 and events.index(writes[0]) < last_forward
+    assert [w[1] for w in writes] == sorted(w[1] for w in writes)
+    assert sum(w[2] for w in writes) == 300 and max(w[2] for w in writes) <= 2 * 64
