@@ -42,7 +42,7 @@ if [ "${SMALL:-0}" = "1" ]; then
           --compare-size 768 --onnx demo --skip-old-settings)
 else
     ARGS=(--device cuda --profiles $PROFILES --disc $PROFILES --compare paper demo
-          --tiles 32 --repeats 5 --compile demo --onnx demo --write netcdf)
+          --tiles 32 --repeats 5 --compare-repeats 2 --compile demo --onnx demo --write netcdf)
 fi
 start=$(date +%s)
 timeout 290 "$PY" benchmarks/fulldisc_inference.py "${ARGS[@]}" --workdir /tmp/prelib_fulldisc \
