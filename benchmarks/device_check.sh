@@ -31,9 +31,9 @@ if ls .whl/*.whl >/dev/null 2>&1; then
         --target /tmp/prelib_site .whl/*.whl && export PYTHONPATH="$PYTHONPATH:/tmp/prelib_site"
 fi
 (nvidia-smi || echo "no nvidia-smi") >"$OUT/nvidia_smi.txt" 2>&1
-PROFILES="paper demo"
+PROFILES="paper demo"  # demo last: its torch.compile may take longest
 if "$PY" -c "from prelib.models import get_model; get_model('prenet_light', 'demo')" 2>/dev/null; then
-    PROFILES="paper demo light"
+    PROFILES="paper light demo"
 fi
 
 if [ "${SMALL:-0}" = "1" ]; then
