@@ -96,7 +96,7 @@ class _ConvNet(torch.nn.Module):
         return self.b(torch.tanh(self.a(x)))
 
 
-@pytest.mark.parametrize("shape", [(150, 170), (64, 200), (40, 90)])
+@pytest.mark.parametrize("shape", [(150, 170), (64, 200), (40, 90), (40, 200), (180, 50)])
 def test_tiled_equals_untiled_away_from_tile_edges(shape):
     ir, lat, lon = _scene(*shape)
     net = _ConvNet().eval()
