@@ -43,3 +43,32 @@ def test_onnx_export_matches_torch(tmp_path):
     # a different batch size runs through the same graph
     one = session.run(None, {"ir": x[:1].numpy()})[0]
     np.testing.assert_allclose(one, got[:1], atol=1e-5)
+
+
+@pytest.mark.slow
+def test_export_command_writes_a_runnable_graph(tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    from prelib.cli import main
+    from prelib.training.checkpoint import make_header, save_checkpoint
+    from prelib.training.stages import build_distillation, train_full_disc_adaptation
+
+    for task in ("cls", "reg"):
+        pair = build_distillation("tiny", task, "comwe")
+        header = make_header(f"student:comwe:{task}", "tiny", {}, epoch=1)
+        save_checkpoint(tmp_path / f"s1-{task}.pt", {"header": header, "model": pair.state_dict()})
+        train_full_disc_adaptation(
+            None,
+            None,
+            tmp_path / task,
+            tmp_path / f"s1-{task}.pt",
+            task=task,
+            variant="comwe_noadapt",
+        )
+    out = tmp_path / "retrieval.onnx"
+    args = ["export", "--format", "onnx", "--profile", "tiny", "--variant", "comwe_noadapt"]
+    args += ["--cls-checkpoint", str(tmp_path / "cls" / "last.pt")]
+    args += ["--reg-checkpoint", str(tmp_path / "reg" / "last.pt")]
+    assert main([*args, "--tile", "32", "--output", str(out)]) == 0
+    session = ort.InferenceSession(str(out), providers=["CPUExecutionProvider"])
+    precip = session.run(None, {"ir": np.random.default_rng(0).random((2, 8, 32, 32), "f4")})[0]
+    assert precip.shape == (2, 1, 32, 32) and np.isfinite(precip).all() and (precip >= 0).all()
