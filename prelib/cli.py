@@ -29,6 +29,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "score models and baselines; write the paper's tables",
     ),
     "infer": ("prelib.inference.commands", "tiled precipitation retrieval over a region and time"),
+    "export": ("prelib.inference.export", "export the composed retrieval (ONNX) for deployment"),
     "downscale": (
         "prelib.downscaling.commands",
         "bias correction and downscaling (MAUNet, PrecipDiff)",

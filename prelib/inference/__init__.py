@@ -1,5 +1,11 @@
-"""Inference: the paper's classification × regression composition, tiled prediction over any
-region with smooth blending, and CF-annotated precipitation output (xarray / NetCDF).
+"""Inference: the paper's classification × regression composition, the streaming full-disc
+engine, tiled prediction with smooth blending, CF NetCDF / Zarr output and ONNX export.
 
-Import the sub-modules directly (``from prelib.inference.tiling import predict_tiled``).
+Modules: :mod:`~prelib.inference.engine` (one fused, bounded-memory pass over any region up to
+the full disc), :mod:`~prelib.inference.sources` (in-memory scenes, AGRI L1 files by bands),
+:mod:`~prelib.inference.writers` (chunk-wise NetCDF / Zarr), :mod:`~prelib.inference.tiling`
+(tile layout and blend windows), :mod:`~prelib.inference.preparation` (LoRA merge, BatchNorm
+folding, channels-last), :mod:`~prelib.inference.composition`,
+:mod:`~prelib.inference.retrieval` (arrays → xarray), :mod:`~prelib.inference.export` (ONNX).
+Import the sub-modules directly (``from prelib.inference.engine import infer``).
 """

@@ -1,18 +1,25 @@
-"""``prelib infer``: tiled precipitation retrieval over a region, written as CF NetCDF.
+"""``prelib infer``: tiled precipitation retrieval over any region up to the full disc.
 
 Examples::
 
     prelib infer --profile demo --case convective                 # Stage-II selfmask models
     prelib infer --profile demo --region 20,35,105,125 --time 2023-07-01T06:00
+    prelib infer --input FY4A-_AGRI--_N_DISK_…_4000M_V0001.HDF --region fulldisc --format zarr
     prelib infer --input scene.nc --cls-checkpoint c.pt --reg-checkpoint r.pt --variant nonmask
     prelib infer --case frontal --baseline ae                     # a classical baseline
 
-The input is a scene with ``ir`` (ir_channel, y, x) in K and ``lat``/``lon`` (a file, a named
-case study or any lat/lon box of the synthetic world). Networks: the classifier and regressor
-of a Full-Disc Adaptation variant, by default ``best.pt`` (else ``last.pt``) in the run folder
-(``--run-dir``, default ``PRELIB_OUTPUT_DIR/<profile>``) that ``prelib train adapt`` and the
-notebook pipeline share: ``<run>/models/adapted-<variant>/<task>/``. The networks are rebuilt from
-the configuration stored in their checkpoints (``--profile`` is used for older files without one).
+The input is an AGRI L1 FDI file (FY-4A/4B, full disc or regional), a scene with ``ir``
+(ir_channel, y, x) in K and ``lat``/``lon`` (NetCDF/Zarr), a named case study or any lat/lon box
+of the synthetic world; ``--region fulldisc`` without ``--input`` retrieves a synthetic full-disc
+scan. Networks: the classifier and regressor of a Full-Disc Adaptation variant, by default
+``best.pt`` (else ``last.pt``) of ``prelib train adapt`` for the profile. Both run in one pass
+of the streaming engine (:mod:`prelib.inference.engine`): one normalisation, one tile extraction,
+LoRA merged, output written chunk-wise to CF NetCDF or Zarr.
+
+By default the networks are ``best.pt`` (else ``last.pt``) in the run folder (``--run-dir``,
+default ``PRELIB_OUTPUT_DIR/<profile>``) that ``prelib train adapt`` and the notebook pipeline
+share: ``<run>/models/adapted-<variant>/<task>/``. They are rebuilt from the configuration stored
+in their checkpoints (``--profile`` is used for older files without one).
 """
 
 from __future__ import annotations
@@ -29,10 +36,16 @@ from prelib.paths import profile_output_dir
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``prelib infer``."""
-    source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--input", type=Path, help="NetCDF/Zarr scene with ir, lat, lon")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--input", type=Path, help="AGRI L1 FDI .HDF file, or a NetCDF/Zarr scene with ir, lat, lon"
+    )
     source.add_argument("--case", choices=cv.CASE_STUDIES, help="a named synthetic case study")
-    source.add_argument("--region", help="synthetic box lat_min,lat_max,lon_min,lon_max (deg)")
+    parser.add_argument(
+        "--region",
+        help="'fulldisc' (the whole --input file, or a synthetic full disc without --input), or "
+        "a synthetic box lat_min,lat_max,lon_min,lon_max (deg)",
+    )
     parser.add_argument("--time", default=None, help="valid time of --region (UTC)")
     parser.add_argument("--seed", type=int, default=0, help="world seed of --region")
     parser.add_argument("--profile", choices=PROFILES, default="demo", help="model profile")
@@ -60,16 +73,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="use a classical baseline instead: gpi, ae, or a saved baseline file",
     )
-    parser.add_argument("--output", type=Path, default=None, help="output NetCDF path")
-    parser.add_argument("--tile", type=int, default=256, help="tile side in pixels (256)")
+    parser.add_argument("--output", type=Path, default=None, help="output NetCDF/Zarr path")
     parser.add_argument(
-        "--overlap", type=int, default=32, help="pixels shared by neighbouring tiles, blended (32)"
+        "--format",
+        choices=("netcdf", "zarr"),
+        default=None,
+        help="output format (default: from the --output suffix, else netcdf)",
     )
+    parser.add_argument("--tile", type=int, default=256, help="tile size (pixels)")
     parser.add_argument(
-        "--margin", type=int, default=8, help="tile-edge pixels discarded before blending (8)"
+        "--overlap", type=int, default=28, help="smallest overlap of neighbouring tiles (pixels)"
     )
-    parser.add_argument("--batch-size", type=int, default=4, help="tiles per forward pass (4)")
+    parser.add_argument("--margin", type=int, default=8, help="zero-weight pixels at tile edges")
+    parser.add_argument(
+        "--batch-size", type=int, default=None, help="tiles per forward (default: per model size)"
+    )
     parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, cuda:1 …")
+    parser.add_argument(
+        "--dtype",
+        choices=("auto", "float32", "bfloat16", "float16"),
+        default="auto",
+        help="autocast dtype (auto: bfloat16 on CUDA, float32 on CPU)",
+    )
+    parser.add_argument(
+        "--compile", action="store_true", help="torch.compile the networks (slow first call)"
+    )
     parser.add_argument(
         "--no-clamp",
         action="store_true",
@@ -77,28 +105,43 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _scene(args: argparse.Namespace):
-    import xarray as xr
+def _source(args: argparse.Namespace):
+    """The scene source and a label for output names."""
+    from prelib.inference.sources import ArraySource, open_source
 
+    region = args.region
     if args.input is not None:
-        if not args.input.exists():
-            raise FileNotFoundError(f"no input scene at {args.input}")
-        opener = xr.open_zarr if args.input.suffix == ".zarr" else xr.open_dataset
-        return opener(args.input).load(), args.input.stem
-    from prelib.data.regions import simulate_case, simulate_region
-
+        if region not in (None, "fulldisc"):
+            raise ValueError(
+                f"--region {region!r} with --input: only 'fulldisc' (the whole file) applies"
+            )
+        source = open_source(args.input)
+        return source, source.name
     if args.case is not None:
-        return simulate_case(args.case), args.case
+        from prelib.data.regions import simulate_case
+
+        return ArraySource.from_dataset(simulate_case(args.case), args.case), args.case
+    if region is None:
+        raise ValueError("give --input, --case or --region")
+    if region == "fulldisc":
+        from prelib.readers.synthetic_disc import synthetic_disc_bt
+
+        bt, lat, lon = synthetic_disc_bt(seed=args.seed)
+        time = args.time or "2023-07-01T06:00"
+        return ArraySource(bt, lat, lon, time, "synthetic_fulldisc"), "synthetic_fulldisc"
     try:
-        lat0, lat1, lon0, lon1 = (float(v) for v in args.region.split(","))
+        lat0, lat1, lon0, lon1 = (float(v) for v in region.split(","))
     except ValueError:
         raise ValueError(
-            f"--region must be lat_min,lat_max,lon_min,lon_max, got {args.region!r}"
+            f"--region must be 'fulldisc' or lat_min,lat_max,lon_min,lon_max, got {region!r}"
         ) from None
     if args.time is None:
         raise ValueError("--region needs --time")
+    from prelib.data.regions import simulate_region
+
     scene = simulate_region((lat0, lat1), (lon0, lon1), args.time, seed=args.seed)
-    return scene, f"region_{lat0:g}_{lat1:g}_{lon0:g}_{lon1:g}"
+    name = f"region_{lat0:g}_{lat1:g}_{lon0:g}_{lon1:g}"
+    return ArraySource.from_dataset(scene, name), name
 
 
 def _networks(args: argparse.Namespace) -> dict:
@@ -132,56 +175,95 @@ def _networks(args: argparse.Namespace) -> dict:
 
 def run(args: argparse.Namespace) -> int:
     """Retrieve and write; returns 0."""
-    from prelib.inference.retrieval import (
-        precipitation_dataset,
-        retrieve_precipitation,
-        write_precipitation_netcdf,
-    )
+    from prelib.atomic import check_output
 
-    scene, name = _scene(args)
-    ir = scene[cv.VAR_IR].transpose(cv.DIM_IR_CHANNEL, *cv.GRID_DIMS).values
-    lat, lon = scene[cv.VAR_LAT].values, scene[cv.VAR_LON].values
-    time = scene[cv.VAR_TIME].values if cv.VAR_TIME in scene.coords else None
-    time = time.reshape(-1)[0] if time is not None and np.size(time) else None
+    source, name = _source(args)
+    label = (
+        f"{name}_{Path(args.baseline).stem}"
+        if args.baseline is not None
+        else f"{name}_{args.variant}"
+    )
+    output = _output_path(args, label)
+    check_output(output)  # refuse a foreign target before minutes of retrieval, not after
     if args.baseline is not None:
         from prelib.baselines import get_baseline, load_baseline
+        from prelib.inference.retrieval import (
+            precipitation_dataset,
+            write_precipitation_netcdf,
+        )
 
         model = (
             get_baseline(args.baseline)
             if args.baseline in ("gpi", "ae")
             else load_baseline(args.baseline)
         )
+        height, _ = source.shape
+        ir = source.read(0, height)
+        lat, lon = source.latlon(0, height)
         precip = model.predict(ir[None])[0]
-        ds = precipitation_dataset(precip, lat, lon, time, {"method": f"baseline {args.baseline}"})
-        label = f"{name}_{Path(args.baseline).stem}"
+        precip[~np.isfinite(ir).all(axis=0)] = np.nan
+        ds = precipitation_dataset(
+            precip,
+            lat,
+            lon,
+            source.time,
+            {
+                "title": f"Precipitation from geostationary IR by the {args.baseline} baseline",
+                "method": f"baseline {args.baseline}",
+            },
+        )
+        write_precipitation_netcdf(ds, output)
+        values = ds[cv.VAR_PRECIP].values
     else:
         from prelib.inference.composition import TwoNetworkRetrieval
+        from prelib.inference.engine import InferenceSettings, infer
+        from prelib.inference.preparation import prepare_for_inference
+        from prelib.inference.writers import writer_for
         from prelib.runtime import select_device
 
         device = select_device(args.device)
         nets = _networks(args)
-        model = TwoNetworkRetrieval(nets["cls"], nets["reg"], clamp_negative=not args.no_clamp)
-        ds = retrieve_precipitation(
-            model.to(device),
-            ir,
-            lat,
-            lon,
-            time,
+        retrieval = TwoNetworkRetrieval(nets["cls"], nets["reg"], clamp_negative=not args.no_clamp)
+        model = prepare_for_inference(retrieval, device, copy_model=False)
+        settings = InferenceSettings(
             tile=args.tile,
             overlap=args.overlap,
             margin=args.margin,
             batch_size=args.batch_size,
-            device=device,
+            dtype=args.dtype,
+            compile=args.compile,
             show_progress=True,
         )
-        ds.attrs["method"] = f"PRE-Net {args.variant} ({args.profile})"
-        label = f"{name}_{args.variant}"
-    run_dir = args.run_dir or profile_output_dir(args.profile)
-    output = args.output or Path(run_dir) / "inference" / f"{label}.nc"
-    write_precipitation_netcdf(ds, output)
-    values = ds[cv.VAR_PRECIP].values
+        attrs = {
+            "title": f"Precipitation retrieved from geostationary IR by PRE-Net "
+            f"({args.variant}, Full-Disc Adaptation; classifier x regressor)",
+            "method": f"PRE-Net {args.variant} ({args.profile})",
+        }
+        report, _ = infer(model, source, writer_for(output, args.format), settings, attrs)
+        values = _written_values(output)
+        print(
+            f"{report.tiles_run} of {report.tiles_total} tiles run "
+            f"({report.tiles_skipped} without valid input skipped) in {report.wall_s:.1f} s "
+            f"on {report.device}"
+        )
     print(
         f"wrote {output}: {values.shape[-2]}×{values.shape[-1]} pixels, "
         f"{np.nanmean(values >= cv.RAIN_THRESHOLD):.1%} raining, max {np.nanmax(values):.2f} mm h-1"
     )
     return 0
+
+
+def _output_path(args: argparse.Namespace, label: str) -> Path:
+    if args.output is not None:
+        return args.output
+    suffix = ".zarr" if args.format == "zarr" else ".nc"
+    run_dir = args.run_dir or profile_output_dir(args.profile)
+    return Path(run_dir) / "inference" / f"{label}{suffix}"
+
+
+def _written_values(path: Path) -> np.ndarray:
+    import xarray as xr
+
+    opener = xr.open_zarr if path.suffix == ".zarr" or path.is_dir() else xr.open_dataset
+    with opener(path) as ds:
+        return ds[cv.VAR_PRECIP].values

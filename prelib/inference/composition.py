@@ -46,7 +46,9 @@ def compose_precipitation(
             f"class_logits {tuple(class_logits.shape)} and regression {tuple(regression.shape)} "
             "differ in batch or spatial size"
         )
-    rain = class_logits.argmax(dim=1, keepdim=True) == 1
+    # logit 1 > logit 0 is argmax == 1 (a tie goes to class 0 in both) without the arg-reduction,
+    # which costs 2.5 % of a demo tile on CPU.
+    rain = class_logits[:, 1:2] > class_logits[:, 0:1]
     value = regression.clamp(min=0.0) if clamp_negative else regression
     return torch.where(rain, value, torch.zeros_like(value))
 
@@ -59,9 +61,9 @@ def _first(output):
 class TwoNetworkRetrieval(torch.nn.Module):
     """``x (B, C, H, W) -> precipitation (B, 1, H, W)`` from a classifier and a regressor.
 
-    Both networks run in eval mode; a network taking ``(x, mask)`` gets no mask (all-ones, as in
-    the reference test code). Usable directly as the callable of
-    :func:`prelib.inference.tiling.predict_tiled`.
+    Both networks run in eval mode on the same input batch; a network taking ``(x, mask)`` gets
+    no mask (all-ones, as in the reference test code). Usable directly as the callable of
+    :func:`prelib.inference.tiling.predict_tiled` and of :func:`prelib.inference.engine.infer`.
     """
 
     def __init__(
@@ -77,3 +79,21 @@ class TwoNetworkRetrieval(torch.nn.Module):
         logits = _first(self.classifier(x))
         rate = _first(self.regressor(x))
         return compose_precipitation(logits.float(), rate.float(), self.clamp_negative)
+
+    def raw(self, x: torch.Tensor) -> torch.Tensor:
+        """Both networks on one batch, before composition: (B, 2, H, W).
+
+        Channel 0 is the rain-logit margin ``logit(rain) − logit(no rain)`` and channel 1 the
+        rate in mm h-1. Both are linear in the logits/rate, so blending them across tiles and
+        composing afterwards (:meth:`compose_raw`) gives exactly what two separate tiled passes
+        of the classifier and the regressor give.
+        """
+        logits = _first(self.classifier(x)).float()
+        rate = _first(self.regressor(x)).float()
+        return torch.cat([logits[:, 1:2] - logits[:, 0:1], rate], dim=1)
+
+    def compose_raw(self, raw: torch.Tensor) -> torch.Tensor:
+        """(B, 2, H, W) from :meth:`raw` (or its blend) → precipitation (B, 1, H, W), mm h-1."""
+        margin, rate = raw[:, 0:1], raw[:, 1:2]
+        value = rate.clamp(min=0.0) if self.clamp_negative else rate
+        return torch.where(margin > 0, value, torch.zeros_like(value))

@@ -21,7 +21,7 @@ import xarray as xr
 from prelib import __version__
 from prelib import conventions as cv
 from prelib.atomic import atomic_path
-from prelib.inference.tiling import Predictor, predict_tiled
+from prelib.inference.tiling import Predictor
 
 NAN_POLICIES: tuple[str, ...] = ("mask", "raise")
 
@@ -115,31 +115,36 @@ def retrieve_precipitation(
     lon: np.ndarray,
     time: np.datetime64 | str | None = None,
     tile: int = 256,
-    overlap: int = 32,
+    overlap: int = 28,
     margin: int = 8,
-    batch_size: int = 4,
+    batch_size: int | None = None,
     device: str | torch.device | None = None,
     normalize: bool = True,
     nan_policy: str = "mask",
     show_progress: bool = False,
 ) -> xr.Dataset:
-    """Retrieve hourly precipitation over a region of any size.
+    """Retrieve hourly precipitation over an in-memory region of any size.
+
+    A thin wrapper of the streaming engine (:func:`prelib.inference.engine.infer`) for arrays.
 
     Parameters
     ----------
     predictor : callable
-        ``(B, 8, h, w) -> (B, 1, h, w)`` in mm h-1, e.g.
-        :class:`prelib.inference.composition.TwoNetworkRetrieval`.
+        :class:`prelib.inference.composition.TwoNetworkRetrieval` (blended before composing), or
+        any ``(B, 8, h, w) -> (B, 1, h, w)`` callable in mm h-1.
     ir : ndarray, shape (8, H, W)
         Brightness temperature in K, channels in ``conventions.AGRI_IR_CHANNELS`` order.
     lat, lon : ndarray
         (H,) and (W,), or (H, W) each, degrees.
     time : optional
         Valid time of the retrieval.
-    tile, overlap, margin, batch_size, device, show_progress
-        See :func:`prelib.inference.tiling.predict_tiled`.
+    tile, overlap, margin, batch_size, show_progress
+        See :class:`prelib.inference.engine.InferenceSettings`.
+    device : str or torch.device, optional
+        Moves a ``torch.nn.Module`` predictor there first.
     normalize : bool
-        Apply the paper's IR scaling first (the networks are trained on scaled input).
+        Apply the paper's IR scaling first (the networks are trained on scaled input); False
+        passes ``ir`` through unscaled (already normalised input).
     nan_policy : {"mask", "raise"}
         Missing IR pixels become NaN in the output, or raise.
 
@@ -148,29 +153,38 @@ def retrieve_precipitation(
     xarray.Dataset
         ``precip`` (y, x) or (time, y, x) in mm h-1, with ``lat``/``lon`` coordinates.
     """
+    from prelib.inference.engine import InferenceSettings, infer
+    from prelib.inference.sources import ArraySource
+
     if nan_policy not in NAN_POLICIES:
         raise ValueError(f"nan_policy must be one of {list(NAN_POLICIES)}, got {nan_policy!r}")
     ir = np.asarray(ir, dtype=np.float32)
     if ir.ndim != 3 or ir.shape[0] != cv.N_IR:
         raise ValueError(f"ir must have shape ({cv.N_IR}, H, W) in K, got {ir.shape}")
-    filled, missing = _fill_missing(ir, nan_policy)
-    x = normalize_ir(filled) if normalize else filled
-    pred = predict_tiled(
-        predictor,
-        x,
+    missing = ~np.isfinite(ir).all(axis=0)
+    if missing.any() and nan_policy == "raise":
+        raise ValueError(
+            f"IR input has {int(missing.sum())} pixels with missing values; use nan_policy='mask'"
+        )
+    if missing.all():
+        raise ValueError("IR input has no pixel with all channels valid")
+    if not normalize:
+        # the engine applies (BT - offset) / scale: undo it on the given values
+        offset, scale = cv.IR_NORM
+        ir = ir * np.float32(scale) + np.float32(offset)
+    source = ArraySource(ir, lat, lon, time)
+    if device is not None and isinstance(predictor, torch.nn.Module):
+        predictor = predictor.to(device)
+    settings = InferenceSettings(
         tile=tile,
         overlap=overlap,
         margin=margin,
         batch_size=batch_size,
-        device=device,
         show_progress=show_progress,
     )
-    if pred.shape[0] != 1:
-        raise ValueError(f"predictor must return one channel (mm h-1), got {pred.shape[0]}")
-    precip = pred[0].numpy()
-    precip[missing] = np.nan
-    settings = {"tile": tile, "overlap": overlap, "margin": margin}
-    return precipitation_dataset(precip, lat, lon, time, {"prelib_tiling": str(settings)})
+    attrs = {"title": "PRE-Net precipitation retrieval from geostationary IR"}
+    _, writer = infer(predictor, source, settings=settings, attrs=attrs)
+    return writer.dataset
 
 
 def write_precipitation_netcdf(ds: xr.Dataset, path: str | os.PathLike) -> Path:

@@ -2,19 +2,24 @@
 
 A network trained on 256 × 256 patches is applied to a larger (or smaller) region by cutting
 overlapping tiles, predicting them in batches and blending the predictions with a separable
-window. Along each axis the window is 1 in the tile's interior, 0 on a ``margin`` of pixels at a
-tile edge that lies inside the region (where a convolution's zero padding spoils the
-prediction), and rises as sin² (a squared-Hann ramp) across the rest of the overlap. Rising and
-falling ramps of two neighbours sum to exactly 1 on an overlap of ``overlap`` pixels; the last
-tile of a row or column is shifted to end at the region's border, and a final division by the
-summed weights makes the blend weights sum to 1 at every pixel in every layout. Region edges are
-never attenuated.
+window. Tiles are spread evenly (:func:`tile_starts`): the fewest tiles whose neighbours overlap
+by at least the requested ``overlap``. Along each axis the window is 1 in the tile's interior, 0
+on a ``margin`` of pixels at a tile edge that lies inside the region (where a convolution's zero
+padding spoils the prediction), and rises as sin² (a squared-Hann ramp) across the rest of each
+neighbour pair's actual overlap, so rising and falling ramps of two neighbours sum to exactly 1.
+A final division by the summed weights keeps the blend weights summing to 1 at every pixel in
+any layout (also the former fixed-stride one, ``layout="stride"``). Region edges are never
+attenuated.
 
 Regions smaller than a tile are reflect-padded up to the tile size and cropped back.
+
+:func:`predict_tiled` holds the whole region in memory; :mod:`prelib.inference.engine` streams
+band by band for regions up to the full disc.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 
@@ -26,18 +31,48 @@ from tqdm.auto import tqdm
 Predictor = Callable[[torch.Tensor], torch.Tensor]
 
 
-def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+TILE_LAYOUTS: tuple[str, ...] = ("even", "stride")
+
+
+def tile_starts(length: int, tile: int, overlap: int, layout: str = "even") -> list[int]:
     """Start offsets of tiles of ``tile`` pixels covering ``length`` with at least ``overlap``.
 
-    Regular stride ``tile - overlap``; the last tile ends exactly at ``length``.
+    Parameters
+    ----------
+    length, tile, overlap : int
+        Extent to cover, tile size and the smallest overlap of two neighbours (pixels).
+    layout : {"even", "stride"}
+        ``"even"`` (default): the fewest tiles whose neighbours overlap by at least ``overlap``,
+        spread evenly from 0 to ``length - tile`` (overlaps differ by at most one pixel).
+        ``"stride"``: the former layout, a fixed stride ``tile - overlap`` plus a last tile
+        shifted to end at ``length`` (for a 2748-pixel disc with 256/32 it adds a 13th tile per
+        axis that overlaps its neighbour by 228 pixels).
+
+    Returns
+    -------
+    list of int
+        Increasing starts; the first is 0 and the last ``length - tile``.
     """
+    if layout not in TILE_LAYOUTS:
+        raise ValueError(f"layout must be one of {list(TILE_LAYOUTS)}, got {layout!r}")
     if length <= tile:
         return [0]
     stride = tile - overlap
-    starts = list(range(0, length - tile + 1, stride))
-    if starts[-1] != length - tile:
-        starts.append(length - tile)
-    return starts
+    if layout == "stride":
+        starts = list(range(0, length - tile + 1, stride))
+        if starts[-1] != length - tile:
+            starts.append(length - tile)
+        return starts
+    count = 1 + math.ceil((length - tile) / stride)
+    span = length - tile
+    # floor(i · span / (count − 1)): consecutive gaps differ by at most 1 and never exceed
+    # ceil(span / (count − 1)) <= stride, so every overlap is >= ``overlap``.
+    return [(i * span) // (count - 1) for i in range(count)]
+
+
+def tile_overlaps(starts: list[int], tile: int) -> list[int]:
+    """Overlap in pixels of each pair of neighbouring tiles, ``len(starts) - 1`` values."""
+    return [tile - (b - a) for a, b in itertools.pairwise(starts)]
 
 
 def edge_ramp(overlap: int, margin: int = 0) -> np.ndarray:
@@ -54,15 +89,51 @@ def edge_ramp(overlap: int, margin: int = 0) -> np.ndarray:
     return np.sin(0.5 * math.pi * phase) ** 2
 
 
-def axis_window(tile: int, overlap: int, margin: int, at_start: bool, at_end: bool) -> np.ndarray:
-    """1-D window of one tile, shape (tile,); region borders (``at_start``/``at_end``) stay 1."""
+def axis_window(
+    tile: int,
+    overlap: int,
+    margin: int,
+    at_start: bool,
+    at_end: bool,
+    end_overlap: int | None = None,
+) -> np.ndarray:
+    """1-D window of one tile, shape (tile,); region borders (``at_start``/``at_end``) stay 1.
+
+    ``overlap`` is the overlap with the previous tile and ``end_overlap`` (default: the same)
+    with the next one. Ramping over each neighbour pair's actual overlap makes the raw windows
+    of neighbours sum to exactly 1 (up to rounding) in every even layout.
+    """
+    end_overlap = overlap if end_overlap is None else end_overlap
     window = np.ones(tile, dtype=np.float64)
-    ramp = edge_ramp(overlap, margin)
     if overlap and not at_start:
-        window[:overlap] = ramp
-    if overlap and not at_end:
-        window[tile - overlap :] = np.minimum(window[tile - overlap :], ramp[::-1])
+        window[:overlap] = edge_ramp(overlap, margin)
+    if end_overlap and not at_end:
+        ramp = edge_ramp(end_overlap, margin)[::-1]
+        window[tile - end_overlap :] = np.minimum(window[tile - end_overlap :], ramp)
     return window
+
+
+def axis_windows(
+    length: int, tile: int, overlap: int, margin: int, layout: str = "even"
+) -> tuple[list[int], list[np.ndarray]]:
+    """Tile starts along one axis and each tile's 1-D window, shapes (tile,).
+
+    Even layouts ramp over each pair's actual overlap; the stride layout keeps the former
+    windows (ramps over ``overlap``; the shifted last tile is renormalised by the weight sum).
+    """
+    starts = tile_starts(length, tile, overlap, layout)
+    if layout == "stride":
+        windows = [axis_window(tile, overlap, margin, s == 0, s + tile >= length) for s in starts]
+        return starts, windows
+    pairs = tile_overlaps(starts, tile)
+    windows = []
+    for i, start in enumerate(starts):
+        before = pairs[i - 1] if i > 0 else 0
+        after = pairs[i] if i < len(pairs) else 0
+        windows.append(
+            axis_window(tile, before, margin, i == 0, start + tile >= length, end_overlap=after)
+        )
+    return starts, windows
 
 
 def _check_layout(tile: tuple[int, int], overlap: int, margin: int) -> None:
@@ -77,7 +148,11 @@ def _check_layout(tile: tuple[int, int], overlap: int, margin: int) -> None:
 
 
 def blend_weights(
-    shape: tuple[int, int], tile: tuple[int, int], overlap: int, margin: int = 0
+    shape: tuple[int, int],
+    tile: tuple[int, int],
+    overlap: int,
+    margin: int = 0,
+    layout: str = "even",
 ) -> tuple[list[tuple[int, int]], list[np.ndarray], np.ndarray]:
     """Tile origins, raw 2-D windows and their sum over a region of ``shape`` (H, W).
 
@@ -85,13 +160,12 @@ def blend_weights(
     """
     _check_layout(tile, overlap, margin)
     height, width = shape
-    ys, xs = tile_starts(height, tile[0], overlap), tile_starts(width, tile[1], overlap)
+    ys, wys = axis_windows(height, tile[0], overlap, margin, layout)
+    xs, wxs = axis_windows(width, tile[1], overlap, margin, layout)
     origins, windows = [], []
     total = np.zeros(shape, dtype=np.float64)
-    for y in ys:
-        wy = axis_window(tile[0], overlap, margin, y == 0, y + tile[0] >= height)
-        for x in xs:
-            wx = axis_window(tile[1], overlap, margin, x == 0, x + tile[1] >= width)
+    for y, wy in zip(ys, wys, strict=True):
+        for x, wx in zip(xs, wxs, strict=True):
             window = np.outer(wy, wx)
             origins.append((y, x))
             windows.append(window)
@@ -112,6 +186,7 @@ def predict_tiled(
     batch_size: int = 4,
     device: str | torch.device | None = None,
     show_progress: bool = False,
+    layout: str = "even",
 ) -> torch.Tensor:
     """Apply ``predictor`` to overlapping tiles of ``image`` and blend the results.
 
@@ -133,6 +208,8 @@ def predict_tiled(
         Where the predictor runs (default: where its parameters are, else CPU).
     show_progress : bool
         tqdm bar over batches.
+    layout : {"even", "stride"}
+        Tile layout (:func:`tile_starts`).
 
     Returns
     -------
@@ -153,7 +230,7 @@ def predict_tiled(
         mode = "reflect" if pad_h < height and pad_w < width else "replicate"
         x = F.pad(x[None], (0, pad_w, 0, pad_h), mode=mode)[0]
     shape = tuple(x.shape[1:])
-    origins, windows, total = blend_weights(shape, tile_hw, overlap, margin)
+    origins, windows, total = blend_weights(shape, tile_hw, overlap, margin, layout)
 
     if isinstance(predictor, torch.nn.Module):
         predictor.eval()

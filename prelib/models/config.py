@@ -191,6 +191,41 @@ class PRENetConfig(Config):
 
 
 @dataclasses.dataclass(frozen=True)
+class PRENetLightConfig(Config):
+    """PRE-Net-Light, the distilled CPU student (:mod:`prelib.models.prenet_light`).
+
+    Attributes
+    ----------
+    n_classes, in_channels : int
+        As for :class:`UNetConfig`.
+    base_width : int
+        Width of the stem; the levels double it three times.
+    context_dim, context_depth, context_heads : int
+        Transformer block(s) over the bottleneck's token grid (depth 0 removes them).
+    pos_ramp : int
+        Size of PRE-Net's fixed positional ramp.
+    """
+
+    n_classes: int = 1
+    in_channels: int = N_IR
+    base_width: int = 16
+    context_dim: int = 64
+    context_depth: int = 1
+    context_heads: int = 2
+    pos_ramp: int = 28
+
+    def validate(self) -> None:
+        _require_classes(self)
+        _require_int(self, "in_channels", "base_width", "context_dim", "context_heads", "pos_ramp")
+        _require_int(self, "context_depth", minimum=0)
+        if self.context_dim % self.context_heads:
+            raise ValueError(
+                f"PRENetLightConfig.context_dim ({self.context_dim}) must be divisible by "
+                f"context_heads ({self.context_heads})"
+            )
+
+
+@dataclasses.dataclass(frozen=True)
 class LoRAConfig(Config):
     """LoRA adapters on the AE's linear layers for Full-Disc Adaptation (prenet_reference §6.2).
 
@@ -282,6 +317,7 @@ class DistillConfig(Config):
 CONFIG_CLASSES: dict[str, type[Config]] = {
     "teacher": TeacherConfig,
     "prenet": PRENetConfig,
+    "prenet_light": PRENetLightConfig,
     "unet": UNetConfig,
     "lora": LoRAConfig,
     "distill": DistillConfig,
@@ -294,13 +330,15 @@ class ModelConfigs(Config):
 
     Attributes
     ----------
-    teacher, prenet, unet, lora, distill
-        The :class:`TeacherConfig`, :class:`PRENetConfig`, :class:`UNetConfig`,
-        :class:`LoRAConfig` and :class:`DistillConfig` of the profile (mappings are converted).
+    teacher, prenet, prenet_light, unet, lora, distill
+        The :class:`TeacherConfig`, :class:`PRENetConfig`, :class:`PRENetLightConfig`,
+        :class:`UNetConfig`, :class:`LoRAConfig` and :class:`DistillConfig` of the profile
+        (mappings are converted).
     """
 
     teacher: TeacherConfig = dataclasses.field(default_factory=TeacherConfig)
     prenet: PRENetConfig = dataclasses.field(default_factory=PRENetConfig)
+    prenet_light: PRENetLightConfig = dataclasses.field(default_factory=PRENetLightConfig)
     unet: UNetConfig = dataclasses.field(default_factory=UNetConfig)
     lora: LoRAConfig = dataclasses.field(default_factory=LoRAConfig)
     distill: DistillConfig = dataclasses.field(default_factory=DistillConfig)

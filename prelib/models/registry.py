@@ -22,7 +22,7 @@ from prelib.config import Config
 from prelib.models.config import CONFIG_CLASSES, ModelConfigs, load_model_config, load_model_configs
 from prelib.models.distill import DISTILLERS, Distiller
 
-MODEL_NAMES: tuple[str, ...] = ("teacher", "prenet", "unet")
+MODEL_NAMES: tuple[str, ...] = ("teacher", "prenet", "unet", "prenet_light")
 DISTILLER_NAMES: tuple[str, ...] = tuple(DISTILLERS)
 
 
@@ -64,7 +64,8 @@ def get_model(
     ----------
     name : str
         ``"teacher"`` (:class:`~prelib.models.teacher.Teacher`), ``"prenet"``
-        (:class:`~prelib.models.prenet.PRENet`) or ``"unet"`` (:class:`~prelib.models.unet.UNet`).
+        (:class:`~prelib.models.prenet.PRENet`), ``"unet"`` (:class:`~prelib.models.unet.UNet`)
+        or ``"prenet_light"`` (:class:`~prelib.models.prenet_light.PRENetLight`).
     config : TeacherConfig, PRENetConfig, UNetConfig or ModelConfigs, optional
         The network's configuration (e.g. ``cfg.models.teacher``), or all model sections
         (``cfg.models``) from which section ``name`` is taken. Default: the paper's values.
@@ -88,6 +89,10 @@ def get_model(
         from prelib.models.prenet import PRENet
 
         return PRENet(section)
+    if name == "prenet_light":
+        from prelib.models.prenet_light import PRENetLight
+
+        return PRENetLight(section)
     from prelib.models.unet import UNet
 
     return UNet(section)

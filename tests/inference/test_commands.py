@@ -121,6 +121,20 @@ def test_infer_with_network_checkpoints_and_missing_checkpoint_error(tmp_path, c
     with xr.open_dataset(out) as ds:
         values = ds[cv.VAR_PRECIP].values
         assert values.shape == (1, 40, 52) and np.isfinite(values).all() and (values >= 0).all()
+    # an AGRI L1 file (real layout, regional) in, Zarr out, through the same engine
+    from prelib.readers.writers_agri import write_agri_l1
+
+    rng = np.random.default_rng(1)
+    bt = {c: rng.uniform(200.0, 290.0, (70, 90)).astype(np.float32) for c in cv.AGRI_IR_CHANNELS}
+    bt["C12"][:, :20] = np.nan
+    agri = write_agri_l1(tmp_path, bt, np.datetime64("2023-07-01T06:00"), begin_line=700)
+    agri_args = [*args[:2], str(agri), "--region", "fulldisc", *args[3:]]
+    agri_args[agri_args.index("--output") + 1] = str(tmp_path / "agri.zarr")
+    assert main(agri_args) == 0
+    with xr.open_zarr(tmp_path / "agri.zarr") as ds:
+        values = ds[cv.VAR_PRECIP].values[0]
+        assert values.shape == (70, 90) and np.isnan(values[:, :20]).all()
+        assert np.isfinite(values[:, 20:]).all() and ds["lat"].shape == (70, 90)
     # wrong task's checkpoint: refused with a clear message
     args[args.index("--cls-checkpoint") + 1] = str(tmp_path / "reg" / "last.pt")
     assert main(args) == 2

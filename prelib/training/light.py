@@ -1,0 +1,91 @@
+"""Training PRE-Net-Light: response + feature distillation from an adapted PRE-Net on Full-IPR.
+
+``train_light_distillation`` runs the common :class:`~prelib.training.trainer.Trainer` on a
+:class:`~prelib.models.light_distill.LightDistillation` (student + 1 × 1 feature adapters,
+frozen teacher); the checkpoint's ``student`` sub-state is what :func:`load_light` rebuilds.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from prelib import runtime
+from prelib.training.checkpoint import load_checkpoint
+from prelib.training.config import TrainingConfig, load_training_config
+from prelib.training.stages import _check_task, _task_loss, load_adapted
+from prelib.training.trainer import Trainer, TrainingResult
+
+
+def light_name(task: str) -> str:
+    """Checkpoint model name, e.g. ``prenet_light:cls``."""
+    return f"prenet_light:{task}"
+
+
+def build_light_distillation(profile: str, task: str, teacher: nn.Module) -> nn.Module:
+    """Student of ``profile`` for ``task`` and adapters to ``teacher``'s feature widths."""
+    from prelib.inference.preparation import prepare_for_inference
+    from prelib.models import get_model
+    from prelib.models.light_distill import LightDistillation
+
+    student = get_model("prenet_light", profile, n_classes=_check_task(task))
+    w_s = student.config.base_width
+    w_t = teacher.config.base_width
+    frozen = prepare_for_inference(teacher, "cpu", channels_last=False, fold_bn=False)
+    return LightDistillation(student, frozen, (w_s, 2 * w_s, 4 * w_s), (2 * w_t, 4 * w_t, 8 * w_t))
+
+
+def light_step_fn(task: str):
+    """``step(model, batch)`` for a :class:`LightDistillation`."""
+
+    def step(model: nn.Module, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        return model(batch["ir"], lambda logits: _task_loss(task, logits, batch), batch["valid"])
+
+    return step
+
+
+def train_light_distillation(
+    train_loader,
+    val_loader,
+    run_dir: str | Path,
+    teacher_checkpoint: str | Path,
+    profile: str = "demo",
+    task: str = "reg",
+    teacher_variant: str = "selfmask",
+    config: TrainingConfig | None = None,
+    show_progress: bool = True,
+) -> TrainingResult:
+    """Distil PRE-Net-Light for ``task`` from the adapted PRE-Net in ``teacher_checkpoint``."""
+    config = config or load_training_config(profile, "adapt")
+    runtime.seed_everything(config.seed)
+    teacher = load_adapted(teacher_checkpoint, profile, task, teacher_variant)
+    model = build_light_distillation(profile, task, teacher)
+    return Trainer(
+        model,
+        light_step_fn(task),
+        train_loader,
+        config,
+        run_dir,
+        val_loader=val_loader,
+        model_name=light_name(task),
+        profile=profile,
+        show_progress=show_progress,
+    ).fit()
+
+
+def load_light(path: str | Path, profile: str, task: str) -> nn.Module:
+    """The distilled student from a :func:`train_light_distillation` checkpoint (eval mode)."""
+    from prelib.models import get_model
+
+    student = get_model("prenet_light", profile, n_classes=_check_task(task))
+    payload = load_checkpoint(path, model_name=light_name(task), profile=profile)
+    state = {
+        key.removeprefix("student."): value
+        for key, value in payload["model"].items()
+        if key.startswith("student.")
+    }
+    student.load_state_dict(state)
+    return student.eval()
