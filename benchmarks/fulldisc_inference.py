@@ -169,7 +169,7 @@ def build_retrieval(profile: str, seed: int = 0):
 
 
 def disc_file(directory: Path) -> Path:
-    from prelib.readers.synthetic_disc import write_synthetic_disc
+    from prelib.writers.synthetic_disc import write_synthetic_disc
 
     existing = sorted(directory.glob("FY4A-_AGRI--_N_DISK_*.HDF"))
     return existing[0] if existing else write_synthetic_disc(directory)

@@ -124,7 +124,7 @@ def _source(args: argparse.Namespace):
     if region is None:
         raise ValueError("give --input, --case or --region")
     if region == "fulldisc":
-        from prelib.readers.synthetic_disc import synthetic_disc_bt
+        from prelib.writers.synthetic_disc import synthetic_disc_bt
 
         bt, lat, lon = synthetic_disc_bt(seed=args.seed)
         time = args.time or "2023-07-01T06:00"

@@ -122,7 +122,7 @@ def test_infer_with_network_checkpoints_and_missing_checkpoint_error(tmp_path, c
         values = ds[cv.VAR_PRECIP].values
         assert values.shape == (1, 40, 52) and np.isfinite(values).all() and (values >= 0).all()
     # an AGRI L1 file (real layout, regional) in, Zarr out, through the same engine
-    from prelib.readers.writers_agri import write_agri_l1
+    from prelib.writers.agri import write_agri_l1
 
     rng = np.random.default_rng(1)
     bt = {c: rng.uniform(200.0, 290.0, (70, 90)).astype(np.float32) for c in cv.AGRI_IR_CHANNELS}

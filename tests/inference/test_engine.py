@@ -194,7 +194,7 @@ def test_failed_run_leaves_existing_output_untouched(tmp_path):
 
 def test_agri_source_reads_bands_like_the_reader(tmp_path):
     from prelib.readers.agri import read_agri_l1
-    from prelib.readers.writers_agri import write_agri_l1
+    from prelib.writers.agri import write_agri_l1
 
     rng = np.random.default_rng(3)
     bt = {c: rng.uniform(190.0, 300.0, (90, 110)).astype(np.float32) for c in cv.AGRI_IR_CHANNELS}

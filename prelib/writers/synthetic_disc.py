@@ -72,10 +72,10 @@ def write_synthetic_disc(
     """Write :func:`synthetic_disc_bt` as a real-layout AGRI L1 full-disc file; returns its path.
 
     The file has every channel of the satellite (C01–C14 for FY-4A) with real names, tables and
-    attributes (:func:`prelib.readers.writers_agri.write_agri_l1`).
+    attributes (:func:`prelib.writers.agri.write_agri_l1`).
     """
     from prelib.readers import agri_channels
-    from prelib.readers.writers_agri import write_agri_l1
+    from prelib.writers.agri import write_agri_l1
 
     bt, _, _ = synthetic_disc_bt(seed)
     names = agri_channels.default_ir_channels(satellite)
