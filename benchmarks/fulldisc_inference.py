@@ -239,9 +239,9 @@ def measure_profile(profile: str, opts: dict) -> dict:
     import torch
 
     from prelib.inference.engine import InferenceSettings, default_batch_size, infer
-    from prelib.inference.preparation import prepare_for_inference
     from prelib.inference.sources import AgriL1Source, ArraySource
     from prelib.inference.writers import MemoryWriter, writer_for
+    from prelib.models.preparation import prepare_for_inference
     from prelib.runtime import select_device
 
     if opts["threads"]:
@@ -455,7 +455,7 @@ def _onnx_vs_torch(retrieval, tiles, opts) -> dict:
     except ImportError:
         return {"error": "onnxruntime not installed"}
     from prelib.inference.export import export_onnx
-    from prelib.inference.preparation import prepare_for_inference
+    from prelib.models.preparation import prepare_for_inference
 
     threads = opts["threads"] or torch.get_num_threads()
     with tempfile.TemporaryDirectory() as tmp:

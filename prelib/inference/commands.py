@@ -146,31 +146,14 @@ def _source(args: argparse.Namespace):
 
 def _networks(args: argparse.Namespace) -> dict:
     """The classifier and regressor: explicit checkpoints, else the run folder's."""
-    from prelib.workflow.artefacts import RunLayout, find_checkpoint
-    from prelib.workflow.networks import checkpoint_models, load_adapted
+    from prelib.workflow.networks import load_retrieval_networks
 
-    layout = RunLayout(args.run_dir or profile_output_dir(args.profile))
-    nets = {}
-    for task in ("cls", "reg"):
-        path = getattr(args, f"{task}_checkpoint")
-        if path is None:
-            run_dir = layout.adapted_dir(args.variant, task)
-            try:
-                path = find_checkpoint(run_dir, "best")
-            except FileNotFoundError:
-                raise FileNotFoundError(
-                    f"no {task} checkpoint in {run_dir}; run `prelib train adapt --profile "
-                    f"{args.profile} --variant {args.variant}` (or the notebook pipeline), point "
-                    f"--run-dir at the run folder, or pass --{task}-checkpoint"
-                ) from None
-        try:
-            models = checkpoint_models(path)
-        except ValueError:  # an older checkpoint: the profile's model configuration
-            from prelib.config import resolve
-
-            models = resolve(args.profile).models
-        nets[task] = load_adapted(path, task=task, variant=args.variant, models=models)
-    return nets
+    return load_retrieval_networks(
+        args.run_dir or profile_output_dir(args.profile),
+        args.variant,
+        args.profile,
+        {task: getattr(args, f"{task}_checkpoint") for task in ("cls", "reg")},
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -217,8 +200,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         from prelib.inference.composition import TwoNetworkRetrieval
         from prelib.inference.engine import InferenceSettings, infer
-        from prelib.inference.preparation import prepare_for_inference
         from prelib.inference.writers import writer_for
+        from prelib.models.preparation import prepare_for_inference
         from prelib.runtime import select_device
 
         device = select_device(args.device)

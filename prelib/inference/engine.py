@@ -174,7 +174,7 @@ def infer(
     ----------
     model : TwoNetworkRetrieval or nn.Module or callable
         Runs on the device of its parameters; prepare it with
-        :func:`prelib.inference.preparation.prepare_for_inference` (LoRA merged, BatchNorm
+        :func:`prelib.models.preparation.prepare_for_inference` (LoRA merged, BatchNorm
         folded, channels-last). A retrieval with ``raw``/``compose_raw`` is blended before
         composition; any other predictor must map (B, 8, h, w) to (B, 1, h, w).
     source : SceneSource

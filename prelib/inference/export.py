@@ -2,7 +2,7 @@
 
 The exported graph maps normalised IR tiles ``ir`` (batch, 8, tile, tile) — (BT − 100 K) / 400 K,
 missing pixels filled — to ``precip`` (batch, 1, tile, tile) in mm h-1: both networks with LoRA
-merged and BatchNorm folded (:func:`prelib.inference.preparation.prepare_for_inference`), and
+merged and BatchNorm folded (:func:`prelib.models.preparation.prepare_for_inference`), and
 the rain-mask × rate composition. The batch dimension is dynamic; the tile size is fixed at
 export (the AE's positional ramp is resized to the token grid of that size). Run it with
 ONNX Runtime::
@@ -57,7 +57,7 @@ def export_onnx(
     Path
     """
     from prelib.conventions import N_IR
-    from prelib.inference.preparation import prepare_for_inference
+    from prelib.models.preparation import prepare_for_inference
 
     model = prepare_for_inference(retrieval, "cpu", channels_last=False)
     example = torch.zeros(1, N_IR, tile, tile)
@@ -86,8 +86,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=EXPORT_FORMATS, default="onnx")
     parser.add_argument("--profile", choices=PROFILES, default="demo", help="model profile")
     parser.add_argument("--variant", default="selfmask", help="Full-Disc Adaptation variant")
-    parser.add_argument("--cls-checkpoint", type=Path, default=None)
-    parser.add_argument("--reg-checkpoint", type=Path, default=None)
+    parser.add_argument(
+        "--run-dir",
+        type=Path,
+        default=None,
+        help="run folder holding models/ (default PRELIB_OUTPUT_DIR/<profile>, e.g. outputs/demo)",
+    )
+    parser.add_argument(
+        "--cls-checkpoint",
+        type=Path,
+        default=None,
+        help="rain/no-rain classifier checkpoint (default: the run folder's adapted model)",
+    )
+    parser.add_argument(
+        "--reg-checkpoint",
+        type=Path,
+        default=None,
+        help="rain-rate regressor checkpoint (default: the run folder's adapted model)",
+    )
     parser.add_argument("--tile", type=int, default=256, help="tile size fixed in the graph")
     parser.add_argument("--no-clamp", action="store_true", help="keep negative regression values")
     parser.add_argument("--output", type=Path, required=True, help="output .onnx path")
@@ -95,19 +111,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the adapted networks, export, and check the graph with ONNX Runtime if present."""
-    from prelib.inference.commands import _checkpoint
     from prelib.inference.composition import TwoNetworkRetrieval
-    from prelib.training.stages import load_adapted
+    from prelib.paths import profile_output_dir
+    from prelib.workflow.networks import load_retrieval_networks
 
-    nets = {
-        task: load_adapted(
-            _checkpoint(getattr(args, f"{task}_checkpoint"), args.profile, args.variant, task),
-            args.profile,
-            task,
-            args.variant,
-        )
-        for task in ("cls", "reg")
-    }
+    nets = load_retrieval_networks(
+        args.run_dir or profile_output_dir(args.profile),
+        args.variant,
+        args.profile,
+        {task: getattr(args, f"{task}_checkpoint") for task in ("cls", "reg")},
+    )
     retrieval = TwoNetworkRetrieval(nets["cls"], nets["reg"], clamp_negative=not args.no_clamp)
     path = export_onnx(retrieval, args.output, tile=args.tile)
     size_mb = path.stat().st_size / 2**20

@@ -27,9 +27,9 @@ def light_name(task: str) -> str:
 
 def build_light_distillation(profile: str, task: str, teacher: nn.Module) -> nn.Module:
     """Student of ``profile`` for ``task`` and adapters to ``teacher``'s feature widths."""
-    from prelib.inference.preparation import prepare_for_inference
     from prelib.models import get_model
     from prelib.models.light_distill import LightDistillation
+    from prelib.models.preparation import prepare_for_inference
 
     student = get_model("prenet_light", profile, n_classes=_check_task(task))
     w_s = student.config.base_width

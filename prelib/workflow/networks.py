@@ -104,3 +104,59 @@ def load_adapted_pair(
             ) from None
         nets[task] = load_adapted(path, task=task, variant=variant, models=models)
     return nets
+
+
+def load_retrieval_networks(
+    run_dir: str | Path,
+    variant: str,
+    profile: str,
+    checkpoints: dict[str, str | Path | None] | None = None,
+) -> dict[str, nn.Module]:
+    """The classifier and regressor of a retrieval: explicit checkpoints, else the run folder's.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        Run folder (:class:`~prelib.workflow.artefacts.RunLayout`) holding
+        ``models/adapted-<variant>/<task>/best.pt`` (else ``last.pt``).
+    variant : str
+        Full-Disc Adaptation variant.
+    profile : str
+        Profile named in the messages, and whose model configuration rebuilds checkpoints
+        written before run configurations were stored in them.
+    checkpoints : dict, optional
+        ``{"cls": path, "reg": path}``; a ``None`` entry is looked up in the run folder.
+
+    Returns
+    -------
+    dict
+        ``{"cls": classifier, "reg": regressor}`` in eval mode.
+
+    Raises
+    ------
+    FileNotFoundError
+        No checkpoint given or found; the message names the folder and how to train it.
+    """
+    layout = RunLayout(run_dir)
+    checkpoints = checkpoints or {}
+    nets = {}
+    for task in TASKS:
+        path = checkpoints.get(task)
+        if path is None:
+            folder = layout.adapted_dir(variant, task)
+            try:
+                path = find_checkpoint(folder, "best")
+            except FileNotFoundError:
+                raise FileNotFoundError(
+                    f"no {task} checkpoint in {folder}; run `prelib train adapt --profile "
+                    f"{profile} --variant {variant}` (or the notebook pipeline), point "
+                    f"--run-dir at the run folder, or pass --{task}-checkpoint"
+                ) from None
+        try:
+            models = checkpoint_models(path)
+        except ValueError:  # an older checkpoint: the profile's model configuration
+            from prelib.config import resolve
+
+            models = resolve(profile).models
+        nets[task] = load_adapted(path, task=task, variant=variant, models=models)
+    return nets

@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 
 from prelib.inference.composition import TwoNetworkRetrieval
-from prelib.inference.preparation import fold_batchnorm, prepare_for_inference
 from prelib.models import apply_lora, get_model
 from prelib.models.lora import lora_modules
+from prelib.models.preparation import fold_batchnorm, prepare_for_inference
 
 
 def _adapted(n_classes: int, seed: int) -> torch.nn.Module:
