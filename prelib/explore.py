@@ -19,11 +19,12 @@ A *method* is any callable ``method(ir, lat, lon) -> rain``: ``ir`` (8, y, x) br
 temperature in K (AGRI channels C07–C14), ``lat``/``lon`` (y, x) degrees, ``rain`` (y, x) in
 mm h-1. :func:`network_method` wraps PRE-Net / UNet retrievals (tiled inference),
 :func:`baseline_method` the fitted IR baselines, and :func:`load_methods` builds the usual set
-from a pipeline run's checkpoints and benchmark store.
+from a pipeline run's folder (:class:`prelib.workflow.artefacts.RunLayout`: the networks in
+``models/``) and its Full-IPR training store.
 
 Example
 -------
->>> methods, notes = load_methods("tiny", data_dir="data")  # doctest: +SKIP
+>>> methods, notes = load_methods("outputs/tiny", "tiny", data_dir="data")  # doctest: +SKIP
 >>> explorer = CaseExplorer(methods).open_case("orographic")  # doctest: +SKIP
 >>> explorer.select_pixel(27.5, 86.0).rain  # doctest: +SKIP
 >>> explorer.widget()  # in a notebook  # doctest: +SKIP
@@ -34,11 +35,16 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
 from prelib import conventions as cv
+
+if TYPE_CHECKING:
+    from prelib.config import RunConfig
+    from prelib.workflow.artefacts import RunLayout
 
 Method = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 """``method(ir (8, y, x) K, lat (y, x), lon (y, x)) -> rain (y, x) mm h-1``."""
@@ -72,37 +78,88 @@ def baseline_method(baseline) -> Method:
     return method
 
 
+NETWORKS: tuple[str, ...] = ("prenet", "unet")
+"""Network methods of :func:`load_methods`: the adapted PRE-Net and the IR-only UNet."""
+
+
+def _network_checkpoints(
+    layout: RunLayout, network: str, variant: str, distiller: str, prefer: str
+) -> dict[str, Path]:
+    """``{task: checkpoint}`` of ``network`` in the run; raises FileNotFoundError naming the
+    folder and the command that trains it."""
+    from prelib.workflow.artefacts import find_checkpoint
+    from prelib.workflow.networks import TASKS
+
+    if network == "prenet":
+        folders = {task: layout.adapted_dir(variant, task) for task in TASKS}
+        command = f"prelib train adapt --variant {variant} --run-dir {layout.root}"
+    else:
+        folders = {task: layout.student_dir(distiller, task) for task in TASKS}
+        command = f"prelib train distill --variant {distiller} --run-dir {layout.root}"
+    try:
+        return {task: find_checkpoint(folder, prefer) for task, folder in folders.items()}
+    except FileNotFoundError as err:
+        raise FileNotFoundError(
+            f"{err}; train it with `{command}` or the notebook pipeline (`prelib pipeline run`)"
+        ) from None
+
+
+def _load_network(path: Path, network: str, task: str, variant: str, distiller: str, cfg):
+    """One network, rebuilt from the configuration its checkpoint stores (``cfg.models`` for
+    files written before checkpoints stored it)."""
+    from prelib.workflow import networks
+
+    try:
+        models = networks.checkpoint_models(path)
+    except ValueError:
+        models = cfg.models
+    if network == "prenet":
+        return networks.load_adapted(path, task=task, variant=variant, models=models)
+    return networks.load_student(path, task=task, distiller=distiller, models=models)
+
+
 def load_methods(
-    profile: str,
+    run: RunLayout | str | Path,
+    cfg: RunConfig | str,
+    *,
     data_dir: str | Path | None = None,
-    adapted_dir: str | Path | None = None,
-    unet_dir: str | Path | None = None,
+    checkpoints: Mapping[str, Mapping[str, str | Path]] | None = None,
     baselines: tuple[str, ...] = ("gpi", "persiann_ccs"),
     adapted_variant: str = "selfmask",
+    unet_distiller: str = "none",
+    prefer: str = "best",
     device: str | None = None,
-    seed: int = 0,
 ) -> tuple[dict[str, Method], list[str]]:
     """The explorer's usual methods: PRE-Net, the IR-only UNet and classical IR baselines.
 
     Parameters
     ----------
-    profile : str
-        Profile of the checkpoints and of the benchmark store.
+    run : RunLayout or path-like
+        The pipeline's run folder (``outputs/<profile>``): PRE-Net is the Stage-II pair of
+        ``models/adapted-<adapted_variant>/{cls,reg}/``, the UNet the Stage-I pair of
+        ``models/student-<unet_distiller>/{cls,reg}/`` (see :mod:`prelib.workflow.artefacts`).
+        A network whose checkpoints are missing is left out and said so in ``notes``.
+    cfg : RunConfig or str
+        The run's configuration (:func:`prelib.config.resolve`), or a profile name resolved
+        here: its ``profile`` and ``data.seed`` name the Full-IPR training store on which the
+        baselines are fitted, and its ``models`` rebuild checkpoints that store no configuration
+        of their own.
     data_dir : path-like, optional
-        Root holding the Full-IPR training store (``synthetic/<profile>/seed<seed>/``) on which
-        the baselines are fitted; built there when missing (default: ``PRELIB_DATA_DIR``).
-    adapted_dir, unet_dir : path-like, optional
-        ``<dir>/<task>/last.pt`` of the adapted PRE-Net (notebook 04) and of the IR-only UNet
-        (notebook 03). A method whose checkpoints are missing is left out and said so in
-        ``notes``.
+        Data folder of the benchmark stores (default: the layout's, ``PRELIB_DATA_DIR``); a
+        missing training store is built there.
+    checkpoints : mapping, optional
+        Explicit checkpoints instead of the run folder's, ``{"prenet" | "unet": {"cls": path,
+        "reg": path}}``.
     baselines : tuple of str
-        Names for :func:`prelib.baselines.get_baseline`.
+        Names for :func:`prelib.baselines.get_baseline` (empty: no baselines, no store).
     adapted_variant : str
-        Full-Disc Adaptation variant of ``adapted_dir``.
+        Full-Disc Adaptation variant of PRE-Net (``selfmask``: Self-MaskTune).
+    unet_distiller : str
+        Stage-I distiller of the UNet (``none``: trained on labels only).
+    prefer : {"best", "last"}
+        Which checkpoint of a run folder (the other one when it is missing).
     device : str, optional
         Device of the networks.
-    seed : int
-        Benchmark seed of the store.
 
     Returns
     -------
@@ -110,34 +167,57 @@ def load_methods(
         Display name → method, in the order PRE-Net, UNet, baselines.
     notes : list of str
         What was left out and why.
+
+    Raises
+    ------
+    ValueError
+        ``checkpoints`` names an unknown network or lacks a task.
+    FileNotFoundError
+        An explicit checkpoint does not exist.
     """
     from prelib.baselines import get_baseline
-    from prelib.data.store import benchmark_path, build_benchmark, open_benchmark
+    from prelib.config import resolve
+    from prelib.data.store import open_benchmark
     from prelib.inference.composition import TwoNetworkRetrieval
     from prelib.plotting.layout import display_name
-    from prelib.training.stages import TASKS, load_adapted, load_student
+    from prelib.workflow import RunLayout, ensure_benchmarks
+    from prelib.workflow.networks import TASKS
 
+    cfg = resolve(cfg) if isinstance(cfg, str) else cfg
+    layout = run if isinstance(run, RunLayout) else RunLayout(run)
+    if data_dir is not None:
+        layout = dataclasses.replace(layout, data_root=Path(data_dir))
+    explicit = {name: dict(paths) for name, paths in (checkpoints or {}).items()}
+    for name, paths in explicit.items():
+        if name not in NETWORKS or set(paths) != set(TASKS):
+            raise ValueError(
+                f"checkpoints must map {list(NETWORKS)} to {{'cls': path, 'reg': path}}, "
+                f"got {name!r}: {sorted(paths)}"
+            )
+        for task, path in paths.items():
+            if not Path(path).is_file():
+                raise FileNotFoundError(f"no {name} {task} checkpoint at {path}")
     methods: dict[str, Method] = {}
     notes: list[str] = []
-    for label, folder, load in (
-        ("prenet", adapted_dir, lambda p, t: load_adapted(p, profile, t, adapted_variant)),
-        ("unet", unet_dir, lambda p, t: load_student(p, profile, t, "none")),
-    ):
-        if folder is None:
-            notes.append(f"{display_name(label)}: no checkpoint folder given")
-            continue
-        paths = {task: Path(folder) / task / "last.pt" for task in TASKS}
-        missing = [str(p) for p in paths.values() if not p.is_file()]
-        if missing:
-            notes.append(f"{display_name(label)}: missing checkpoint(s) {missing}")
-            continue
-        model = TwoNetworkRetrieval(load(paths["cls"], "cls"), load(paths["reg"], "reg"))
-        methods[display_name(label)] = network_method(model, device)
+    for network in NETWORKS:
+        if network in explicit:
+            paths = {task: Path(path) for task, path in explicit[network].items()}
+        else:
+            try:
+                paths = _network_checkpoints(
+                    layout, network, adapted_variant, unet_distiller, prefer
+                )
+            except FileNotFoundError as err:
+                notes.append(f"{display_name(network)} left out: {err}")
+                continue
+        nets = [
+            _load_network(paths[t], network, t, adapted_variant, unet_distiller, cfg)
+            for t in ("cls", "reg")
+        ]
+        methods[display_name(network)] = network_method(TwoNetworkRetrieval(*nets), device)
     if baselines:
-        store = benchmark_path("fulldisc", "train", profile, seed, root=data_dir)
-        if not store.exists():
-            build_benchmark("fulldisc", "train", profile=profile, out=store, progress=False)
-        train = open_benchmark(store).load()
+        stores = ensure_benchmarks(cfg, layout, kinds=("fulldisc",), splits=("train",))
+        train = open_benchmark(stores["fulldisc", "train"]).load()
         for name in baselines:
             model = get_baseline(name)
             model.fit(train[cv.VAR_IR].values, train[cv.VAR_PRECIP].values)

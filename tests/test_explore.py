@@ -165,10 +165,77 @@ def test_own_scenes_without_label_offer_only_the_methods_view(methods, explorer)
         CaseExplorer({})
 
 
-def test_load_methods_says_what_is_missing(tmp_path):
-    methods, notes = load_methods(
-        "tiny", data_dir=tmp_path, adapted_dir=tmp_path / "none", unet_dir=None, baselines=()
+def _save_pair(folders, network, cfg, file="best.pt"):
+    """Un-trained checkpoints of ``network`` (``prenet``: Stage-II Self-MaskTune, ``unet``: the
+    Stage-I student without distillation) in ``folders[task]``, storing ``cfg`` as training
+    does."""
+    from prelib.training.checkpoint import make_header, save_checkpoint
+    from prelib.training.stages import (
+        adapted_name,
+        adapted_structure,
+        build_distillation,
+        student_name,
     )
-    assert methods == {}
-    assert any("PRE-Net" in note and "missing checkpoint" in note for note in notes)
-    assert any("UNet" in note and "no checkpoint folder" in note for note in notes)
+
+    paths = {}
+    for task, folder in folders.items():
+        if network == "prenet":
+            net, name = (
+                adapted_structure(cfg.models, task, "selfmask"),
+                adapted_name("selfmask", task),
+            )
+        else:
+            net = build_distillation(cfg.models, task, "none")  # the pair, as Stage I saves it
+            name = student_name("none", task)
+        header = {**make_header(name, cfg.profile, {}, 1), "run_config": cfg.to_dict()}
+        folder.mkdir(parents=True, exist_ok=True)
+        paths[task] = save_checkpoint(folder / file, {"header": header, "model": net.state_dict()})
+    return paths
+
+
+def test_load_methods_finds_the_networks_of_a_run_folder(tmp_path, explorer):
+    from prelib.config import resolve
+    from prelib.workflow.artefacts import RunLayout
+
+    layout = RunLayout(tmp_path / "run", tmp_path / "data")
+    methods, notes = load_methods(layout, "tiny", baselines=())
+    assert methods == {} and len(notes) == 2  # nothing trained yet: both said, with the fix
+    assert str(layout.adapted_dir("selfmask", "cls").parent) in notes[0] and "PRE-Net" in notes[0]
+    assert "prelib train adapt --variant selfmask" in notes[0]
+    assert str(layout.student_dir("none", "cls").parent) in notes[1] and "UNet" in notes[1]
+    assert "prelib train distill --variant none" in notes[1]
+    # PRE-Net narrower than the tiny profile's: rebuilt from the checkpoint's stored configuration
+    narrow = resolve("tiny", models={"prenet": {"base_width": 4}})
+    tasks = ("cls", "reg")
+    _save_pair({t: layout.adapted_dir("selfmask", t) for t in tasks}, "prenet", narrow)
+    _save_pair(
+        {t: layout.student_dir("none", t) for t in tasks}, "unet", resolve("tiny"), "last.pt"
+    )
+    methods, notes = load_methods(layout.root, "tiny", data_dir=layout.data_dir, baselines=())
+    assert list(methods) == ["PRE-Net", "UNet (IR only)"] and notes == []
+    scene = explorer.scenes[0]
+    ir, lat, lon = scene["ir"].values, scene["lat"].values, scene["lon"].values
+    for method in methods.values():
+        rain = method(ir, lat, lon)
+        assert rain.shape == lat.shape and np.isfinite(rain).all() and (rain >= 0).all()
+
+
+def test_load_methods_takes_explicit_checkpoints_and_fits_baselines_on_the_store(tmp_path):
+    from prelib.config import resolve
+    from prelib.workflow.artefacts import RunLayout
+
+    cfg = resolve("tiny")
+    unet = _save_pair({t: tmp_path / "elsewhere" / t for t in ("cls", "reg")}, "unet", cfg)
+    layout = RunLayout(tmp_path / "run", tmp_path / "data")
+    store = layout.benchmark("fulldisc", "train", cfg.profile, cfg.data.seed)
+    methods, notes = load_methods(layout, cfg, checkpoints={"unet": unet}, baselines=("gpi",))
+    assert list(methods) == ["UNet (IR only)", "GPI"]
+    assert len(notes) == 1 and "PRE-Net" in notes[0]
+    assert store.exists()  # the missing training store was built in the data folder
+    with pytest.raises(ValueError, match="checkpoints must map"):
+        load_methods(layout, cfg, checkpoints={"unet": {"reg": unet["reg"]}}, baselines=())
+    with pytest.raises(ValueError, match="checkpoints must map"):
+        load_methods(layout, cfg, checkpoints={"teacher": unet}, baselines=())
+    with pytest.raises(FileNotFoundError, match="no unet cls checkpoint"):
+        missing = {"cls": tmp_path / "nope.pt", "reg": unet["reg"]}
+        load_methods(layout, cfg, checkpoints={"unet": missing}, baselines=())
