@@ -140,7 +140,7 @@ def load_retrieval_networks(
     layout = RunLayout(run_dir)
     checkpoints = checkpoints or {}
     nets = {}
-    for task in TASKS:
+    for task in ("cls", "reg"):
         path = checkpoints.get(task)
         if path is None:
             folder = layout.adapted_dir(variant, task)
