@@ -60,7 +60,9 @@ RAIN_ABSORPTION_FACTOR = 1.5
 
 
 def soil_moisture(rng: np.random.Generator, grid: SceneGrid, recent_rain: np.ndarray) -> np.ndarray:
-    """Relative soil wetness in [0, 1]: a mesoscale pattern plus wetting by the last hour's rain."""
+    """Relative soil wetness in [0, 1]: a mesoscale pattern plus wetting by ``recent_rain``, the
+    mean rate (mm h-1) over the hour that ends at the overpass: rain after it cannot wet the soil
+    the radiometer sees."""
     pattern = power_law_noise(
         rng, grid.shape, 3.0, (grid.dy_km, grid.dx_km), max_wavelength_km=300.0
     )

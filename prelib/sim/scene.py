@@ -181,7 +181,7 @@ def _simulate(
         )[(slice(None), *inner)]
     if VAR_PMW in sensors:
         pmw_rng = rng("pmw")
-        wetness = soil_moisture(pmw_rng, grid, rain.hourly)
+        wetness = soil_moisture(pmw_rng, grid, rain.antecedent)
         out[VAR_PMW] = gmi_brightness_temperature(
             pmw_rng, grid, clouds, sea_level_t, surface_t, water_vapour, land, wetness
         )[(slice(None), *inner)]
