@@ -18,6 +18,29 @@ the IR–rain relation weak and the microwave relation strong, as in nature (sen
 
 Heights are km above sea level; optical depths are visible optical depths (the thermal-IR
 absorption optical depth is about half of it; Minnis et al. 1993).
+
+Where IR is weak, and why (each mechanism varies by regime through the tables below):
+
+* **warm rain** (:data:`WARM_RAIN_FRACTION`): part of the stratiform/main rain falls from
+  shallow clouds whose tops stay below the 0 °C level. TRMM found warm rain in roughly a third
+  of the raining area over tropical oceans and a fifth of the rain there (Lau & Wu 2003; Liu &
+  Zipser 2009), and orographic rain is largely warm and shallow (Shige & Kummerow 2016). Such
+  clouds are IR-warm and carry no ice, so IR and the ice-scattering channels miss them; radar
+  and ocean emission see them;
+* **anvil and cirrus extent and optical-depth variability** (:data:`ANVIL_SPREAD_KM`,
+  :data:`CIRRUS_COVER`): anvils spread 2–5 times wider than their cores (Houze 2004), and
+  cirrus optical depth spans subvisual (< 0.03) to opaque (> 3) within one sheet (Sassen & Cho
+  1992), so its visible optical depth is lognormal (σ_ln = :data:`CIRRUS_LOG_SPREAD`);
+* **multi-layer cloud** (:data:`MID_DECK_COVER`): non-raining altostratus decks 0.5–3 km above
+  the 0 °C level, often under cirrus, whose cold opaque tops look like nimbostratus;
+* **decaying convection**: cells that rained half an hour ago (:mod:`prelib.sim.weather`) keep
+  their deep, cold tops and part of their ice aloft while the surface rain has stopped — the
+  cold-top-no-rain error of IR schemes (e.g. Vicente et al. 1998 screen it out with a growth
+  test) and an ice-scattering signal without rain beneath it;
+* **ice-scattering variability**: the ice that scatters 89–183 GHz is not tied one-to-one to
+  the surface rate (riming, graupel versus snow, storm depth): a lognormal factor with
+  σ_ln = :data:`ICE_LOG_SPREAD` on mesoscale (20–150 km) patterns (the scattering–rain scatter
+  of e.g. Petković & Kummerow 2017).
 """
 
 from __future__ import annotations
@@ -33,12 +56,46 @@ from prelib.sim.regimes import REGIME_PARAMS
 from prelib.sim.weather import PrecipitationFields
 
 CIRRUS_COVER: dict[str, tuple[float, float]] = {
-    "frontal": (0.25, 0.5),
-    "convective": (0.15, 0.4),
-    "orographic": (0.05, 0.25),
+    "frontal": (0.3, 0.6),
+    "convective": (0.2, 0.5),
+    "orographic": (0.1, 0.35),
+    "stratiform": (0.15, 0.4),
+}
+"""Range of the scene fraction covered by non-raining thin cirrus per regime (ISCCP and
+CALIPSO find cirrus over 20–40 % of the tropics and mid-latitude storm tracks)."""
+
+CIRRUS_LOG_SPREAD = 0.8
+"""σ of ln(visible optical depth) of cirrus within a sheet (Sassen & Cho 1992 classes span
+two orders of magnitude)."""
+
+ANVIL_SPREAD_KM: dict[str, tuple[float, float]] = {
+    "frontal": (10.0, 30.0),
+    "convective": (15.0, 40.0),
+    "orographic": (8.0, 20.0),
+    "stratiform": (8.0, 20.0),
+}
+"""Range of the Gaussian spread (km) of anvils around their convective cores per regime:
+anvils are 2–5 times wider than their cores, widest in organised tropical convection."""
+
+WARM_RAIN_FRACTION: dict[str, tuple[float, float]] = {
+    "frontal": (0.0, 0.1),
+    "convective": (0.1, 0.35),
+    "orographic": (0.3, 0.7),
+    "stratiform": (0.0, 0.15),
+}
+"""Range of the fraction of the main rain area that falls from warm (ice-free) clouds; it is
+halved over land for the convective regime (the shallow maritime rain is oceanic)."""
+
+MID_DECK_COVER: dict[str, tuple[float, float]] = {
+    "frontal": (0.1, 0.3),
+    "convective": (0.03, 0.15),
+    "orographic": (0.05, 0.2),
     "stratiform": (0.1, 0.3),
 }
-"""Range of the scene fraction covered by non-raining thin cirrus per regime."""
+"""Range of the scene fraction covered by non-raining mid-level (altostratus) decks."""
+
+ICE_LOG_SPREAD = 0.5
+"""σ of ln(scattering ice per unit rain) across a scene."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +166,18 @@ def simulate_clouds(
     lo, hi = params.main_top_above_freezing_km
     main_above = rng.uniform(lo, hi) + 0.6 * wobble
     top_main = fl + main_above + 0.6 * np.log1p(rain.main)
+    # Warm rain: a mesoscale pattern picks the share of the main rain area whose clouds stay
+    # below the 0 °C level (ice-free, IR-warm).
+    warm_field = power_law_noise(rng, grid.shape, 3.0, spacing, min_wavelength_km=30.0)
+    warm_share = rng.uniform(*WARM_RAIN_FRACTION[regime])
+    if regime == "convective":
+        warm_field = warm_field + np.where(land, -0.6, 0.3)
+    main_raining = rain.main >= 0.05
+    if warm_share > 0 and main_raining.any():
+        cut = float(np.quantile(warm_field[main_raining], 1.0 - warm_share))
+        warm = main_raining & (warm_field > cut)
+        top_warm = fl - rng.uniform(0.2, 1.5) + 0.3 * wobble + 0.2 * np.log1p(rain.main)
+        top_main = np.where(warm, np.minimum(top_warm, fl - 0.1), top_main)
     # Convective towers deepen with intensity; the strongest overshoot the tropopause by up to
     # ~1.5 km (overshooting tops, colder than the anvil they feed).
     depth = np.clip(0.45 + 0.55 * np.log1p(rain.cells) / np.log1p(60.0), 0.0, 1.0)
@@ -143,10 +212,26 @@ def simulate_clouds(
     main_tau = np.where(low, rng.uniform(4.0, 15.0) * (1 + 0.3 * wobble).clip(0.3), main_tau)
     main_top = np.where(low, ground_km + rng.uniform(0.8, 2.0) + 0.2 * wobble, main_top)
 
-    # Anvils: spread of the convective cores by 15-30 km, displaced downwind by the upper flow.
-    cores = (rain.cells >= 1.0).astype(float)
+    # Non-raining mid-level decks (multi-layer cloud with the cirrus above).
+    mid_field = power_law_noise(rng, grid.shape, 3.0, spacing, max_wavelength_km=400.0)
+    mid_cover = rng.uniform(*MID_DECK_COVER[regime])
+    mid = (mid_field > np.quantile(mid_field, 1.0 - mid_cover)) & (main_tau == 0)
+    mid_tau = rng.uniform(4.0, 12.0) * np.exp(0.6 * wobble)
+    main_tau = np.where(mid, mid_tau, main_tau)
+    main_top = np.where(mid, fl + rng.uniform(0.5, 3.0) + 0.4 * wobble, main_top)
+
+    # Decaying convection: cells that rained 30 min ago keep deep, cold, opaque tops.
+    decaying = rain.decaying if rain.decaying is not None else np.zeros(grid.shape)
+    dying = (decaying >= 1.0) & (rain.cells < 0.5 * decaying) & (rain.instant < 1.0)
+    depth_past = np.clip(0.45 + 0.55 * np.log1p(decaying) / np.log1p(60.0), 0.0, 1.0)
+    top_dying = fl + 0.9 * depth_past * (trop + 1.5 - fl)
+    main_top = np.where(dying, np.maximum(main_top, top_dying), main_top)
+    main_tau = np.where(dying, np.maximum(main_tau, 30.0), main_tau)
+
+    # Anvils: spread of the convective cores (present and decaying), displaced downwind.
+    cores = ((rain.cells >= 1.0) | (decaying >= 1.0)).astype(float)
     anvil = np.zeros(grid.shape)
-    spread_km = rng.uniform(10.0, 20.0)
+    spread_km = rng.uniform(*ANVIL_SPREAD_KM[regime])
     if cores.any():
         # Normalised so that an anvil fed by a core area of ~300 km2 is thick at its centre.
         spread_px = spread_km / px_km
@@ -167,7 +252,13 @@ def simulate_clouds(
     )
     cover = rng.uniform(*CIRRUS_COVER[regime])
     excess = cirrus_field - np.quantile(cirrus_field, 1.0 - cover)
-    cirrus_tau = np.where(excess > 0, 0.2 + 2.5 * np.clip(excess, 0.0, 1.2), 0.0)
+    patchiness = power_law_noise(rng, grid.shape, 2.5, spacing, max_wavelength_km=80.0)
+    cirrus_tau = np.where(
+        excess > 0,
+        (0.2 + 2.5 * np.clip(excess, 0.0, 1.2))
+        * np.exp(CIRRUS_LOG_SPREAD * patchiness - 0.5 * CIRRUS_LOG_SPREAD**2),
+        0.0,
+    )
     cirrus_top = trop - rng.uniform(1.5, 4.0) + 0.5 * wobble
     use_anvil = anvil_tau >= cirrus_tau
     high_tau = np.where(use_anvil, anvil_tau, cirrus_tau)
@@ -182,8 +273,16 @@ def simulate_clouds(
         * np.clip((top_rain - fl) / 4.0, 0.0, 1.0)
         * raining
     )
+    # Decaying cells keep part of their precipitation ice aloft (scattering without rain).
+    ice_dying = 0.1 * decaying**0.8 * dying
+    ice_scatter = power_law_noise(
+        rng, grid.shape, 3.0, spacing, min_wavelength_km=20.0, max_wavelength_km=150.0
+    )
+    ice_factor = np.exp(ICE_LOG_SPREAD * ice_scatter - 0.5 * ICE_LOG_SPREAD**2)
     # Anvil and cirrus ice is mostly small crystals: weak scattering per unit optical depth.
-    ice_water_path = ice_cells + ice_main + 0.004 * anvil_tau + 0.002 * cirrus_tau
+    ice_water_path = (
+        (ice_cells + ice_main + ice_dying) * ice_factor + 0.004 * anvil_tau + 0.002 * cirrus_tau
+    )
     cloud_liquid = np.where(raining, np.minimum(0.2 + 0.04 * rain.instant, 1.5), 0.0)
     cloud_liquid = cloud_liquid + np.where(~raining, 0.02 * main_tau, 0.0)
     # Marshall-Palmer liquid water content 0.072 R^0.88 g m-3 over the rain layer depth.

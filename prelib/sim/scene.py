@@ -10,11 +10,15 @@ number comes from a stream seeded by ``(seed, time, location, purpose)``
 (:func:`prelib.sim.seeding.scene_rng`), so a scene is reproducible bit for bit and nothing
 needs to be stored.
 
-Timing: ``time`` is the end of the label hour (the CLDAS convention). The satellites observe at
-``time + observation_offset_s`` with the offset drawn in ±10 min (the paper's matching
-tolerance); in swath scenes the geostationary image is another ±7.5 min away (15-minute
-full-disc cadence). The dataset attributes record both offsets, the regime, the wind and the
-DEM used.
+Timing: ``time`` is the end of the label hour (the CLDAS convention). The microwave sensors
+observe at ``time + observation_offset_s`` with the offset drawn in ±10 min (the paper's
+matching tolerance); in swath scenes the geostationary image is another ±7.5 min away
+(15-minute full-disc cadence) and is resampled onto the 5 km swath; in grid (disc) scenes the IR
+is the image of the label hour's end, seen when the north-to-south scan reaches the scene's
+latitude (:func:`prelib.sim.ir.line_scan_offset_s`), on the disc's own pixels. No sensor sees
+rain after its own time: soil wetness comes from the rain up to the overpass. The dataset
+attributes record both offsets (``ir_offset_s`` is relative to the overpass), the regime, the
+wind and the DEM used.
 """
 
 from __future__ import annotations
@@ -55,7 +59,7 @@ from prelib.conventions import (
 from prelib.sim import climate
 from prelib.sim.clouds import simulate_clouds
 from prelib.sim.geography import SceneGrid, land_mask, latlon_grid
-from prelib.sim.ir import agri_brightness_temperature
+from prelib.sim.ir import agri_brightness_temperature, line_scan_offset_s
 from prelib.sim.label import cldas_label
 from prelib.sim.orbit import gpm_ground_track, swath_coordinates
 from prelib.sim.pmw import gmi_brightness_temperature, soil_moisture
@@ -133,7 +137,10 @@ def _simulate(
     check_regime(regime)
     wind_ne = climate.steering_wind(rng("wind"), lat_c, time, regime)
     observation_offset = float(timing.uniform(-OBSERVATION_OFFSET_S, OBSERVATION_OFFSET_S))
-    ir_offset = float(timing.uniform(-ir_offset_range_s, ir_offset_range_s))
+    if ir_offset_range_s > 0:  # swath: the full-disc image nearest the overpass
+        ir_offset = float(timing.uniform(-ir_offset_range_s, ir_offset_range_s))
+    else:  # disc patch: the image of the label hour's end, at the time its lines were scanned
+        ir_offset = line_scan_offset_s(lat_c) - observation_offset
     mean_t = float(np.mean(sea_level_t[inner]))
     summer = 0.5 * (1.0 + climate.season_phase(time))
     tropical = float(np.clip((25.0 - lat_c) / 15.0, 0.0, 1.0))
@@ -148,7 +155,7 @@ def _simulate(
         mean_t,
         intensity_scale=climate.intensity_scale(mean_t),
         wet_scale=wet_scale,
-        ir_offset_s=ir_offset if ir_offset_range_s > 0 else None,
+        ir_offset_s=ir_offset,
     )
 
     def clouds_for(fields):
@@ -178,6 +185,7 @@ def _simulate(
             land,
             elevation,
             ir_time,
+            resampled_km=SWATH_RESOLUTION_KM if ir_offset_range_s > 0 else None,
         )[(slice(None), *inner)]
     if VAR_PMW in sensors:
         pmw_rng = rng("pmw")
@@ -217,7 +225,7 @@ def _simulate(
         "observation_offset_s": round(observation_offset, 3),
         "dem": default_dem().source,
     }
-    if VAR_IR in sensors and ir_offset_range_s > 0:
+    if VAR_IR in sensors:
         attrs["ir_offset_s"] = round(ir_offset, 3)
     return out, attrs
 
@@ -308,7 +316,8 @@ def simulate_grid_scene(
         sensor ``ir`` (ir_channel=8, y, x) K, ``pmw`` (pmw_channel=13, y, x) K, ``pr``
         (bin=176, y, x) dBZ (NaN = no echo); coords ``lat``, ``lon`` (y, x) float32 and the
         scalar ``time``; attrs ``regime``, ``seed``, ``source``, ``Conventions``, ``wind_u``,
-        ``wind_v`` (m s-1), ``observation_offset_s``, ``resolution_km``, ``dem``.
+        ``wind_v`` (m s-1), ``observation_offset_s``, ``resolution_km``, ``dem`` and, with IR,
+        ``ir_offset_s`` (IR scan time minus ``observation_offset_s``).
 
     Raises
     ------

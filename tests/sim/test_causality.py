@@ -43,21 +43,22 @@ def test_no_sensor_pixel_depends_on_rain_after_its_own_time(monkeypatch, kind):
             (24.0, 25.92), (110.0, 111.92), TIME, seed=seed, regime="frontal", sensors=sensors
         )
 
-    def latest_sensor_time(attrs):
-        return float(attrs["observation_offset_s"]) + max(0.0, float(attrs.get("ir_offset_s", 0)))
-
-    # The first seed whose sensors all look at least 5 min before the label hour ends.
-    seed = next(s for s in range(50) if latest_sensor_time(simulate(s, ("ir",)).attrs) < -300)
+    # The first seed whose overpass is at least 5 min before the label hour ends.
+    seed = next(s for s in range(50) if float(simulate(s, ()).attrs["observation_offset_s"]) < -300)
     reference = simulate(seed)
-    cutoff = max(0.0, float(reference.attrs.get("ir_offset_s", 0.0)))
+    ir_after = max(0.0, float(reference.attrs["ir_offset_s"]))
+    # Rain after the overpass: the microwave sensors must not change.
     with monkeypatch.context() as patch:
-        _with_future_perturbed(patch, cutoff)
+        _with_future_perturbed(patch, 0.0)
         perturbed = simulate(seed)
     # The perturbation reaches the label (the test can fail) ...
     assert not np.allclose(perturbed["precip"].values, reference["precip"].values)
-    # ... and no sensor.
+    # ... and no microwave pixel.
+    for name in ("pmw", "pr", "precip_instant"):
+        np.testing.assert_array_equal(perturbed[name].values, reference[name].values, err_msg=name)
+    # Rain after the IR scan too: no pixel of any sensor changes.
+    with monkeypatch.context() as patch:
+        _with_future_perturbed(patch, ir_after)
+        perturbed = simulate(seed)
     for name in ("ir", "pmw", "pr"):
         np.testing.assert_array_equal(perturbed[name].values, reference[name].values, err_msg=name)
-    np.testing.assert_array_equal(
-        perturbed["precip_instant"].values, reference["precip_instant"].values
-    )
