@@ -59,7 +59,7 @@ _CHANNELS = (
 SCATTERING_TEMPERATURE_K = 90.0
 """Brightness temperature that a thick ice layer tends to (reflected cold sky)."""
 
-LAND_EMISSIVITY_STD = 0.02
+LAND_EMISSIVITY_STD = 0.012
 """Standard deviation of the land-surface emissivity texture (vegetation, bare soil, urban,
 wetland mixtures) at V polarisation, twice that at H: the emissivity atlases of Prigent et al.
 (1997, 2006) show 0.85–0.98 at 10–37 GHz within a few hundred km. This variability is why the

@@ -90,6 +90,7 @@ def dpr_reflectivity_profile(
     elevation_m: np.ndarray,
     ray_offset: np.ndarray,
     noise: bool = True,
+    dsd_spread_db: tuple[float, float] = DSD_SPREAD_DB,
 ) -> np.ndarray:
     """Ku measured reflectivity profiles.
 
@@ -111,6 +112,9 @@ def dpr_reflectivity_profile(
         (ny, nx) cross-track ray index relative to nadir (0 at nadir, ±24 at the edges).
     noise : bool
         Add measurement noise.
+    dsd_spread_db : (float, float)
+        σ (dB) of the per-cell Z–R prefactor for stratiform and convective rain; ``(0, 0)``
+        gives the fixed climatological relations.
 
     Returns
     -------
@@ -135,7 +139,7 @@ def dpr_reflectivity_profile(
     heights = all_heights[top_bin:, None]
     dsd = power_law_noise(
         rng, (ny, nx), 3.0, (grid.dy_km, grid.dx_km), max_wavelength_km=40.0
-    ) * np.where(convective, DSD_SPREAD_DB[1], DSD_SPREAD_DB[0])
+    ) * np.where(convective, np.float32(dsd_spread_db[1]), np.float32(dsd_spread_db[0]))
     z_rain = rain_reflectivity_dbz(rate, convective[raining][None], dsd[raining][None])
     fl = freezing_level_km[raining][None]
     top = echo_top_km[raining][None]

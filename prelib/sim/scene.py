@@ -117,13 +117,17 @@ def _simulate(
         return scene_rng(seed, time, *location, purpose=purpose)
 
     land = land_mask(grid.lat, grid.lon)
-    elevation = surface_elevation(grid.lat, grid.lon, land).astype(np.float64)
+    # The world runs in single precision (the outputs are float32; float64 only doubled the
+    # memory traffic of every element-wise step).
+    elevation = surface_elevation(grid.lat, grid.lon, land).astype(np.float32)
     # The air column follows the seasonal cycle; the skin adds the diurnal cycle over land.
-    sea_level_t = climate.sea_level_temperature(grid.lat, grid.lon, land, time, diurnal=False)
-    skin_t = climate.sea_level_temperature(grid.lat, grid.lon, land, time)
-    surface_t = climate.surface_temperature(skin_t, elevation)
-    freezing_level = climate.freezing_level_km(sea_level_t)
-    tropopause_km, _ = climate.tropopause(grid.lat)
+    sea_level_t = climate.sea_level_temperature(
+        grid.lat, grid.lon, land, time, diurnal=False
+    ).astype(np.float32)
+    skin_t = climate.sea_level_temperature(grid.lat, grid.lon, land, time).astype(np.float32)
+    surface_t = climate.surface_temperature(skin_t, elevation).astype(np.float32)
+    freezing_level = climate.freezing_level_km(sea_level_t).astype(np.float32)
+    tropopause_km = climate.tropopause(grid.lat)[0].astype(np.float32)
     # Water vapour decays with a ~2 km scale height, so high plateaus have dry columns.
     water_vapour = climate.column_water_vapour(sea_level_t) * np.exp(-elevation / 2000.0)
 
@@ -332,7 +336,7 @@ def simulate_grid_scene(
     grid = latlon_grid(lat_bounds, lon_bounds, resolution_km, pad_km=SIMULATION_MARGIN_KM)
     location = (*lat_bounds, *lon_bounds, resolution_km)
     arrays, attrs = _simulate(
-        grid, time64, seed, regime, sensors, location, np.zeros(grid.shape), 0.0
+        grid, time64, seed, regime, sensors, location, np.zeros(grid.shape, np.float32), 0.0
     )
     attrs["resolution_km"] = float(resolution_km)
     inner = grid.interior
@@ -403,7 +407,7 @@ def simulate_swath_scene(
     grid = SceneGrid(lat, lon, SWATH_RESOLUTION_KM, SWATH_RESOLUTION_KM, heading, pad)
     ray_offset = np.broadcast_to(
         np.arange(DPR_N_RAYS + 2 * pad) - pad - DPR_N_RAYS // 2, grid.shape
-    ).astype(np.float64)
+    ).astype(np.float32)
     location = (*centre, float(n_scans), float(ascending))
     arrays, attrs = _simulate(
         grid, time64, seed, regime, sensors, location, ray_offset, IR_IMAGE_OFFSET_S

@@ -203,7 +203,7 @@ def simulate_precipitation(
     main_scale = params.main_scale * intensity_scale
     cell_scale = params.cell_scale * intensity_scale
 
-    orographic_rate = np.zeros(grid.shape)
+    orographic_rate = np.zeros(grid.shape, np.float32)
     if params.orographic_factor > 0 and float(np.ptp(elevation_m)) > 50.0:
         # The linear theory's C_w is uniform; air lifted from a high plateau holds far less
         # vapour, so the rate is scaled by exp(-z / H_w) with the vapour scale height 2.5 km.
