@@ -61,7 +61,7 @@ from prelib.sim.clouds import simulate_clouds
 from prelib.sim.geography import SceneGrid, land_mask, latlon_grid
 from prelib.sim.ir import agri_brightness_temperature, line_scan_offset_s
 from prelib.sim.label import cldas_label
-from prelib.sim.orbit import gpm_ground_track, swath_coordinates
+from prelib.sim.orbit import draw_overpass_latitude, gpm_ground_track, swath_coordinates
 from prelib.sim.pmw import gmi_brightness_temperature, soil_moisture
 from prelib.sim.radar import bin_heights_km, dpr_reflectivity_profile
 from prelib.sim.regimes import check_regime
@@ -365,7 +365,8 @@ def simulate_swath_scene(
         As in :func:`simulate_grid_scene`.
     centre : (lat, lon), optional
         Point the ground track crosses at its middle scan (inside the domain). ``None``
-        draws it, and the pass direction, from ``(seed, time)``.
+        draws it, and the pass direction, from ``(seed, time)``, with latitudes weighted as
+        GPM's track visits them (:func:`prelib.sim.orbit.draw_overpass_latitude`).
     sensors : tuple of str
         Any of ``"ir"``, ``"pmw"``, ``"pr"``.
 
@@ -388,7 +389,11 @@ def simulate_swath_scene(
     orbit_rng = scene_rng(seed, time64, 0.0, purpose="orbit")
     ascending = bool(orbit_rng.uniform() < 0.5)
     if centre is None:
-        centre = (float(orbit_rng.uniform(6.0, 58.0)), float(orbit_rng.uniform(70.0, 150.0)))
+        # Latitudes as often as GPM's track visits them (more at 50-60°N than in the tropics).
+        centre = (
+            draw_overpass_latitude(orbit_rng, (6.0, 58.0)),
+            float(orbit_rng.uniform(70.0, 150.0)),
+        )
     else:
         try:
             centre = (float(centre[0]), float(centre[1]))
