@@ -313,8 +313,11 @@ def build_benchmark(
     config = load_benchmark_config(profile, **overrides)
     size = config.size(kind, split) if n_samples is None else n_samples
     path = Path(out) if out is not None else benchmark_path(kind, split, profile, config.seed)
+    from prelib.sim.scene import WORLD_VERSION
+
     attrs = {
         "title": f"prelib synthetic {'Swath-MPR' if kind == 'swath' else 'Full-IPR'} benchmark",
+        "world_version": WORLD_VERSION,
         "split": split,
         "profile": profile,
         "benchmark_seed": config.seed,
@@ -324,6 +327,22 @@ def build_benchmark(
     }
     make_sample = functools.partial(_synthetic_sample, kind, split, config)
     return write_benchmark(make_sample, size, path, kind, config.workers, attrs, progress)
+
+
+def _check_world_version(ds: xr.Dataset, path: Path) -> None:
+    """Refuse a synthetic store simulated by another version of the world (its samples would
+    not match what the world now simulates for the same seeds)."""
+    if ds.attrs.get("source") != "synthetic":
+        return
+    from prelib.sim.scene import WORLD_VERSION
+
+    found = int(ds.attrs.get("world_version", 1))
+    if found != WORLD_VERSION:
+        raise ValueError(
+            f"{path}: built by version {found} of the synthetic world, but this prelib "
+            f"simulates version {WORLD_VERSION} (the physics changed, so seeded samples differ); "
+            "rebuild it with `prelib simulate build` (delete or move the old store first)"
+        )
 
 
 def open_benchmark(
@@ -339,6 +358,12 @@ def open_benchmark(
         Expected kind; default: the store's ``benchmark_kind`` attribute.
     validate : bool
         Run :func:`prelib.data.schema.validate_benchmark`.
+
+    Raises
+    ------
+    ValueError
+        For a synthetic store of another world version (``world_version`` attribute; stores
+        without it are version 1).
     """
     path = Path(path)
     if not path.exists():
@@ -347,6 +372,7 @@ def open_benchmark(
             "(or set PRELIB_DATA_DIR)"
         )
     ds = xr.open_zarr(str(path), consolidated=True)
+    _check_world_version(ds, path)
     kind = kind or ds.attrs.get("benchmark_kind")
     if kind is None:
         raise ValueError(f"{path}: no 'benchmark_kind' attribute; pass kind='swath' or 'fulldisc'")

@@ -119,6 +119,38 @@ def skill_scores(prediction: np.ndarray, truth: np.ndarray) -> dict[str, float]:
     }
 
 
+def ir_threshold_csi(scenes, channel: str = "C12") -> tuple[float, float]:
+    """The GPI-style per-pixel IR probe: the best CSI of "rain where T10.8 < T₀" over T₀.
+
+    Arkin & Meisner's GOES Precipitation Index assigns rain to every pixel colder than 235 K;
+    scanning the threshold from 200 to 290 K in 1 K steps and keeping the best makes the probe
+    independent of the world's temperature scale. It has no parameters to fit, so it is a
+    low-noise measure of how much a cold top says about rain in a pixel.
+
+    Parameters
+    ----------
+    scenes : iterable of xarray.Dataset
+        Scenes with ``ir`` (ir_channel, …) and ``precip``.
+    channel : str
+        IR channel (``"C12"`` = 10.8 µm).
+
+    Returns
+    -------
+    (float, float)
+        Best CSI and the threshold T₀ (K) that reaches it.
+    """
+    tb = np.concatenate([s["ir"].sel(ir_channel=channel).values.ravel() for s in scenes])
+    wet = np.concatenate([s["precip"].values.ravel() for s in scenes]) >= RAIN_THRESHOLD
+    best = (0.0, float("nan"))
+    for threshold in np.arange(200.0, 291.0, 1.0):
+        predicted = tb < threshold
+        hits = np.sum(predicted & wet)
+        csi = float(hits / max(np.sum(predicted | wet), 1))
+        if csi > best[0]:
+            best = (csi, float(threshold))
+    return best
+
+
 def calibrate_modalities(
     n_train: int = 24,
     n_test: int = 12,

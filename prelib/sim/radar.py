@@ -90,7 +90,7 @@ def dpr_reflectivity_profile(
     elevation_m: np.ndarray,
     ray_offset: np.ndarray,
     noise: bool = True,
-    dsd_spread_db: tuple[float, float] = DSD_SPREAD_DB,
+    dsd_spread_db: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Ku measured reflectivity profiles.
 
@@ -113,8 +113,8 @@ def dpr_reflectivity_profile(
     noise : bool
         Add measurement noise.
     dsd_spread_db : (float, float)
-        σ (dB) of the per-cell Z–R prefactor for stratiform and convective rain; ``(0, 0)``
-        gives the fixed climatological relations.
+        σ (dB) of the per-cell Z–R prefactor for stratiform and convective rain (default
+        :data:`DSD_SPREAD_DB`); ``(0, 0)`` gives the fixed climatological relations.
 
     Returns
     -------
@@ -137,6 +137,8 @@ def dpr_reflectivity_profile(
     all_heights = bin_heights_km()
     top_bin = int(np.searchsorted(-all_heights, -float(echo_top_km[raining].max())))
     heights = all_heights[top_bin:, None]
+    if dsd_spread_db is None:
+        dsd_spread_db = DSD_SPREAD_DB
     dsd = power_law_noise(
         rng, (ny, nx), 3.0, (grid.dy_km, grid.dx_km), max_wavelength_km=40.0
     ) * np.where(convective, np.float32(dsd_spread_db[1]), np.float32(dsd_spread_db[0]))

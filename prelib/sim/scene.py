@@ -69,6 +69,17 @@ from prelib.sim.seeding import as_datetime64, scene_rng
 from prelib.sim.terrain import default_dem, surface_elevation
 from prelib.sim.weather import simulate_precipitation
 
+WORLD_VERSION = 2
+"""Version of the synthetic world's physics. A seeded scene is the same bit for bit only within
+one version; benchmark stores record it (``world_version``) and refuse to open under another.
+
+* 1 — the original world (stores without the attribute);
+* 2 — no post-overpass rain in soil wetness; warm rain, anvil/cirrus spread, mid decks,
+  decaying convection; stochastic Z–R; land emissivity texture; ice-scattering spread; AGRI
+  pixel growth, swath resampling, disc line-scan time and yearly calibration offsets; GPM
+  latitude sampling; float32 fields and FFT-friendly noise sizes.
+"""
+
 SENSORS: tuple[str, ...] = (VAR_IR, VAR_PMW, VAR_PR)
 """Sensors a scene can carry."""
 
@@ -427,4 +438,4 @@ def simulate_swath_scene(
     return _dataset(arrays, attrs, (DIM_SCAN, DIM_RAY), lat[inner], lon[inner], time64)
 
 
-__all__ = ["REGIMES", "SENSORS", "simulate_grid_scene", "simulate_swath_scene"]
+__all__ = ["REGIMES", "SENSORS", "WORLD_VERSION", "simulate_grid_scene", "simulate_swath_scene"]
