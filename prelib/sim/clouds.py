@@ -8,7 +8,7 @@ the IR–rain relation weak and the microwave relation strong, as in nature (sen
   **warm rain** from shallow (orographic) clouds whose tops stay below or near the 0 °C level
   (IR-warm, no ice);
 * a **non-raining cloud shield** around every rain area (cloud decks are 2–3× larger than
-  the rain they produce);
+  the rain they produce), of varying extent and carried downstream by the upper flow;
 * **anvils** spreading 2–5× wider than the convective cores, displaced downwind by the upper
   flow, opaque near the cores and thin at the edges (Houze 2004);
 * **thin cirrus** sheets unrelated to surface rain and **low clouds** (stratocumulus) without
@@ -93,6 +93,13 @@ MID_DECK_COVER: dict[str, tuple[float, float]] = {
     "stratiform": (0.05, 0.2),
 }
 """Range of the scene fraction covered by non-raining mid-level (altostratus) decks."""
+
+SHIELD_SPREAD_KM = (15.0, 45.0)
+"""Range of the Gaussian spread (km) of the non-raining cloud shield around a rain area."""
+
+SHIELD_DRIFT_S = (0.0, 3600.0)
+"""Range of the time (s) over which the steering flow has carried the shield downstream of its
+rain (upper-level outflow)."""
 
 ICE_LOG_SPREAD = 0.35
 """σ of ln(scattering ice per unit rain) across a scene."""
@@ -206,11 +213,20 @@ def simulate_clouds(
     # Non-raining cloud shield: precipitating systems are embedded in cloud decks 2-3 times
     # larger than their rain area (altostratus / cirrostratus ahead of fronts, stratiform decks
     # around convection). Within ~10 km of the rain the deck is as high as the rain cloud; it
-    # thins and lowers outwards.
-    sigma_px = 25.0 / px_km
-    weight = _blur(raining, sigma_px)
+    # thins and lowers outwards. Its extent varies from system to system
+    # (:data:`SHIELD_SPREAD_KM`) and the upper-level flow carries it downstream of the rain
+    # (the leading-line / trailing-stratiform and comma-cloud asymmetries; Houze 2004), so the
+    # rain does not sit at the centre of its cold shield.
+    sigma_px = rng.uniform(*SHIELD_SPREAD_KM) / px_km
+    shield_drift = rng.uniform(*SHIELD_DRIFT_S)
+    drift_px = (
+        rain.wind_yx[0] * shield_drift / 1000.0 / grid.dy_km,
+        rain.wind_yx[1] * shield_drift / 1000.0 / grid.dx_km,
+    )
     top_capped = np.where(raining, np.minimum(top_rain, fl + 4.0), 0.0)
-    top_fringe = _blur(top_capped, sigma_px) / np.maximum(weight, 1e-6)
+    weight = ndimage.shift(_blur(raining, sigma_px), drift_px, order=1, mode="nearest")
+    top_fringe = ndimage.shift(_blur(top_capped, sigma_px), drift_px, order=1, mode="nearest")
+    top_fringe = top_fringe / np.maximum(weight, 1e-6)
     fringe = (~raining) & (weight > 0.08)
     tau_rain = 20.0 + 15.0 * np.log1p(rain.instant)
     shield_tau = (2.0 + 40.0 * weight) * np.exp(0.5 * wobble)

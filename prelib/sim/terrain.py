@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from prelib.sim import noise
 from prelib.sim.cache import cached_arrays, fingerprint
 from prelib.sim.geography import KM_PER_DEGREE
-from prelib.sim import noise
 from prelib.sim.noise import power_law_noise
 
 ETOPO20_FILES = ("etopo20data.gz", "etopo20lats.gz", "etopo20lons.gz")

@@ -21,7 +21,12 @@ def _probe(modalities: dict[str, tuple[str, ...]], monkeypatch) -> dict[str, dic
     train = calibration.simulate_calibration_scenes(10, SEED, 2021, n_scans=64)
     test = calibration.simulate_calibration_scenes(6, SEED, 2022, n_scans=64)
     table = calibration.calibrate_modalities(
-        train_scenes=train, test_scenes=test, seed=SEED, max_iter=40, progress=False
+        train_scenes=train,
+        test_scenes=test,
+        seed=SEED,
+        max_iter=25,
+        max_train_pixels=20_000,
+        progress=False,
     )
     return table[["cc", "csi"]].to_dict("index")
 
