@@ -304,7 +304,7 @@ def format_report(results: dict[str, pd.DataFrame]) -> str:
     )
     lines += ["Rain per regime (hourly label)", results["regimes"].to_string(float_format=fmt), ""]
     lines += ["Targets"] + [
-        f"  {'met ' if ok else 'MISSED'}  {name}" for name, ok in targets.items()
+        f"  {'met' if ok else 'MISSED':6s}  {name}" for name, ok in targets.items()
     ]
     lines.append(f"total {probe.attrs.get('seconds_total', float('nan'))} s")
     return "\n".join(lines)
