@@ -136,7 +136,7 @@ def dpr_reflectivity_profile(
     # Only bins below the highest echo top can hold an echo: skip the empty upper profile.
     all_heights = bin_heights_km()
     top_bin = int(np.searchsorted(-all_heights, -float(echo_top_km[raining].max())))
-    heights = all_heights[top_bin:, None]
+    heights = all_heights[top_bin:, None].astype(np.float32)  # single precision throughout
     if dsd_spread_db is None:
         dsd_spread_db = DSD_SPREAD_DB
     dsd = power_law_noise(
