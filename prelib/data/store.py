@@ -219,6 +219,10 @@ def write_benchmark(
     attrs = {"benchmark_kind": kind, **(attrs or {})}
     with atomic_path(path) as tmp:
         first = make_sample(0)
+        if first.attrs.get("source") == "synthetic":  # stamp the world that simulated it
+            from prelib.sim.scene import WORLD_VERSION
+
+            attrs.setdefault("world_version", WORLD_VERSION)
         fields, scalars = _split_sample(first)
         template, encoding = _template(first, int(n_samples), attrs)
         validate_benchmark(template, kind)  # fail before simulating the other samples
@@ -313,11 +317,8 @@ def build_benchmark(
     config = load_benchmark_config(profile, **overrides)
     size = config.size(kind, split) if n_samples is None else n_samples
     path = Path(out) if out is not None else benchmark_path(kind, split, profile, config.seed)
-    from prelib.sim.scene import WORLD_VERSION
-
     attrs = {
         "title": f"prelib synthetic {'Swath-MPR' if kind == 'swath' else 'Full-IPR'} benchmark",
-        "world_version": WORLD_VERSION,
         "split": split,
         "profile": profile,
         "benchmark_seed": config.seed,
