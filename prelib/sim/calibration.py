@@ -14,8 +14,11 @@ The world reaches the ordering only through physical error sources, never by tou
 label: IR sees non-raining cirrus and anvils, misses warm rain, is parallax-displaced and
 minutes away from the overpass; PMW is blurred by its footprints and, over land, sees ice
 scattering but not the emission hidden by variable emissivity; PR misses drizzle below 13 dBZ,
-loses the lowest kilometre to clutter and mixes its beam; and every instantaneous observation
-differs from the hourly, 0.0625°-averaged label.
+loses the lowest kilometre to clutter, mixes its beam and reads rain through a per-cell Z–R
+relation; and every instantaneous observation differs from the hourly, 0.0625°-averaged label.
+:func:`ir_threshold_csi` is a parameter-free GPI-style IR probe. The study that also trains
+U-Nets (the Swath-MPR → Full-IPR shift) lives above the world, in
+:mod:`prelib.evaluation.world_calibration`, so that the simulator never imports models.
 """
 
 from __future__ import annotations
