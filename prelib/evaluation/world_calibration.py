@@ -32,6 +32,7 @@ import pandas as pd
 from prelib.conventions import DOMAIN_LAT, DOMAIN_LON, IR_NORM, RAIN_THRESHOLD
 from prelib.sim.calibration import (
     calibrate_modalities,
+    ir_threshold_csi,
     regime_statistics,
     simulate_calibration_scenes,
     skill_scores,
@@ -245,6 +246,7 @@ def calibrate_world(
     train = simulate_calibration_scenes(n_train, seed, 2021, n_scans, progress=progress)
     test = simulate_calibration_scenes(n_test, seed, 2022, n_scans, progress=progress)
     probe = calibrate_modalities(seed=seed, train_scenes=train, test_scenes=test, progress=progress)
+    probe.attrs["ir_threshold_csi"] = ir_threshold_csi(test)
     instant = np.concatenate([s["precip_instant"].values.ravel() for s in test])
     label = np.concatenate([s["precip"].values.ravel() for s in test])
     ceiling = pd.DataFrame([{"predictor": "instantaneous rain", **skill_scores(instant, label)}])
@@ -277,7 +279,13 @@ def format_report(results: dict[str, pd.DataFrame]) -> str:
         return f"{v:.3f}"
 
     probe, ceiling, shift = results["probe"], results["ceiling"], results["shift"]
-    lines = ["Per-pixel probe (paper: Table 8 teacher)", probe.to_string(float_format=fmt), ""]
+    lines = ["Per-pixel probe (paper: Table 8 teacher)", probe.to_string(float_format=fmt)]
+    if "ir_threshold_csi" in probe.attrs:
+        csi, threshold = probe.attrs["ir_threshold_csi"]
+        lines.append(
+            f"GPI-style IR probe (rain where T10.8 < T0): CSI {csi:.3f} at T0 = {threshold:.0f} K"
+        )
+    lines.append("")
     targets = {
         "IR CSI <= 0.25": probe.loc["ir", "csi"] <= 0.25,
         "PMW CC >= 0.55": probe.loc["pmw", "cc"] >= 0.55,
