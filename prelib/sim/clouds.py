@@ -69,13 +69,15 @@ CIRRUS_LOG_SPREAD = 0.7
 two orders of magnitude)."""
 
 ANVIL_SPREAD_KM: dict[str, tuple[float, float]] = {
-    "frontal": (10.0, 25.0),
-    "convective": (12.0, 30.0),
-    "orographic": (8.0, 18.0),
-    "stratiform": (8.0, 18.0),
+    "frontal": (15.0, 35.0),
+    "convective": (20.0, 45.0),
+    "orographic": (10.0, 25.0),
+    "stratiform": (10.0, 25.0),
 }
 """Range of the Gaussian spread (km) of anvils around their convective cores per regime:
-anvils are 2–5 times wider than their cores, widest in organised tropical convection."""
+anvils are 2–5 times wider than their cores and those of mesoscale convective systems extend
+over hundreds of km (Houze 2004), widest in organised tropical convection. A spread σ gives an
+anvil about 4σ across (80–180 km for the convective regime)."""
 
 WARM_RAIN_FRACTION: dict[str, tuple[float, float]] = {
     "frontal": (0.0, 0.1),
