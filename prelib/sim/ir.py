@@ -21,7 +21,8 @@ Sampling geometry (the real causes of the Swath-MPR → Full-IPR shift on the IR
 
 * **pixel growth towards the limb**: a geostationary pixel of 4 km at the sub-satellite point
   grows with the slant range ``d`` and, along the look direction, with ``1 / cos θ``; AGRI's
-  4 km pixels are ≈ 6 km at θ = 55° and ≈ 10 km at 70° (the north-east of the domain). The
+  4 km pixels are ≈ 5.6 km at θ = 55° and ≈ 7.6 km at 70° in geometric mean (≈ 13 km along
+  the look direction; θ reaches 66–78° in the north-east of the domain). The
   image is blurred by a Gaussian footprint of FWHM ``4 km · (d / h₀) / sqrt(cos θ)`` (the
   geometric mean of the along- and across-look sizes: an isotropic simplification);
 * **resampling to the swath grid**: Swath-MPR carries the FY-4A image *resampled* to the 5 km
