@@ -240,7 +240,8 @@ def calibrate_world(
     dict of pandas.DataFrame
         ``probe`` (per modality, with the paper's Table 8 figures), ``ceiling`` (the
         instantaneous rain scored against the label), ``shift`` (see
-        :func:`measure_domain_shift`) and ``regimes`` (rain per regime in the probe's scenes).
+        :func:`measure_domain_shift`) and ``regimes`` (rain per regime in the probe's scenes,
+        with the GPI-style IR probe's CSI per regime, ``ir_gpi_csi``).
     """
     started = _time.perf_counter()
     train = simulate_calibration_scenes(n_train, seed, 2021, n_scans, progress=progress)
@@ -268,6 +269,11 @@ def calibrate_world(
         steps=shift_steps,
     )
     regimes = regime_statistics(train + test)
+    # How weak IR is per regime: the GPI-style oracle probe on each regime's scenes alone.
+    regimes["ir_gpi_csi"] = [
+        ir_threshold_csi([s for s in train + test if s.attrs["regime"] == regime])[0]
+        for regime in regimes.index
+    ]
     probe.attrs["seconds_total"] = round(_time.perf_counter() - started, 1)
     return {"probe": probe, "ceiling": ceiling, "shift": shift, "regimes": regimes}
 
