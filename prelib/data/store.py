@@ -240,6 +240,10 @@ def write_benchmark(
     with atomic_path(path) as tmp:
         first = make_sample(0)
         check_sample_values(first, 0)
+        if first.attrs.get("source") == "synthetic":  # stamp the world that simulated it
+            from prelib.sim.scene import WORLD_VERSION
+
+            attrs.setdefault("world_version", WORLD_VERSION)
         fields, scalars = _split_sample(first)
         template, encoding = _template(first, int(n_samples), attrs)
         validate_benchmark(template, kind)  # fail before simulating the other samples
@@ -365,6 +369,22 @@ def build_benchmark(
     return write_benchmark(make_sample, size, path, kind, config.workers, attrs, progress)
 
 
+def _check_world_version(ds: xr.Dataset, path: Path) -> None:
+    """Refuse a synthetic store simulated by another version of the world (its samples would
+    not match what the world now simulates for the same seeds)."""
+    if ds.attrs.get("source") != "synthetic":
+        return
+    from prelib.sim.scene import WORLD_VERSION
+
+    found = int(ds.attrs.get("world_version", 1))
+    if found != WORLD_VERSION:
+        raise ValueError(
+            f"{path}: built by version {found} of the synthetic world, but this prelib "
+            f"simulates version {WORLD_VERSION} (the physics changed, so seeded samples differ); "
+            "rebuild it with `prelib simulate build` (delete or move the old store first)"
+        )
+
+
 def open_benchmark(
     path: str | os.PathLike, kind: str | None = None, validate: bool = True
 ) -> xr.Dataset:
@@ -378,6 +398,12 @@ def open_benchmark(
         Expected kind; default: the store's ``benchmark_kind`` attribute.
     validate : bool
         Run :func:`prelib.data.schema.validate_benchmark`.
+
+    Raises
+    ------
+    ValueError
+        For a synthetic store of another world version (``world_version`` attribute; stores
+        without it are version 1).
     """
     path = Path(path)
     if not path.exists():
@@ -386,6 +412,7 @@ def open_benchmark(
             "(or set PRELIB_DATA_DIR)"
         )
     ds = xr.open_zarr(str(path), consolidated=True)
+    _check_world_version(ds, path)
     kind = kind or ds.attrs.get("benchmark_kind")
     if kind is None:
         raise ValueError(f"{path}: no 'benchmark_kind' attribute; pass kind='swath' or 'fulldisc'")

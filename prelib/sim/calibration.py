@@ -14,8 +14,11 @@ The world reaches the ordering only through physical error sources, never by tou
 label: IR sees non-raining cirrus and anvils, misses warm rain, is parallax-displaced and
 minutes away from the overpass; PMW is blurred by its footprints and, over land, sees ice
 scattering but not the emission hidden by variable emissivity; PR misses drizzle below 13 dBZ,
-loses the lowest kilometre to clutter and mixes its beam; and every instantaneous observation
-differs from the hourly, 0.0625°-averaged label.
+loses the lowest kilometre to clutter, mixes its beam and reads rain through a per-cell Z–R
+relation; and every instantaneous observation differs from the hourly, 0.0625°-averaged label.
+:func:`ir_threshold_csi` is a parameter-free GPI-style IR probe. The study that also trains
+U-Nets (the Swath-MPR → Full-IPR shift) lives above the world, in
+:mod:`prelib.evaluation.world_calibration`, so that the simulator never imports models.
 """
 
 from __future__ import annotations
@@ -117,6 +120,38 @@ def skill_scores(prediction: np.ndarray, truth: np.ndarray) -> dict[str, float]:
         "far": float(false / max(hits + false, 1)),
         "rmse": float(np.sqrt(np.mean((prediction - truth) ** 2))),
     }
+
+
+def ir_threshold_csi(scenes, channel: str = "C12") -> tuple[float, float]:
+    """The GPI-style per-pixel IR probe: the best CSI of "rain where T10.8 < T₀" over T₀.
+
+    Arkin & Meisner's GOES Precipitation Index assigns rain to every pixel colder than 235 K;
+    scanning the threshold from 200 to 290 K in 1 K steps and keeping the best makes the probe
+    independent of the world's temperature scale. It has no parameters to fit, so it is a
+    low-noise measure of how much a cold top says about rain in a pixel.
+
+    Parameters
+    ----------
+    scenes : iterable of xarray.Dataset
+        Scenes with ``ir`` (ir_channel, …) and ``precip``.
+    channel : str
+        IR channel (``"C12"`` = 10.8 µm).
+
+    Returns
+    -------
+    (float, float)
+        Best CSI and the threshold T₀ (K) that reaches it.
+    """
+    tb = np.concatenate([s["ir"].sel(ir_channel=channel).values.ravel() for s in scenes])
+    wet = np.concatenate([s["precip"].values.ravel() for s in scenes]) >= RAIN_THRESHOLD
+    best = (0.0, float("nan"))
+    for threshold in np.arange(200.0, 291.0, 1.0):
+        predicted = tb < threshold
+        hits = np.sum(predicted & wet)
+        csi = float(hits / max(np.sum(predicted | wet), 1))
+        if csi > best[0]:
+            best = (csi, float(threshold))
+    return best
 
 
 def calibrate_modalities(

@@ -16,6 +16,26 @@ water-vapour channels that see the temperature at a humidity-dependent weighting
 (13.5 µm) peaking in the lower-middle troposphere, daytime solar reflection at 3.72 µm
 (strong for water clouds), parallax (clouds displaced away from the sub-satellite point by
 ``z tan θ``), limb cooling ``−k (sec θ − 1)`` and Gaussian NEΔT scaled by the Planck slope.
+
+Sampling geometry (the real causes of the Swath-MPR → Full-IPR shift on the IR side):
+
+* **pixel growth towards the limb**: a geostationary pixel of 4 km at the sub-satellite point
+  grows with the slant range ``d`` and, along the look direction, with ``1 / cos θ``; AGRI's
+  4 km pixels are ≈ 5.6 km at θ = 55° and ≈ 7.6 km at 70° in geometric mean (≈ 13 km along
+  the look direction; θ reaches 66–78° in the north-east of the domain). The
+  image is blurred by a Gaussian footprint of FWHM ``4 km · (d / h₀) / sqrt(cos θ)`` (the
+  geometric mean of the along- and across-look sizes: an isotropic simplification);
+* **resampling to the swath grid**: Swath-MPR carries the FY-4A image *resampled* to the 5 km
+  DPR swath (scan lines tilted to the geostationary grid), which adds the bilinear kernel's
+  variance ``(pixel size)² / 6`` per axis; Full-IPR patches stay on the disc's own 4 km pixels
+  (here approximated by the 0.04° grid);
+* **scan time**: the full-disc image is scanned north to south in ≈ 15 min, so a latitude's
+  line is seen :func:`line_scan_offset_s` after the image's nominal time (the label hour's
+  end), whereas a swath's IR image is the one nearest the overpass;
+* **calibration by year**: AGRI's on-orbit calibration drifted between years by a few tenths
+  of a kelvin at 10.8–12 µm and more at 3.7 µm (inter-calibration against IASI/CrIS; e.g.
+  Xu et al. 2020 report biases of −1 to +1 K changing with calibration updates):
+  :func:`calibration_bias_k` gives each year and channel a fixed, documented offset.
 """
 
 from __future__ import annotations
@@ -32,6 +52,7 @@ from prelib.sim.climate import (
 )
 from prelib.sim.clouds import CloudFields
 from prelib.sim.geography import SceneGrid
+from prelib.sim.seeding import as_datetime64
 
 FY4A_SUBSATELLITE_LON = 104.7
 """FY-4A's nominal sub-satellite longitude (degrees east; ``NOMCenterLon`` of its L1 files)."""
@@ -88,6 +109,47 @@ def geostationary_view(
     return zenith, azimuth
 
 
+GEOSTATIONARY_ALTITUDE_KM = GEOSTATIONARY_RADIUS_KM - EARTH_RADIUS_KM
+AGRI_NADIR_PIXEL_KM = 4.0
+"""AGRI's infrared sampling distance at the sub-satellite point (km)."""
+
+FULL_DISC_SCAN_S = 15.0 * 60.0
+"""Duration of one AGRI full-disc scan, north to south (s)."""
+
+CALIBRATION_BIAS_STD_K = (0.8, 0.8, 0.3, 0.3, 0.3, 0.25, 0.25, 0.4)
+"""Standard deviation of the year-to-year calibration offset per channel C07..C14 (K)."""
+
+
+def agri_pixel_size_km(zenith_deg: np.ndarray) -> np.ndarray:
+    """Effective (geometric-mean) size of an AGRI infrared pixel at view zenith ``θ`` (km).
+
+    The slant range grows from the altitude ``h₀`` at nadir to ``d``; along the look direction
+    the footprint also stretches by ``1 / cos θ``: ``size = 4 km · (d / h₀) / sqrt(cos θ)``.
+    """
+    theta = np.deg2rad(np.minimum(np.asarray(zenith_deg, dtype=np.float64), 80.0))
+    r, re = GEOSTATIONARY_RADIUS_KM, EARTH_RADIUS_KM
+    # Slant range from the view zenith: d = sqrt(r² − re² sin² θ) − re cos θ.
+    slant = np.sqrt(r**2 - (re * np.sin(theta)) ** 2) - re * np.cos(theta)
+    return AGRI_NADIR_PIXEL_KM * (slant / GEOSTATIONARY_ALTITUDE_KM) / np.sqrt(np.cos(theta))
+
+
+def line_scan_offset_s(lat: float) -> float:
+    """Seconds between a full-disc image's nominal time and the scan of latitude ``lat``.
+
+    The disc spans ±81.3° of latitude at the sub-satellite longitude and is scanned north to
+    south in :data:`FULL_DISC_SCAN_S`.
+    """
+    return float(FULL_DISC_SCAN_S * np.clip((81.3 - lat) / 162.6, 0.0, 1.0))
+
+
+def calibration_bias_k(year: int) -> np.ndarray:
+    """(8,) fixed calibration offset (K) of AGRI channels 07–14 in ``year``: a draw of zero mean
+    and :data:`CALIBRATION_BIAS_STD_K` from a generator keyed by the year alone, so every scene
+    of a year shares it."""
+    rng = np.random.default_rng(np.random.SeedSequence([7331, int(year)]))
+    return rng.standard_normal(len(CALIBRATION_BIAS_STD_K)) * np.asarray(CALIBRATION_BIAS_STD_K)
+
+
 def apply_parallax(
     grid: SceneGrid, clouds: CloudFields, zenith_deg: np.ndarray, azimuth_deg: np.ndarray
 ) -> CloudFields:
@@ -127,6 +189,7 @@ def agri_brightness_temperature(
     elevation_m: np.ndarray,
     time: object,
     noise: bool = True,
+    resampled_km: float | None = None,
 ) -> np.ndarray:
     """AGRI channels 07–14 brightness temperatures.
 
@@ -152,6 +215,11 @@ def agri_brightness_temperature(
         Observation time (solar geometry at 3.72 µm).
     noise : bool
         Add NEΔT noise.
+    resampled_km : float, optional
+        ``None``: the grid stands for the disc's own pixels (Full-IPR); a number: the image is
+        resampled bilinearly onto this grid (the Swath-MPR swath), which adds the bilinear
+        kernel's blur on top of the pixel footprint. Both blur with the view-angle-dependent
+        pixel size (:func:`agri_pixel_size_km`).
 
     Returns
     -------
@@ -168,6 +236,11 @@ def agri_brightness_temperature(
     water_top = clouds.main_top_km < freezing_level_km + 1.5  # liquid-topped main cloud
     cos_sun = np.clip(np.cos(np.deg2rad(solar_zenith_deg(lat, grid.lon, time))), 0.0, 1.0)
     secant_excess = 1.0 / np.cos(np.deg2rad(np.minimum(zenith, 80.0))) - 1.0
+    # Footprint (FWHM = pixel size) plus, for a resampled image, the bilinear kernel.
+    pixel_km = float(np.mean(agri_pixel_size_km(zenith)))
+    sigma_km2 = (pixel_km / 2.3548) ** 2 + (pixel_km**2 / 6.0 if resampled_km else 0.0)
+    footprint_sigma_px = float(np.sqrt(sigma_km2) / np.sqrt(grid.dy_km * grid.dx_km))
+    bias = calibration_bias_k(int(as_datetime64(time).astype("datetime64[Y]").astype(int)) + 1970)
     out = np.empty((len(AGRI_IR_CHANNELS), *grid.shape), dtype=np.float32)
     for index, (wavelength, spec) in enumerate(zip(AGRI_IR_WAVELENGTHS_UM, _CHANNELS, strict=True)):
         kind, k_ice, wv_k, limb, nedt, t_ref, e_land, e_ocean = spec
@@ -201,6 +274,9 @@ def agri_brightness_temperature(
             reflectance = (1 - eps_high) * (reflect_main + reflect_surface) + 0.04 * eps_high
             radiance = radiance + reflectance * SOLAR_IRRADIANCE_372 * cos_sun / np.pi
         tb = brightness_temperature(wavelength, radiance) - limb * secant_excess
+        if footprint_sigma_px > 0:
+            tb = ndimage.gaussian_filter(tb, footprint_sigma_px, mode="nearest", truncate=3.0)
+        tb = tb + bias[index]
         if noise:
             slope_ratio = _planck_slope(wavelength, t_ref) / _planck_slope(wavelength, tb)
             tb = tb + rng.standard_normal(grid.shape) * np.minimum(nedt * slope_ratio, 4.0)

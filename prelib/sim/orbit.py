@@ -8,7 +8,7 @@ spherical Earth. The sub-satellite point at argument of latitude ``u`` is
 with ``t(u) = u P / 2π`` since the ascending node. A swath is a scan × ray grid: scans every
 5 km along the ground track, rays every 5 km across it (49 rays = the 245 km Ku swath; the
 885 km GMI swath contains it), computed with great-circle destination points perpendicular to
-the local heading.
+the local heading. :func:`draw_overpass_latitude` samples latitudes as the orbit visits them.
 """
 
 from __future__ import annotations
@@ -120,6 +120,26 @@ def gpm_ground_track(
     ahead_lon = np.interp(targets + 1.0, distance, lon_f)
     heading = _bearing(lat, lon, ahead_lat, ahead_lon)
     return {"lat": lat, "lon": lon, "heading": heading, "time_s": time_s}
+
+
+def draw_overpass_latitude(
+    rng: np.random.Generator,
+    lat_range: tuple[float, float],
+    inclination_deg: float = GPM_INCLINATION_DEG,
+) -> float:
+    """A latitude drawn as often as the orbit's ground track crosses it.
+
+    On a circular orbit the argument of latitude ``u`` advances uniformly, and
+    ``sin φ = sin i sin u``, so the time spent per degree of latitude is
+    ``∝ cos φ / sqrt(sin² i − sin² φ)``: it peaks near the inclination. GPM's swath therefore
+    samples 50–58°N about 1.3 times as often per degree as the tropics (and ever more towards
+    65°N), while a
+    geostationary disc samples every latitude of the domain every 15 min — one of the sampling
+    differences between Swath-MPR and Full-IPR.
+    """
+    inc = np.deg2rad(inclination_deg)
+    lo, hi = (np.arcsin(np.sin(np.deg2rad(v)) / np.sin(inc)) for v in lat_range)
+    return float(np.rad2deg(np.arcsin(np.sin(inc) * np.sin(rng.uniform(lo, hi)))))
 
 
 def swath_coordinates(

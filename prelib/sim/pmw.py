@@ -13,7 +13,11 @@ background that liquid **emission** warms towards 260–280 K; over **land** the
 polarisation; Wang & Schmugge 1980), so emission is hidden and the **ice-scattering**
 depression at 89–183 GHz is the signal (tens of K in stratiform rain, 100+ K in deep convection;
 Spencer et al. 1989). The 183 GHz channels are opaque to the surface and see mid/upper-level
-humidity. Each channel is then blurred by its footprint (Gaussian, GMI mean IFOV from 25 km at
+humidity. Land-surface emissivity varies with surface type (:data:`LAND_EMISSIVITY_STD`) and soil
+wetness. **Non-uniform beam filling**: the footprint averages brightness temperature, not rain,
+and Tb saturates with rain (emission) and with ice (scattering), so a footprint half filled by a
+heavy cell reads like uniform moderate rain (Kummerow 1998). Each channel is then blurred by its
+footprint (Gaussian, GMI mean IFOV from 25 km at
 10.65 GHz to ≈ 5 km at 166/183 GHz; the paper's nominal resolution is 13 km) and gets NEΔT noise.
 Absorption and scattering coefficients are order-of-magnitude values scaled ∝ f² for cloud
 liquid (Rayleigh); they are documented here, not fitted.
@@ -55,12 +59,21 @@ _CHANNELS = (
 SCATTERING_TEMPERATURE_K = 90.0
 """Brightness temperature that a thick ice layer tends to (reflected cold sky)."""
 
+LAND_EMISSIVITY_STD = 0.012
+"""Standard deviation of the land-surface emissivity texture (vegetation, bare soil, urban,
+wetland mixtures) at V polarisation, twice that at H: the emissivity atlases of Prigent et al.
+(1997, 2006) show 0.85–0.98 at 10–37 GHz within a few hundred km. This variability is why the
+emission signal of rain is unusable over land and PMW retrievals there are weaker than over
+ocean."""
+
 RAIN_ABSORPTION_FACTOR = 1.5
 """Absorption of rain water relative to the same mass of cloud liquid (larger drops)."""
 
 
 def soil_moisture(rng: np.random.Generator, grid: SceneGrid, recent_rain: np.ndarray) -> np.ndarray:
-    """Relative soil wetness in [0, 1]: a mesoscale pattern plus wetting by the last hour's rain."""
+    """Relative soil wetness in [0, 1]: a mesoscale pattern plus wetting by ``recent_rain``, the
+    mean rate (mm h-1) over the hour that ends at the overpass: rain after it cannot wet the soil
+    the radiometer sees."""
     pattern = power_law_noise(
         rng, grid.shape, 3.0, (grid.dy_km, grid.dx_km), max_wavelength_km=300.0
     )
@@ -103,7 +116,7 @@ def gmi_brightness_temperature(
         float32 (13, ny, nx) in K, channels in :data:`prelib.conventions.GMI_CHANNELS` order.
     """
     secant = 1.0 / np.cos(np.deg2rad(GMI_INCIDENCE_DEG))
-    vegetation = 0.01 * power_law_noise(
+    surface_type = LAND_EMISSIVITY_STD * power_law_noise(
         rng, grid.shape, 2.5, (grid.dy_km, grid.dx_km), max_wavelength_km=200.0
     )
     out = np.empty((len(GMI_CHANNELS), *grid.shape), dtype=np.float32)
@@ -119,7 +132,9 @@ def gmi_brightness_temperature(
         t = np.exp(-secant * tau)
         t_atm = air_temperature(sea_level_t, z_eff, grid.lat, t_trop)
         down = t_atm * (1 - t) + t * 2.7
-        emissivity = np.where(land, e_land - e_wet * wetness + vegetation, e_ocean)
+        # H polarisation (the lower dry-land emissivities) varies about twice as much.
+        texture = surface_type * (2.0 if e_land < 0.935 else 1.0)
+        emissivity = np.where(land, np.minimum(e_land - e_wet * wetness + texture, 0.99), e_ocean)
         tb = t_atm * (1 - t) + t * (emissivity * surface_t + (1 - emissivity) * down)
         through_ice = np.exp(-s_ice * clouds.ice_water_path)
         tb = tb * through_ice + (1 - through_ice) * SCATTERING_TEMPERATURE_K

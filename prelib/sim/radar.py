@@ -5,7 +5,12 @@ as in the V07 full-scan product. For each column:
 
 * surface rain → reflectivity by a **Z–R relation** ``Z = a R^b`` (mm6 m-3): Marshall–Palmer
   ``a = 200, b = 1.6`` for stratiform rain, ``a = 300, b = 1.4`` (WSR-88D convective) for
-  convective rain;
+  convective rain, with a **stochastic prefactor per rain cell**: the drop-size distribution's
+  normalised intercept ``N_w`` and mass-weighted diameter ``D_m`` vary from cell to cell
+  (σ(log10 N_w) ≈ 0.3, Testud et al. 2001; Bringi et al. 2003), which at a fixed rain rate
+  spreads Z by a few dB. ``10 log10 a`` gets a spatially coherent Gaussian perturbation with
+  standard deviation :data:`DSD_SPREAD_DB` (stratiform, convective) on cell scales
+  (wavelengths ≤ 40 km), so the same reflectivity means different rain in different cells;
 * **stratiform** profiles: constant Z in rain, a **bright band** of +4–10 dB centred ≈ 200 m
   below the 0 °C level, snow above it 4 dB below the rain value and falling 1.5 dB km-1 to the
   echo top (Fabry & Zawadzki 1995);
@@ -30,6 +35,7 @@ from scipy import ndimage
 
 from prelib.conventions import DPR_BIN_SPACING_M, DPR_N_BINS, DPR_N_RAYS
 from prelib.sim.geography import SceneGrid
+from prelib.sim.noise import power_law_noise
 
 DPR_MIN_DETECTABLE_DBZ = 13.0
 """Detection threshold of the synthetic Ku radar (dBZ)."""
@@ -42,17 +48,28 @@ Z_R_CONVECTIVE = (300.0, 1.4)
 """WSR-88D default convective relation: Z = 300 R^1.4 (Fulton et al. 1998)."""
 
 
+DSD_SPREAD_DB = (2.0, 3.0)
+"""σ of the per-cell Z–R prefactor in dB (stratiform, convective); convective DSDs vary more
+(maritime versus continental convection, Bringi et al. 2003)."""
+
+
 def bin_heights_km() -> np.ndarray:
     """(176,) centre height of each range bin above the ellipsoid (km), bin 0 = top."""
     return (DPR_N_BINS - 1 - np.arange(DPR_N_BINS) + 0.5) * DPR_BIN_SPACING_M / 1000.0
 
 
-def rain_reflectivity_dbz(rain_rate: np.ndarray, convective: np.ndarray) -> np.ndarray:
-    """Reflectivity (dBZ) of surface rain by regime-dependent Z–R relations; −inf for no rain."""
-    a = np.where(convective, Z_R_CONVECTIVE[0], Z_R_STRATIFORM[0])
+def rain_reflectivity_dbz(
+    rain_rate: np.ndarray, convective: np.ndarray, dsd_db: np.ndarray | float = 0.0
+) -> np.ndarray:
+    """Reflectivity (dBZ) of surface rain by regime-dependent Z–R relations, ``10 log10 a +
+    b · 10 log10 R + dsd_db`` (``dsd_db``: the drop-size perturbation of ``10 log10 a``);
+    −inf for no rain."""
+    log_a = np.where(
+        convective, 10.0 * np.log10(Z_R_CONVECTIVE[0]), 10.0 * np.log10(Z_R_STRATIFORM[0])
+    )
     b = np.where(convective, Z_R_CONVECTIVE[1], Z_R_STRATIFORM[1])
     with np.errstate(divide="ignore"):
-        return 10.0 * np.log10(a * np.power(np.maximum(rain_rate, 0.0), b))
+        return log_a + b * 10.0 * np.log10(np.maximum(rain_rate, 0.0)) + dsd_db
 
 
 def clutter_depth_km(ray_offset: np.ndarray, roughness_m: np.ndarray) -> np.ndarray:
@@ -73,6 +90,7 @@ def dpr_reflectivity_profile(
     elevation_m: np.ndarray,
     ray_offset: np.ndarray,
     noise: bool = True,
+    dsd_spread_db: tuple[float, float] | None = None,
 ) -> np.ndarray:
     """Ku measured reflectivity profiles.
 
@@ -94,6 +112,9 @@ def dpr_reflectivity_profile(
         (ny, nx) cross-track ray index relative to nadir (0 at nadir, ±24 at the edges).
     noise : bool
         Add measurement noise.
+    dsd_spread_db : (float, float)
+        σ (dB) of the per-cell Z–R prefactor for stratiform and convective rain (default
+        :data:`DSD_SPREAD_DB`); ``(0, 0)`` gives the fixed climatological relations.
 
     Returns
     -------
@@ -115,8 +136,13 @@ def dpr_reflectivity_profile(
     # Only bins below the highest echo top can hold an echo: skip the empty upper profile.
     all_heights = bin_heights_km()
     top_bin = int(np.searchsorted(-all_heights, -float(echo_top_km[raining].max())))
-    heights = all_heights[top_bin:, None]
-    z_rain = rain_reflectivity_dbz(rate, convective[raining][None])
+    heights = all_heights[top_bin:, None].astype(np.float32)  # single precision throughout
+    if dsd_spread_db is None:
+        dsd_spread_db = DSD_SPREAD_DB
+    dsd = power_law_noise(
+        rng, (ny, nx), 3.0, (grid.dy_km, grid.dx_km), max_wavelength_km=40.0
+    ) * np.where(convective, np.float32(dsd_spread_db[1]), np.float32(dsd_spread_db[0]))
+    z_rain = rain_reflectivity_dbz(rate, convective[raining][None], dsd[raining][None])
     fl = freezing_level_km[raining][None]
     top = echo_top_km[raining][None]
     ground = (elevation_m[raining] / 1000.0)[None]

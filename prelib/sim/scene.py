@@ -10,11 +10,15 @@ number comes from a stream seeded by ``(seed, time, location, purpose)``
 (:func:`prelib.sim.seeding.scene_rng`), so a scene is reproducible bit for bit and nothing
 needs to be stored.
 
-Timing: ``time`` is the end of the label hour (the CLDAS convention). The satellites observe at
-``time + observation_offset_s`` with the offset drawn in ±10 min (the paper's matching
-tolerance); in swath scenes the geostationary image is another ±7.5 min away (15-minute
-full-disc cadence). The dataset attributes record both offsets, the regime, the wind and the
-DEM used.
+Timing: ``time`` is the end of the label hour (the CLDAS convention). The microwave sensors
+observe at ``time + observation_offset_s`` with the offset drawn in ±10 min (the paper's
+matching tolerance); in swath scenes the geostationary image is another ±7.5 min away
+(15-minute full-disc cadence) and is resampled onto the 5 km swath; in grid (disc) scenes the IR
+is the image of the label hour's end, seen when the north-to-south scan reaches the scene's
+latitude (:func:`prelib.sim.ir.line_scan_offset_s`), on the disc's own pixels. No sensor sees
+rain after its own time: soil wetness comes from the rain up to the overpass. The dataset
+attributes record both offsets (``ir_offset_s`` is relative to the overpass), the regime, the
+wind and the DEM used.
 """
 
 from __future__ import annotations
@@ -55,15 +59,26 @@ from prelib.conventions import (
 from prelib.sim import climate
 from prelib.sim.clouds import simulate_clouds
 from prelib.sim.geography import SceneGrid, land_mask, latlon_grid
-from prelib.sim.ir import agri_brightness_temperature
+from prelib.sim.ir import agri_brightness_temperature, line_scan_offset_s
 from prelib.sim.label import cldas_label
-from prelib.sim.orbit import gpm_ground_track, swath_coordinates
+from prelib.sim.orbit import draw_overpass_latitude, gpm_ground_track, swath_coordinates
 from prelib.sim.pmw import gmi_brightness_temperature, soil_moisture
 from prelib.sim.radar import bin_heights_km, dpr_reflectivity_profile
 from prelib.sim.regimes import check_regime
 from prelib.sim.seeding import as_datetime64, scene_rng
 from prelib.sim.terrain import default_dem, surface_elevation
 from prelib.sim.weather import simulate_precipitation
+
+WORLD_VERSION = 2
+"""Version of the synthetic world's physics. A seeded scene is the same bit for bit only within
+one version; benchmark stores record it (``world_version``) and refuse to open under another.
+
+* 1 — the original world (stores without the attribute);
+* 2 — no post-overpass rain in soil wetness; warm rain, anvil/cirrus spread, mid decks,
+  decaying convection; stochastic Z–R; land emissivity texture; ice-scattering spread; AGRI
+  pixel growth, swath resampling, disc line-scan time and yearly calibration offsets; GPM
+  latitude sampling; float32 fields and FFT-friendly noise sizes.
+"""
 
 SENSORS: tuple[str, ...] = (VAR_IR, VAR_PMW, VAR_PR)
 """Sensors a scene can carry."""
@@ -113,13 +128,17 @@ def _simulate(
         return scene_rng(seed, time, *location, purpose=purpose)
 
     land = land_mask(grid.lat, grid.lon)
-    elevation = surface_elevation(grid.lat, grid.lon, land).astype(np.float64)
+    # The world runs in single precision (the outputs are float32; float64 only doubled the
+    # memory traffic of every element-wise step).
+    elevation = surface_elevation(grid.lat, grid.lon, land).astype(np.float32)
     # The air column follows the seasonal cycle; the skin adds the diurnal cycle over land.
-    sea_level_t = climate.sea_level_temperature(grid.lat, grid.lon, land, time, diurnal=False)
-    skin_t = climate.sea_level_temperature(grid.lat, grid.lon, land, time)
-    surface_t = climate.surface_temperature(skin_t, elevation)
-    freezing_level = climate.freezing_level_km(sea_level_t)
-    tropopause_km, _ = climate.tropopause(grid.lat)
+    sea_level_t = climate.sea_level_temperature(
+        grid.lat, grid.lon, land, time, diurnal=False
+    ).astype(np.float32)
+    skin_t = climate.sea_level_temperature(grid.lat, grid.lon, land, time).astype(np.float32)
+    surface_t = climate.surface_temperature(skin_t, elevation).astype(np.float32)
+    freezing_level = climate.freezing_level_km(sea_level_t).astype(np.float32)
+    tropopause_km = climate.tropopause(grid.lat)[0].astype(np.float32)
     # Water vapour decays with a ~2 km scale height, so high plateaus have dry columns.
     water_vapour = climate.column_water_vapour(sea_level_t) * np.exp(-elevation / 2000.0)
 
@@ -133,7 +152,10 @@ def _simulate(
     check_regime(regime)
     wind_ne = climate.steering_wind(rng("wind"), lat_c, time, regime)
     observation_offset = float(timing.uniform(-OBSERVATION_OFFSET_S, OBSERVATION_OFFSET_S))
-    ir_offset = float(timing.uniform(-ir_offset_range_s, ir_offset_range_s))
+    if ir_offset_range_s > 0:  # swath: the full-disc image nearest the overpass
+        ir_offset = float(timing.uniform(-ir_offset_range_s, ir_offset_range_s))
+    else:  # disc patch: the image of the label hour's end, at the time its lines were scanned
+        ir_offset = line_scan_offset_s(lat_c) - observation_offset
     mean_t = float(np.mean(sea_level_t[inner]))
     summer = 0.5 * (1.0 + climate.season_phase(time))
     tropical = float(np.clip((25.0 - lat_c) / 15.0, 0.0, 1.0))
@@ -148,7 +170,7 @@ def _simulate(
         mean_t,
         intensity_scale=climate.intensity_scale(mean_t),
         wet_scale=wet_scale,
-        ir_offset_s=ir_offset if ir_offset_range_s > 0 else None,
+        ir_offset_s=ir_offset,
     )
 
     def clouds_for(fields):
@@ -178,10 +200,11 @@ def _simulate(
             land,
             elevation,
             ir_time,
+            resampled_km=SWATH_RESOLUTION_KM if ir_offset_range_s > 0 else None,
         )[(slice(None), *inner)]
     if VAR_PMW in sensors:
         pmw_rng = rng("pmw")
-        wetness = soil_moisture(pmw_rng, grid, rain.hourly)
+        wetness = soil_moisture(pmw_rng, grid, rain.antecedent)
         out[VAR_PMW] = gmi_brightness_temperature(
             pmw_rng, grid, clouds, sea_level_t, surface_t, water_vapour, land, wetness
         )[(slice(None), *inner)]
@@ -217,7 +240,7 @@ def _simulate(
         "observation_offset_s": round(observation_offset, 3),
         "dem": default_dem().source,
     }
-    if VAR_IR in sensors and ir_offset_range_s > 0:
+    if VAR_IR in sensors:
         attrs["ir_offset_s"] = round(ir_offset, 3)
     return out, attrs
 
@@ -308,7 +331,8 @@ def simulate_grid_scene(
         sensor ``ir`` (ir_channel=8, y, x) K, ``pmw`` (pmw_channel=13, y, x) K, ``pr``
         (bin=176, y, x) dBZ (NaN = no echo); coords ``lat``, ``lon`` (y, x) float32 and the
         scalar ``time``; attrs ``regime``, ``seed``, ``source``, ``Conventions``, ``wind_u``,
-        ``wind_v`` (m s-1), ``observation_offset_s``, ``resolution_km``, ``dem``.
+        ``wind_v`` (m s-1), ``observation_offset_s``, ``resolution_km``, ``dem`` and, with IR,
+        ``ir_offset_s`` (IR scan time minus ``observation_offset_s``).
 
     Raises
     ------
@@ -323,7 +347,7 @@ def simulate_grid_scene(
     grid = latlon_grid(lat_bounds, lon_bounds, resolution_km, pad_km=SIMULATION_MARGIN_KM)
     location = (*lat_bounds, *lon_bounds, resolution_km)
     arrays, attrs = _simulate(
-        grid, time64, seed, regime, sensors, location, np.zeros(grid.shape), 0.0
+        grid, time64, seed, regime, sensors, location, np.zeros(grid.shape, np.float32), 0.0
     )
     attrs["resolution_km"] = float(resolution_km)
     inner = grid.interior
@@ -352,7 +376,8 @@ def simulate_swath_scene(
         As in :func:`simulate_grid_scene`.
     centre : (lat, lon), optional
         Point the ground track crosses at its middle scan (inside the domain). ``None``
-        draws it, and the pass direction, from ``(seed, time)``.
+        draws it, and the pass direction, from ``(seed, time)``, with latitudes weighted as
+        GPM's track visits them (:func:`prelib.sim.orbit.draw_overpass_latitude`).
     sensors : tuple of str
         Any of ``"ir"``, ``"pmw"``, ``"pr"``.
 
@@ -375,7 +400,11 @@ def simulate_swath_scene(
     orbit_rng = scene_rng(seed, time64, 0.0, purpose="orbit")
     ascending = bool(orbit_rng.uniform() < 0.5)
     if centre is None:
-        centre = (float(orbit_rng.uniform(6.0, 58.0)), float(orbit_rng.uniform(70.0, 150.0)))
+        # Latitudes as often as GPM's track visits them (more at 50-60°N than in the tropics).
+        centre = (
+            draw_overpass_latitude(orbit_rng, (6.0, 58.0)),
+            float(orbit_rng.uniform(70.0, 150.0)),
+        )
     else:
         try:
             centre = (float(centre[0]), float(centre[1]))
@@ -394,7 +423,7 @@ def simulate_swath_scene(
     grid = SceneGrid(lat, lon, SWATH_RESOLUTION_KM, SWATH_RESOLUTION_KM, heading, pad)
     ray_offset = np.broadcast_to(
         np.arange(DPR_N_RAYS + 2 * pad) - pad - DPR_N_RAYS // 2, grid.shape
-    ).astype(np.float64)
+    ).astype(np.float32)
     location = (*centre, float(n_scans), float(ascending))
     arrays, attrs = _simulate(
         grid, time64, seed, regime, sensors, location, ray_offset, IR_IMAGE_OFFSET_S
@@ -409,4 +438,4 @@ def simulate_swath_scene(
     return _dataset(arrays, attrs, (DIM_SCAN, DIM_RAY), lat[inner], lon[inner], time64)
 
 
-__all__ = ["REGIMES", "SENSORS", "simulate_grid_scene", "simulate_swath_scene"]
+__all__ = ["REGIMES", "SENSORS", "WORLD_VERSION", "simulate_grid_scene", "simulate_swath_scene"]

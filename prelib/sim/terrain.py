@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
+from prelib.sim import noise
 from prelib.sim.cache import cached_arrays, fingerprint
 from prelib.sim.geography import KM_PER_DEGREE
 from prelib.sim.noise import power_law_noise
@@ -272,10 +273,13 @@ def builtin_dem() -> Dem:
     polylines) give the large-scale relief; power-law detail (β = 2.2; terrain spectra follow
     β ≈ 2–2.5, e.g. Gagnon et al. 2006) with an amplitude of 15 % of the local relief adds
     valleys and peaks. The field is built once (a few seconds) and cached on disk
-    (:mod:`prelib.sim.cache`, keyed by this module's source) and in memory. It is land relief
+    (:mod:`prelib.sim.cache`, keyed by this module's and the noise generator's source) and in
+    memory. It is land relief
     only: the scenes set water pixels (from the land mask) to 0 m.
     """
-    source = Path(__file__).read_bytes()
+    # Keyed by this module's source and the noise generator's: a change to either changes the
+    # field, and a stale cache must never be served.
+    source = Path(__file__).read_bytes() + Path(noise.__file__).read_bytes()
     arrays = cached_arrays("builtin_dem", fingerprint(source), _build_builtin_elevation)
     return Dem(arrays["lat"], arrays["lon"], arrays["elevation"], "prelib built-in orography", True)
 
@@ -298,8 +302,10 @@ def _build_builtin_elevation() -> dict[str, np.ndarray]:
     relief = relief + ridges
     rng = np.random.default_rng(_BUILTIN_SEED)
     spacing = (_BUILTIN_STEP_DEG * KM_PER_DEGREE, _BUILTIN_STEP_DEG * KM_PER_DEGREE * 0.8)
-    detail = power_law_noise(rng, relief.shape, 2.2, spacing, max_wavelength_km=400.0)
-    hills = power_law_noise(rng, relief.shape, 2.2, spacing, max_wavelength_km=300.0)
+    # float64 on the exact size: the static relief predates the float32 world and stays as it was.
+    exact = dict(dtype=np.float64, fast_size=False)
+    detail = power_law_noise(rng, relief.shape, 2.2, spacing, max_wavelength_km=400.0, **exact)
+    hills = power_law_noise(rng, relief.shape, 2.2, spacing, max_wavelength_km=300.0, **exact)
     # Relief-proportional roughness plus gentle hills (≈ 80 m) everywhere on land.
     elevation = relief * (1.0 + 0.15 * detail) + 80.0 * (1.0 + hills)
     elevation = np.maximum(elevation, 0.0)

@@ -48,6 +48,13 @@ class PrecipitationFields:
     wind_yx : (along +y, along +x) steering wind in m s-1.
     ir_view : (main, cells, orographic) at the IR image time, when it differs from the
         microwave overpass (``None`` otherwise).
+    antecedent : mean rate over the hour that ends at the observation time (the label
+        sub-steps at or before the observation, plus the observation itself): what the soil
+        has received when the satellite looks. Nothing after the observation enters it, so no
+        sensor can see label minutes that lie after its own time.
+    decaying : rain of the cells half an hour before the observation, advected to it: where
+        this exceeds the present cells, convection is decaying and its anvil and cold tops
+        outlive the rain (:mod:`prelib.sim.clouds`).
     """
 
     instant: np.ndarray
@@ -59,6 +66,8 @@ class PrecipitationFields:
     envelope: np.ndarray
     wind_yx: tuple[float, float]
     ir_view: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+    antecedent: np.ndarray | None = None
+    decaying: np.ndarray | None = None
 
 
 def _band_envelope(
@@ -194,7 +203,7 @@ def simulate_precipitation(
     main_scale = params.main_scale * intensity_scale
     cell_scale = params.cell_scale * intensity_scale
 
-    orographic_rate = np.zeros(grid.shape)
+    orographic_rate = np.zeros(grid.shape, np.float32)
     if params.orographic_factor > 0 and float(np.ptp(elevation_m)) > 50.0:
         # The linear theory's C_w is uniform; air lifted from a high plateau holds far less
         # vapour, so the rate is scaled by exp(-z / H_w) with the vapour scale height 2.5 km.
@@ -230,13 +239,29 @@ def simulate_precipitation(
     speed_px_per_hour = 3.6 * float(np.hypot(*wind_yx)) / min(spacing)
     n_steps = int(np.clip(np.ceil(speed_px_per_hour / MAX_SHIFT_PER_SUBSTEP_PX), 4, 24))
     label_times = -3600.0 + (np.arange(n_steps) + 0.5) * 3600.0 / n_steps
-    hourly = np.zeros(grid.shape)
+    hourly = np.zeros(grid.shape, dtype=np.float32)
+    # Soil wetness at the overpass may only know the rain that has already fallen: the label
+    # sub-steps at or before the observation time, plus the observation itself.
+    antecedent = instant.astype(np.float32, copy=True)
+    n_antecedent = 1
     for t in label_times:
-        parts = rain_at(float(t) - observation_offset_s)
-        hourly += sum(parts)
+        dt_s = float(t) - observation_offset_s
+        step = sum(rain_at(dt_s))
+        hourly += step
+        if dt_s <= 0.0:
+            antecedent += step
+            n_antecedent += 1
     hourly /= n_steps
+    antecedent /= n_antecedent
     convective = (cell_r > np.maximum(main_r + oro_r, 1.0)) | (instant >= 25.0)
     ir_view = rain_at(float(ir_offset_s)) if ir_offset_s else None
+    # Cells 30 min earlier, carried with the flow to where they are now (the Lagrangian latent
+    # without the shift): the past is visible to every sensor, because cloud tops outlive the
+    # rain that built them; the future is not.
+    past_cells = _rain_from_latent(
+        latents(-1800.0)[1], cell_threshold, cell_scale, params.cell_sigma
+    )
+    decaying = peak_rate * np.tanh(past_cells / peak_rate)
     return PrecipitationFields(
         instant=instant,
         hourly=hourly,
@@ -247,4 +272,6 @@ def simulate_precipitation(
         envelope=w * envelope,
         wind_yx=(float(wind_yx[0]), float(wind_yx[1])),
         ir_view=ir_view,
+        antecedent=antecedent,
+        decaying=decaying,
     )

@@ -101,23 +101,29 @@ def test_bad_input_gives_a_clear_error_and_no_file(tmp_path, capsys):
 
 
 def test_calibrate_passes_its_arguments_and_prints_the_table(capsys, monkeypatch):
-    # The study itself (gradient boosting on dozens of scenes) is W's and tested there; this
-    # checks the command's wiring without spending minutes of CPU.
-    import pandas as pd
-
-    import prelib.sim.calibration as calibration
+    # The study itself (gradient boosting and U-Nets on dozens of scenes) is tested in
+    # tests/sim; this checks the command's wiring without spending minutes of CPU.
+    import prelib.evaluation.world_calibration as world_calibration
 
     seen = {}
 
     def fake(**kwargs):
         seen.update(kwargs)
-        rows = {"cc": [0.3, 0.7], "csi": [0.2, 0.45]}
-        return pd.DataFrame(rows, index=pd.Index(["ir", "pmw"], name="modality"))
+        return {"probe": "pmw 0.450"}
 
-    monkeypatch.setattr(calibration, "calibrate_modalities", fake)
+    monkeypatch.setattr(world_calibration, "calibrate_world", fake)
+    monkeypatch.setattr(world_calibration, "format_report", lambda results: results["probe"])
     argv = ["simulate", "calibrate", "--n-train", "2", "--n-test", "1", "--n-scans", "16"]
     assert main(argv) == 0
-    assert seen == {"n_train": 2, "n_test": 1, "seed": 0, "n_scans": 16}
+    assert seen == {
+        "n_train": 2,
+        "n_test": 1,
+        "seed": 0,
+        "n_scans": 16,
+        "n_shift_train": 96,
+        "n_shift_test": 32,
+        "shift_steps": 300,
+    }
     out = capsys.readouterr().out
     assert "pmw" in out and "0.450" in out
     assert main(["simulate", "calibrate", "--n-test", "0"]) == 2

@@ -22,7 +22,9 @@ def _spectral_slope(field: np.ndarray) -> float:
 @pytest.mark.parametrize("beta", [2.0, 3.0])
 def test_standardised_with_requested_slope(beta):
     field = power_law_noise(np.random.default_rng(0), (256, 256), beta)
-    assert abs(field.mean()) < 1e-10 and abs(field.std() - 1) < 1e-10
+    # float32 fields (the simulator runs in single precision)
+    assert field.dtype == np.float32
+    assert abs(field.mean()) < 1e-5 and abs(field.std() - 1) < 1e-5
     assert abs(_spectral_slope(field) - beta) < 0.3
 
 

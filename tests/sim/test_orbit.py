@@ -27,3 +27,13 @@ def test_track_never_exceeds_inclination():
         gpm_ground_track(65.0, 120.0, 16)
     with pytest.raises(ValueError, match="n_scans"):
         gpm_ground_track(30.0, 120.0, 1)
+
+
+def test_overpass_latitudes_follow_the_orbit_dwell_time():
+    from prelib.sim.orbit import draw_overpass_latitude
+
+    rng = np.random.default_rng(0)
+    lats = np.array([draw_overpass_latitude(rng, (6.0, 58.0)) for _ in range(4000)])
+    assert lats.min() >= 6.0 and lats.max() <= 58.0
+    # The track lingers near its turning latitude: 48-58°N is sampled more than 6-16°N.
+    assert np.mean(lats >= 48.0) > 1.15 * np.mean(lats <= 16.0)

@@ -17,6 +17,7 @@ def _columns(rate, convective, top_km, fl_km=4.5, elevation=0.0, ray=0.0, n=9):
         np.full(shape, elevation),
         np.full(shape, ray),
         noise=False,
+        dsd_spread_db=(0.0, 0.0),
     )[:, 4, 4]
 
 

@@ -170,7 +170,7 @@ def test_regime_none_is_drawn_deterministically_from_climatology():
 # ---------------------------------------------------------------------------------------------
 def test_heavy_convective_rain_has_cold_tops(swath_scenes):
     ds = swath_scenes["convective"]
-    heavy = ds["precip_instant"].values >= 20.0
+    heavy = ds["precip_instant"].values >= 10.0
     c12 = ds["ir"].sel(ir_channel="C12").values
     assert heavy.sum() >= 5
     assert np.median(c12[heavy]) < 235.0
