@@ -24,6 +24,7 @@ from prelib.conventions import (
 )
 from prelib.data.benchmark_config import BENCHMARK_KINDS, check_kind, check_split
 from prelib.data.splits import split_period
+from prelib.sim.orbit import draw_overpass_latitude
 
 SWATH_CENTRE_MARGIN_DEG: tuple[float, float] = (6.5, 12.0)
 """(lat, lon) margin kept between a swath patch's centre and the domain edge: half a patch
@@ -131,7 +132,9 @@ def plan_sample(
             lon_bounds=(lon0, round(lon0 + extent_x, 6)),
         )
     lat_margin, lon_margin = SWATH_CENTRE_MARGIN_DEG
-    lat = float(rng.uniform(DOMAIN_LAT[0] + lat_margin, DOMAIN_LAT[1] - lat_margin))
+    # GPM's ground track dwells near its 65° inclination: swath samples follow that latitude
+    # sampling, while Full-IPR boxes sample the disc uniformly (a real Swath-MPR/Full-IPR shift).
+    lat = draw_overpass_latitude(rng, (DOMAIN_LAT[0] + lat_margin, DOMAIN_LAT[1] - lat_margin))
     lon = float(rng.uniform(DOMAIN_LON[0] + lon_margin, DOMAIN_LON[1] - lon_margin))
     return SampleSpec(
         kind,
