@@ -83,7 +83,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``prelib export``."""
     from prelib.config import PROFILES
 
-    parser.add_argument("--format", choices=EXPORT_FORMATS, default="onnx")
+    parser.add_argument(
+        "--format", choices=EXPORT_FORMATS, default="onnx", help="export format (onnx)"
+    )
     parser.add_argument("--profile", choices=PROFILES, default="demo", help="model profile")
     parser.add_argument("--variant", default="selfmask", help="Full-Disc Adaptation variant")
     parser.add_argument(

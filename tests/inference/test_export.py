@@ -50,10 +50,12 @@ def test_export_command_writes_a_runnable_graph(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     from prelib.cli import main
     from prelib.training.checkpoint import make_header, save_checkpoint
+    from prelib.config import resolve
     from prelib.training.stages import build_distillation, train_full_disc_adaptation
 
+    cfg = resolve("tiny")
     for task in ("cls", "reg"):
-        pair = build_distillation("tiny", task, "comwe")
+        pair = build_distillation(cfg.models, task, "comwe")
         header = make_header(f"student:comwe:{task}", "tiny", {}, epoch=1)
         save_checkpoint(tmp_path / f"s1-{task}.pt", {"header": header, "model": pair.state_dict()})
         train_full_disc_adaptation(
@@ -61,8 +63,10 @@ def test_export_command_writes_a_runnable_graph(tmp_path):
             None,
             tmp_path / task,
             tmp_path / f"s1-{task}.pt",
+            cfg.models,
             task=task,
             variant="comwe_noadapt",
+            config=cfg.training.adapt,
         )
     out = tmp_path / "retrieval.onnx"
     args = ["export", "--format", "onnx", "--profile", "tiny", "--variant", "comwe_noadapt"]

@@ -6,14 +6,22 @@ import types
 
 import pytest
 
+import prelib.workflow
 from prelib.cli import build_parser
-from prelib.training import commands, distributed, stages
+from prelib.config import resolve
+from prelib.training import commands, distributed
 
 
 @pytest.mark.parametrize(("main", "lines"), [(True, 2), (False, 0)])
 def test_summary_only_on_rank_zero(monkeypatch, tmp_path, capsys, main, lines):
-    result = types.SimpleNamespace(best_value=0.5, best_epoch=1)
-    monkeypatch.setattr(stages, "train_teacher", lambda *args, **kwargs: result)
+    metric = resolve("tiny").training.stage("teacher").best_metric
+    result = types.SimpleNamespace(
+        history=[{"epoch": 1, metric: 0.5}],
+        trained=True,
+        run_dir=tmp_path,
+        checkpoint=tmp_path / "best.pt",
+    )
+    monkeypatch.setattr(prelib.workflow, "ensure_teacher", lambda *args, **kwargs: result)
     monkeypatch.setattr(distributed, "is_main_process", lambda: main)
     args = build_parser("train").parse_args(
         [
