@@ -66,7 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "the run and output folders at the same paths",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="processes of --cluster local (default 1)"
+        "--workers",
+        type=int,
+        default=1,
+        help="processes retrieving the --times: of --cluster local, or of a local process pool "
+        "without --cluster (default 1: one after another)",
     )
     parser.add_argument("--seed", type=int, default=0, help="world seed of --region")
     parser.add_argument("--profile", choices=PROFILES, default="demo", help="model profile")

@@ -82,3 +82,13 @@ def test_fit_refuses_a_non_npz_output_and_a_missing_store(tmp_path, capsys):
     assert main([*argv, "--out", str(tmp_path / "gpi.npz")]) == 2
     assert "no benchmark store at" in capsys.readouterr().err
     assert not (tmp_path / "gpi.npz").exists()
+
+
+@pytest.mark.slow
+def test_fit_defaults_to_the_runs_fulldisc_train_store(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PRELIB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("PRELIB_OUTPUT_DIR", str(tmp_path / "out"))
+    assert main(["baseline", "fit", "ae", "--profile", "tiny"]) == 0  # builds the missing store
+    store = tmp_path / "data" / "synthetic" / "tiny" / "seed0" / "fulldisc_train.zarr"
+    assert store.is_dir() and str(store) in capsys.readouterr().out
+    assert load_baseline(tmp_path / "out" / "tiny" / "models" / "baselines" / "ae.npz").name == "ae"
