@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -273,7 +274,8 @@ def write_benchmark(
         )
         _write_fields(tmp, 0, first, fields)
         gathered = [_scalars(first, scalars)]
-        prefix = "prelib-sample-"
+        # keys unique per build: a cluster shared by two builds must not mix their samples
+        prefix = f"prelib-sample-{uuid.uuid4().hex[:8]}-"
         task = dask.delayed(_simulate_and_write, pure=False)
         tasks = [
             task(make_sample, tmp, i, fields, scalars, dask_key_name=f"{prefix}{i}")
