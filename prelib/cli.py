@@ -28,6 +28,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "prelib.evaluation.commands",
         "score models and baselines; write the paper's tables",
     ),
+    "baseline": (
+        "prelib.baselines.commands",
+        "fit a classical IR baseline (gpi, ae, persiann_ccs, gbm) and save it as .npz",
+    ),
     "infer": ("prelib.inference.commands", "tiled precipitation retrieval over a region and time"),
     "export": ("prelib.inference.export", "export the composed retrieval (ONNX) for deployment"),
     "downscale": (

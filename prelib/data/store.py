@@ -28,6 +28,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -178,6 +179,22 @@ def _process_context() -> dict[str, str]:
     return {"multiprocessing.context": "fork" if sys.platform.startswith("linux") else "spawn"}
 
 
+def _compute_on_cluster(client, tasks: list, bar) -> list:
+    """The delayed ``tasks`` computed on a dask.distributed ``client``, in order; the bar
+    advances as they finish; on an error the others are cancelled and the error is raised."""
+    from distributed import as_completed
+
+    futures = client.compute(tasks)
+    try:
+        for future in as_completed(futures, loop=client.loop):
+            future.result()  # re-raises the sample's own exception
+            bar.update(1)
+        return client.gather(futures)
+    except BaseException:
+        client.cancel(futures)
+        raise
+
+
 def _progress_callback(bar, prefix: str):
     """A dask callback advancing a tqdm bar each time a sample task (key ``prefix…``) ends."""
     from dask.callbacks import Callback
@@ -198,6 +215,7 @@ def write_benchmark(
     workers: int = 1,
     attrs: dict[str, object] | None = None,
     progress: bool = True,
+    client=None,
 ) -> Path:
     """Write ``n_samples`` samples to a Zarr store atomically, in parallel.
 
@@ -220,7 +238,11 @@ def write_benchmark(
         Extra global attributes (build settings); must be deterministic for byte-identical
         rebuilds.
     progress : bool
-        Show a tqdm progress bar.
+        Show a tqdm progress bar (without a ``client``: per sample).
+    client : distributed.Client, optional
+        Simulate the samples on this dask.distributed cluster instead (``workers`` is then
+        ignored); its workers write into the store's temporary folder, so they must see
+        ``path``'s folder at the same path.
 
     Returns
     -------
@@ -252,7 +274,8 @@ def write_benchmark(
         )
         _write_fields(tmp, 0, first, fields)
         gathered = [_scalars(first, scalars)]
-        prefix = "prelib-sample-"
+        # keys unique per build: a cluster shared by two builds must not mix their samples
+        prefix = f"prelib-sample-{uuid.uuid4().hex[:8]}-"
         task = dask.delayed(_simulate_and_write, pure=False)
         tasks = [
             task(make_sample, tmp, i, fields, scalars, dask_key_name=f"{prefix}{i}")
@@ -260,7 +283,9 @@ def write_benchmark(
         ]
         with tqdm(total=int(n_samples), desc=f"{kind} → {path.name}", disable=not progress) as bar:
             bar.update(1)
-            if tasks:
+            if tasks and client is not None:
+                gathered += _compute_on_cluster(client, tasks, bar)
+            elif tasks:
                 scheduler = "synchronous" if workers == 1 else "processes"
                 with _progress_callback(bar, prefix), dask.config.set(_process_context()):
                     gathered += list(
@@ -326,6 +351,7 @@ def build_benchmark(
     out: str | os.PathLike | None = None,
     n_samples: int | None = None,
     progress: bool = True,
+    client=None,
     **overrides: object,
 ) -> Path:
     """Build one split of a synthetic benchmark into a Zarr store.
@@ -342,6 +368,8 @@ def build_benchmark(
         Override the profile's split size (sample ``i`` is the same for every size).
     progress : bool
         tqdm progress bar.
+    client : distributed.Client, optional
+        Simulate the samples on this dask.distributed cluster (see :func:`write_benchmark`).
     **overrides
         :class:`~prelib.data.benchmark_config.BenchmarkConfig` fields (``seed``, ``workers``,
         ``min_wet_fraction`` …).
@@ -366,7 +394,9 @@ def build_benchmark(
         "forced_regimes": ",".join(config.regimes) if config.regimes else "climatology",
     }
     make_sample = functools.partial(_synthetic_sample, kind, split, config)
-    return write_benchmark(make_sample, size, path, kind, config.workers, attrs, progress)
+    return write_benchmark(
+        make_sample, size, path, kind, config.workers, attrs, progress, client=client
+    )
 
 
 def _check_world_version(ds: xr.Dataset, path: Path) -> None:

@@ -69,6 +69,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{name}", type=kind, default=None, help="override the profile")
     parser.add_argument("--device", default=None, help="auto (default), cpu, cuda …")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
+    parser.add_argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
+        help="score the --seeds in parallel on a dask.distributed cluster, one task per seed "
+        "(its training runs and rows; seeds share nothing): 'local' (a LocalCluster of "
+        "--workers processes) or a scheduler address such as tcp://host:8786 whose workers see "
+        "--out at the same path",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="processes of --cluster local (default 1)"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -92,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         if v is not None
     }
     out = args.out or profile_output_dir(args.profile) / "evaluation"
+    if args.cluster is not None:
+        _score_seeds_on_cluster(args, out)  # the pass below then reads the cached scores
     sessions: dict = {}
     for table in args.tables:
         started = time.perf_counter()
@@ -107,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
             sessions=sessions,
             show_progress=not args.no_progress,
         )
+        if getattr(args, "quiet", False):
+            continue
         metrics = [c for c in summary.columns if not c.endswith("_std") and c != "n_seeds"]
         print(to_markdown(summary, metrics, TABLE_TITLES[table]))
         print(
@@ -114,3 +130,23 @@ def run(args: argparse.Namespace) -> int:
             f"{summary.attrs['paths']['csv']}, {summary.attrs['paths']['markdown']})\n"
         )
     return 0
+
+
+def _score_seeds_on_cluster(args: argparse.Namespace, out: Path) -> None:
+    """Run every selected table for each seed as one task of ``--cluster``: each seed trains
+    and scores in its own ``<out>/runs/seed-<seed>`` folder and caches its row scores there."""
+    from prelib.data.build.execution import cluster_runner
+
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    jobs = [
+        argparse.Namespace(**{**vars(args), "seeds": [seed], "cluster": None, "out": out})
+        for seed in dict.fromkeys(args.seeds)
+    ]
+    with cluster_runner(args.cluster, args.workers) as runner:  # connects before any work
+        runner.map(_score_one_seed, jobs, name="evaluate")
+
+
+def _score_one_seed(args: argparse.Namespace) -> int:
+    """``prelib evaluate`` for one seed, its tables not printed (a dask task)."""
+    return run(argparse.Namespace(**vars(args), quiet=True))

@@ -7,6 +7,8 @@ Examples::
     prelib infer --input FY4A-_AGRI--_N_DISK_…_4000M_V0001.HDF --region fulldisc --format zarr
     prelib infer --input scene.nc --cls-checkpoint c.pt --reg-checkpoint r.pt --variant nonmask
     prelib infer --case frontal --baseline ae                     # a classical baseline
+    prelib infer --case frontal --baseline persiann_ccs           # after prelib baseline fit
+    prelib infer --region 20,35,105,125 --times 2023-07-01T00 2023-07-01T06 --cluster local
 
 The input is an AGRI L1 FDI file (FY-4A/4B, full disc or regional), a scene with ``ir``
 (ir_channel, y, x) in K and ``lat``/``lon`` (NetCDF/Zarr), a named case study or any lat/lon box
@@ -47,6 +49,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "a synthetic box lat_min,lat_max,lon_min,lon_max (deg)",
     )
     parser.add_argument("--time", default=None, help="valid time of --region (UTC)")
+    parser.add_argument(
+        "--times",
+        nargs="+",
+        default=None,
+        metavar="TIME",
+        help="several valid times of --region (UTC): one output file per time, named "
+        "<label>_<time>.nc (--output is then a folder)",
+    )
+    parser.add_argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
+        help="retrieve the --times on a dask.distributed cluster: 'local' (a LocalCluster of "
+        "--workers processes) or a scheduler address such as tcp://host:8786 whose workers see "
+        "the run and output folders at the same paths",
+    )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="processes retrieving the --times: of --cluster local, or of a local process pool "
+        "without --cluster (default 1: one after another)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="world seed of --region")
     parser.add_argument("--profile", choices=PROFILES, default="demo", help="model profile")
     parser.add_argument("--variant", default="selfmask", help="Full-Disc Adaptation variant")
@@ -71,7 +96,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--baseline",
         default=None,
-        help="use a classical baseline instead: gpi, ae, or a saved baseline file",
+        help="use a classical baseline instead: a name (gpi, ae, persiann_ccs, gbm: the run's "
+        "file from 'prelib baseline fit' when there is one; gpi and ae otherwise use the "
+        "published parameters) or a saved baseline .npz file",
     )
     parser.add_argument("--output", type=Path, default=None, help="output NetCDF/Zarr path")
     parser.add_argument(
@@ -156,30 +183,90 @@ def _networks(args: argparse.Namespace) -> dict:
     )
 
 
+def _baseline(args: argparse.Namespace):
+    """The baseline of ``--baseline``: a name (the run's fitted file, else the published gpi/ae)
+    or a saved ``.npz``."""
+    from prelib.baselines import BASELINES, get_baseline, load_baseline
+    from prelib.baselines.commands import fitted_baseline_path
+
+    value = args.baseline
+    if value in BASELINES:
+        run_dir = args.run_dir or profile_output_dir(args.profile)
+        fitted = fitted_baseline_path(run_dir, value)
+        if fitted.is_file():
+            return load_baseline(fitted)
+        if value in ("gpi", "ae"):
+            return get_baseline(value)  # the published thresholds / coefficients
+        where = f"--run-dir {args.run_dir}" if args.run_dir else f"--profile {args.profile}"
+        raise ValueError(
+            f"--baseline {value}: no fitted {value} at {fitted}; run "
+            f"'prelib baseline fit {value} {where}' first, or pass a saved .npz"
+        )
+    path = Path(value)
+    if not path.exists():
+        raise ValueError(
+            f"--baseline {value!r}: neither a baseline name ({', '.join(sorted(BASELINES))}) "
+            "nor an existing .npz file"
+        )
+    return load_baseline(path)  # refuses anything but a pickle-free .npz
+
+
+def _label(args: argparse.Namespace, name: str) -> str:
+    method = Path(args.baseline).stem if args.baseline is not None else args.variant
+    label = f"{name}_{method}"
+    if getattr(args, "time_in_name", False):
+        label += "_" + "".join(c if c.isalnum() else "-" for c in str(args.time))
+    return label
+
+
 def run(args: argparse.Namespace) -> int:
-    """Retrieve and write; returns 0."""
+    """Retrieve and write (one file, or one per ``--times`` entry); returns 0."""
+    if args.times is None:
+        if args.cluster is not None:
+            raise ValueError("--cluster distributes --times; give several times with --times")
+        print(retrieve_one(args))
+        return 0
+    if args.time is not None or args.input is not None or args.case is not None:
+        raise ValueError("--times applies to --region without --time, --input or --case")
+    if args.region is None:
+        raise ValueError("--times needs --region (a synthetic box or 'fulldisc')")
+    if args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    from prelib.data.build.execution import cluster_runner
+
+    jobs = [
+        argparse.Namespace(
+            **{**vars(args), "time": time, "times": None, "cluster": None, "output": None},
+            output_dir=args.output,
+            time_in_name=True,
+        )
+        for time in dict.fromkeys(args.times)  # a repeated time once
+    ]
+    with cluster_runner(args.cluster, args.workers) as runner:  # connects before any work
+        for line in runner.map(retrieve_one, jobs, name="infer"):
+            print(line)
+    return 0
+
+
+def retrieve_one(args: argparse.Namespace) -> str:
+    """Retrieve one scene as ``args`` say and write it; returns the summary line.
+
+    Module-level so that a dask worker can run it (``prelib infer --times … --cluster``).
+    """
     from prelib.atomic import check_output
 
     source, name = _source(args)
-    label = (
-        f"{name}_{Path(args.baseline).stem}"
-        if args.baseline is not None
-        else f"{name}_{args.variant}"
-    )
+    label = _label(args, name)
     output = _output_path(args, label)
     check_output(output)  # refuse a foreign target before minutes of retrieval, not after
+    lines = []
     if args.baseline is not None:
-        from prelib.baselines import get_baseline, load_baseline
         from prelib.inference.retrieval import (
             precipitation_dataset,
             write_precipitation_netcdf,
         )
 
-        model = (
-            get_baseline(args.baseline)
-            if args.baseline in ("gpi", "ae")
-            else load_baseline(args.baseline)
-        )
+        model = _baseline(args)
         height, _ = source.shape
         ir = source.read(0, height)
         lat, lon = source.latlon(0, height)
@@ -191,8 +278,8 @@ def run(args: argparse.Namespace) -> int:
             lon,
             source.time,
             {
-                "title": f"Precipitation from geostationary IR by the {args.baseline} baseline",
-                "method": f"baseline {args.baseline}",
+                "title": f"Precipitation from geostationary IR by the {model.name} baseline",
+                "method": f"baseline {model.name}",
             },
         )
         write_precipitation_netcdf(ds, output)
@@ -215,7 +302,7 @@ def run(args: argparse.Namespace) -> int:
             batch_size=args.batch_size,
             dtype=args.dtype,
             compile=args.compile,
-            show_progress=True,
+            show_progress=not getattr(args, "time_in_name", False),
         )
         attrs = {
             "title": f"Precipitation retrieved from geostationary IR by PRE-Net "
@@ -224,24 +311,26 @@ def run(args: argparse.Namespace) -> int:
         }
         report, _ = infer(model, source, writer_for(output, args.format), settings, attrs)
         values = _written_values(output)
-        print(
+        lines.append(
             f"{report.tiles_run} of {report.tiles_total} tiles run "
             f"({report.tiles_skipped} without valid input skipped) in {report.wall_s:.1f} s "
             f"on {report.device}"
         )
-    print(
+    lines.append(
         f"wrote {output}: {values.shape[-2]}×{values.shape[-1]} pixels, "
         f"{np.nanmean(values >= cv.RAIN_THRESHOLD):.1%} raining, max {np.nanmax(values):.2f} mm h-1"
     )
-    return 0
+    return "\n".join(lines)
 
 
 def _output_path(args: argparse.Namespace, label: str) -> Path:
     if args.output is not None:
         return args.output
     suffix = ".zarr" if args.format == "zarr" else ".nc"
-    run_dir = args.run_dir or profile_output_dir(args.profile)
-    return Path(run_dir) / "inference" / f"{label}{suffix}"
+    folder = getattr(args, "output_dir", None)  # --output of --times is a folder
+    if folder is None:
+        folder = Path(args.run_dir or profile_output_dir(args.profile)) / "inference"
+    return Path(folder) / f"{label}{suffix}"
 
 
 def _written_values(path: Path) -> np.ndarray:

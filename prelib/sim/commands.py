@@ -6,6 +6,7 @@ Examples
 
     prelib simulate build --kind swath --profile tiny                # all three splits
     prelib simulate build --kind fulldisc --profile demo --split test --workers 2
+    prelib simulate build --kind swath --profile demo --cluster tcp://scheduler:8786
     prelib simulate scene --lat 26 36 --lon 108 122 --time 2021-06-28T06 --out scene.nc
     prelib simulate case orographic --out orographic.nc
     prelib simulate calibrate --n-train 8 --n-test 4
@@ -34,7 +35,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     build.add_argument("--split", choices=SPLITS, help="one split (default: all three)")
     build.add_argument("--seed", type=int, help="benchmark seed (default: the profile's)")
     build.add_argument("--n-samples", type=int, help="override the profile's split size")
-    build.add_argument("--workers", type=int, help="worker processes (default: the profile's)")
+    build.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: the profile's; with --cluster local: the cluster's)",
+    )
+    build.add_argument(
+        "--cluster",
+        default=None,
+        metavar="ADDRESS",
+        help="simulate the samples on a dask.distributed cluster: 'local' (a LocalCluster of "
+        "--workers processes) or a scheduler address such as tcp://host:8786 whose workers see "
+        "the output folder at the same path",
+    )
     build.add_argument(
         "--out",
         type=Path,
@@ -94,6 +107,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    if args.cluster is None:
+        return _build_splits(args, None)
+    from prelib.data.build.execution import cluster_runner
+
+    with cluster_runner(args.cluster, args.workers or 1) as runner:  # connects before any work
+        return _build_splits(args, runner.client)
+
+
+def _build_splits(args: argparse.Namespace, client) -> int:
     from prelib.data.store import build_benchmark
 
     splits = [args.split] if args.split else list(SPLITS)
@@ -114,6 +136,7 @@ def _build(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             seed=seed,
             workers=args.workers,
+            client=client,
         )
         print(f"wrote {path}")
     return 0

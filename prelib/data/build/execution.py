@@ -330,6 +330,40 @@ class UnitRunner:
                 self._run_local_dask(todo, parts, bar)
         return len(todo)
 
+    def map(self, function: Callable, items: Sequence, name: str = "task") -> list:
+        """``[function(item) for item in items]``, run where the runner's scheduler says.
+
+        For work other than the builder's recorded units (``prelib infer --times``,
+        ``prelib simulate build --cluster``): the results come back in the order of ``items``;
+        the first failing item's exception is raised and the others are cancelled.
+        ``function`` must be picklable (a module-level function) for the process and
+        distributed schedulers.
+        """
+        items = list(items)
+        if self.scheduler == "distributed":
+            if self._client is None:
+                raise RuntimeError("UnitRunner.map needs `with UnitRunner(...) as runner:`")
+            batch = uuid.uuid4().hex[:8]
+            futures = [
+                self._client.submit(function, item, key=f"prelib-{name}-{batch}-{i}", pure=False)
+                for i, item in enumerate(items)
+            ]
+            try:
+                return self._client.gather(futures)
+            except BaseException:
+                self._client.cancel(futures)
+                raise
+        if self.scheduler == "synchronous" or self.workers == 1:
+            return [function(item) for item in items]
+        import dask
+
+        run = dask.delayed(function, pure=False)
+        return list(
+            dask.compute(
+                *[run(item) for item in items], scheduler=self.scheduler, num_workers=self.workers
+            )
+        )
+
     def _run_local_dask(self, todo: list[Unit], parts: Path, bar) -> None:
         import dask
         from dask.callbacks import Callback
@@ -390,6 +424,26 @@ class UnitRunner:
             raise
 
 
+def cluster_runner(cluster: str | None, workers: int = 1) -> UnitRunner:
+    """The :class:`UnitRunner` of a command's ``--cluster`` option.
+
+    Parameters
+    ----------
+    cluster : str or None
+        ``None``: in this process (``workers`` > 1: a dask process pool); ``"local"``: a
+        ``LocalCluster`` of ``workers`` single-threaded processes started for the command; else
+        the address of a running dask.distributed scheduler (``tcp://host:8786``), whose workers
+        must import ``prelib`` and see the input and output folders at the same paths.
+    workers : int
+        Workers of the local pool or cluster (ignored for an address).
+    """
+    if cluster is None:
+        return UnitRunner(None if workers == 1 else "processes", workers)
+    if cluster == "local":
+        return UnitRunner("distributed", workers)
+    return UnitRunner(None, workers, cluster)
+
+
 def _share_common_arguments(client, todo: list[Unit]) -> list[tuple]:
     """Replace the argument objects shared by several units (the file indexes, which hold one
     entry per file of the archive) by futures scattered to the cluster once, rather than
@@ -445,6 +499,7 @@ __all__ = [
     "SCHEDULERS",
     "Unit",
     "UnitRunner",
+    "cluster_runner",
     "file_stamp",
     "is_finished",
     "read_record",
