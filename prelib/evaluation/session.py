@@ -288,7 +288,7 @@ class ExperimentSession:
         self._paths[key] = self._train(
             key,
             model,
-            stages.adaptation_step_fn(task),
+            stages.adaptation_step_fn(task, config.masktune.target),
             "fulldisc",
             config,
             stages.adapted_name(variant, task),
