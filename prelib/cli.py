@@ -27,6 +27,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
         "prelib.evaluation.commands",
         "score models and baselines; write the paper's tables",
     ),
+    "study": (
+        "prelib.evaluation.study_commands",
+        "the settling study: loss balance, KD methods, adaptation (seeded, resumable)",
+    ),
     "infer": ("prelib.inference.commands", "tiled precipitation retrieval over a region and time"),
     "downscale": (
         "prelib.downscaling.commands",

@@ -28,7 +28,7 @@ from typing import Any, ClassVar, TypeVar
 
 import yaml
 
-PROFILES: tuple[str, ...] = ("tiny", "demo", "paper")
+PROFILES: tuple[str, ...] = ("tiny", "demo", "study", "paper")
 
 C = TypeVar("C", bound="Config")
 
