@@ -29,7 +29,7 @@ EXTRA=${STUDY_EXTRA:-}   # e.g. "--epochs 1 --max-steps-per-epoch 2" for smoke t
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_WAIT_POLICY=PASSIVE
 export PYTHONPATH="${PWD}${PYTHONPATH:+:$PYTHONPATH}"
 mkdir -p "$OUT/logs"
-DATA="$OUT/data"
+DATA=${STUDY_DATA:-"$OUT/data"}   # where the generated splits go (several GB at study size)
 START=$(date +%s)
 left() { echo $(( BUDGET - ($(date +%s) - START) )); }
 share() { local s=$(( BUDGET * $1 / 100 )); local l; l=$(left); echo $(( s < l ? s : l )); }
