@@ -399,19 +399,41 @@ def score_predictor(
 def score_arrays(
     pred: np.ndarray | Prediction,
     truth: np.ndarray,
-    valid: np.ndarray,
+    valid: np.ndarray | None = None,
     threshold: float = RAIN_THRESHOLD,
     metrics: Sequence[str] = PAPER_METRICS,
 ) -> dict[str, float]:
-    """The same protocol on predictions held in memory (``(sample, y, x)`` arrays).
+    """The same protocol on predictions held in memory.
 
-    Returns only the requested ``metrics`` (plus the classifier scores when ``pred`` is a
-    :class:`Prediction` with a probability, and the sizes).
+    Parameters
+    ----------
+    pred : ndarray or Prediction
+        Rate in mm h-1, ``(sample, y, x)`` or one field ``(y, x)``.
+    truth : ndarray
+        Same shape, mm h-1 (NaN = missing).
+    valid : ndarray of bool, optional
+        Pixels to score; default: where ``truth`` is finite.
+    threshold, metrics
+        As :func:`score_predictor`.
+
+    Returns
+    -------
+    dict of str to float
+        The requested ``metrics``, the sizes, and the classifier scores when ``pred`` is a
+        :class:`Prediction` with a probability.
     """
+    truth = np.asarray(truth)
+    valid = np.isfinite(truth) if valid is None else np.asarray(valid, dtype=bool)
+    prediction = as_prediction(pred)
+    if truth.ndim == 2:  # one field: a sample axis of length 1
+        truth, valid = truth[None], valid[None]
+        prediction = Prediction(
+            *(None if a is None else np.asarray(a)[None] for a in dataclasses.astuple(prediction))
+        )
     accumulator = ScoreAccumulator(threshold, metrics)
-    accumulator.update(pred, np.asarray(truth), np.asarray(valid, dtype=bool))
+    accumulator.update(prediction, truth, valid)
     out = accumulator.compute()
     keep = [*metrics, *SIZE_COLUMNS]
-    if isinstance(pred, Prediction) and pred.p_rain is not None:
+    if prediction.p_rain is not None:
         keep += list(CLASSIFIER_SCORES)
     return {key: out[key] for key in keep}
