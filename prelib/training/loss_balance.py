@@ -123,7 +123,6 @@ class LossBalancer(nn.Module):
             self.training
             and torch.is_grad_enabled()
             and self.every > 0
-            and bool(parts)
             and bool(shared)
             and int(self.steps) % self.every == 0
         )
