@@ -521,7 +521,10 @@ def convergence_table(root: str | Path) -> pd.DataFrame:
     before it)."""
     records = []
     for metrics in sorted(Path(root).rglob("metrics.csv")):
-        log = pd.read_csv(metrics)
+        try:
+            log = pd.read_csv(metrics)
+        except (pd.errors.EmptyDataError, pd.errors.ParserError):
+            continue  # a run that is just starting (or being written by another process)
         column = "val_task_loss" if "val_task_loss" in log.columns else "val_loss"
         if column not in log.columns or log[column].dropna().empty:
             continue
