@@ -2,7 +2,8 @@
 
 Fits GPI (original and fitted rate), the Auto-Estimator, the PERSIANN-CCS-style retrieval and
 the gradient-boosting baseline on training samples and scores them on test samples with the
-paper's metrics (``prelib.metrics.score``: RMSE, CC, POD, FAR, CSI, CSI-4, CSI-8, pooled).
+paper's metrics (``prelib.evaluation.scoring.score_arrays``: RMSE, CC, POD, FAR, CSI, CSI-4, CSI-8,
+pooled).
 
     python benchmarks/training_baselines.py --profile demo --n-train 24 --n-test 8
 
@@ -34,7 +35,7 @@ def main() -> None:
 
     from prelib.baselines import get_baseline
     from prelib.data.datasets import BenchmarkDataset
-    from prelib.metrics import score
+    from prelib.evaluation.scoring import score_arrays
 
     started = time.perf_counter()
     train = _arrays(BenchmarkDataset.simulated("fulldisc", "train", args.profile, args.n_train))
@@ -63,7 +64,7 @@ def main() -> None:
     keys = ("rmse", "cc", "pod", "far", "csi", "csi4", "csi8")
     print(f"{'method':24s}" + "".join(f"{k:>8s}" for k in keys) + "   fit s  pred s")
     for name, pred, fit_s, pred_s in rows:
-        scores = score(pred, test_precip, test_valid)
+        scores = score_arrays(pred, test_precip, test_valid)
         values = [scores.get(k, scores.get(k.replace("csi", "csi_"), np.nan)) for k in keys]
         print(f"{name:24s}" + "".join(f"{v:8.3f}" for v in values) + f"{fit_s:8.1f}{pred_s:8.1f}")
 

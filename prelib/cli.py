@@ -31,6 +31,9 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "baseline": (
         "prelib.baselines.commands",
         "fit a classical IR baseline (gpi, ae, persiann_ccs, gbm) and save it as .npz",
+    "study": (
+        "prelib.evaluation.study_commands",
+        "the settling study: loss balance, KD methods, adaptation (seeded, resumable)",
     ),
     "infer": ("prelib.inference.commands", "tiled precipitation retrieval over a region and time"),
     "export": ("prelib.inference.export", "export the composed retrieval (ONNX) for deployment"),

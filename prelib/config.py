@@ -38,7 +38,7 @@ from typing import Any, ClassVar, TypeVar
 
 import yaml
 
-PROFILES: tuple[str, ...] = ("tiny", "workshop", "demo", "paper")
+PROFILES: tuple[str, ...] = ("tiny", "workshop", "demo", "study", "paper")
 
 C = TypeVar("C", bound="Config")
 

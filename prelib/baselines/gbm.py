@@ -121,6 +121,33 @@ class GradientBoostingIR(IRBaseline):
         out[~np.isfinite(ir[:, WINDOW_INDEX])] = np.nan
         return out
 
+    def components(self, ir: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The classifier's rain probability and the regressor's rate at every pixel.
+
+        Parameters
+        ----------
+        ir : ndarray, shape (n, channel, y, x)
+            Brightness temperatures, K (NaN = missing).
+
+        Returns
+        -------
+        p_rain, rate : ndarray, shape (n, y, x), float32
+            P(rain ≥ 0.1 mm h-1) and the rain rate the regressor gives if it rains (mm h-1,
+            ≥ 0); NaN where the window channel is missing. :meth:`predict` equals ``rate``
+            where ``p_rain > 0.5`` and 0 elsewhere.
+        """
+        if self.classifier is None:
+            raise ValueError("GradientBoostingIR is not fitted; call fit() or load a saved model")
+        ir = check_ir(ir)
+        n, _, h, w = ir.shape
+        x = pixel_features(ir)
+        p_rain = self.classifier.predict_proba(x)[:, 1].astype(np.float32).reshape(n, h, w)
+        rate = np.maximum(self.regressor.predict(x), 0.0).astype(np.float32).reshape(n, h, w)
+        missing = ~np.isfinite(ir[:, WINDOW_INDEX])
+        p_rain[missing] = np.nan
+        rate[missing] = np.nan
+        return p_rain, rate
+
     def get_state(self) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
         settings = {
             "max_iter": self.max_iter,

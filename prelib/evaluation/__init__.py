@@ -1,11 +1,14 @@
-"""The paper's experiments on the synthetic PRE benchmark: Tables 2, 3, 4, 5, 7 and 8.
+"""The paper's experiments on the synthetic PRE benchmark: Tables 2, 3, 4, 5, 7, 8 and the study.
 
 * :mod:`~prelib.evaluation.tables` — ``table2_comwe_ablation`` … ``table8_teacher_modalities``
   and :func:`~prelib.evaluation.tables.run_table` (mean ± std over seeds as DataFrames);
 * :mod:`~prelib.evaluation.session` — :class:`ExperimentSession`: resumable, shared training
   runs, fitted baselines and cached row scores of one seed;
-* :mod:`~prelib.evaluation.scoring` — pooled scoring of networks, the two-network composition
-  and IR baselines;
+* :mod:`~prelib.evaluation.scoring` — the one scoring protocol: the two-network composition,
+  pooled scores, threshold-free classifier scores, CSI at a validation-chosen probability
+  threshold and the test-set size;
+* :mod:`~prelib.evaluation.study` — ``prelib study``, the settling study of the recipe (loss
+  balance, KD methods, adaptation), seeded and resumable;
 * :mod:`~prelib.evaluation.noise` — the Gaussian input noise of Table 7;
 * :mod:`~prelib.evaluation.report` — mean ± std and atomic CSV / Markdown writers;
 * :mod:`~prelib.evaluation.commands` — ``prelib evaluate``.

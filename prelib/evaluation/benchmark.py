@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from prelib.conventions import RAIN_THRESHOLD
-from prelib.evaluation.scoring import Predictor, score_predictor
+from prelib.evaluation.scoring import Predictor, as_prediction, score_arrays, score_predictor
 from prelib.metrics import PAPER_METRICS
 
 INTENSITY_THRESHOLDS: tuple[float, ...] = (RAIN_THRESHOLD, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
@@ -126,7 +126,7 @@ def predict_methods(
         if "input_valid" in batch:
             valid &= batch["input_valid"].cpu().numpy().astype(bool)
         for name, predict in predictors.items():
-            pred = np.asarray(predict(batch), dtype=np.float32)
+            pred = np.asarray(as_prediction(predict(batch)).rate, dtype=np.float32)
             if pred.shape != truth.shape:
                 raise ValueError(
                     f"{name}: prediction shape {pred.shape} differs from the label's {truth.shape}"
@@ -165,8 +165,6 @@ def score_methods(
         Index ``method`` (in the order of ``pred``), one column per metric; NaN where a score is
         undefined (e.g. no rain predicted for FAR).
     """
-    from prelib.metrics import score
-
     missing = [k for k in ("pred", "truth", "valid") if k not in predictions]
     if missing:
         raise ValueError(f"predictions lack {missing}; got {sorted(predictions)}")
@@ -174,12 +172,12 @@ def score_methods(
     for name, pred in predictions["pred"].items():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # undefined scores are NaN
-            rows[name] = score(
+            rows[name] = score_arrays(
                 pred,
                 predictions["truth"],
                 predictions["valid"],
-                metrics=list(metrics),
                 threshold=threshold,
+                metrics=list(metrics),
             )
     return _table(rows, metrics)
 
@@ -315,7 +313,6 @@ def skill_by_intensity(
     ValueError
         If ``predictions`` is empty, a score is unknown, or a threshold is not positive.
     """
-    from prelib.metrics import score
 
     if not predictions:
         raise ValueError("predictions must name at least one retrieval, got none")
@@ -334,7 +331,7 @@ def skill_by_intensity(
         for threshold in thresholds:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)
-                values = score(pred, truth, mask, metrics=list(scores), threshold=threshold)
+                values = score_arrays(pred, truth, mask, threshold=threshold, metrics=list(scores))
             records.append(
                 {
                     "method": name,

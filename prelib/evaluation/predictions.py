@@ -115,16 +115,18 @@ def score_predictions(predictions: dict[str, np.ndarray], **common: Any) -> dict
     predictions : dict
         With ``pred``, ``truth`` (mm h-1) and ``valid``.
     **common
-        Passed to :func:`prelib.metrics.score` (``threshold`` …).
+        ``threshold`` and ``metrics`` of :func:`prelib.evaluation.scoring.score_arrays` (the one
+        scoring protocol).
 
     Returns
     -------
     dict of str to float
-        ``rmse`` (mm h-1), ``cc``, ``pod``, ``far``, ``csi``, ``csi4``, ``csi8``.
+        ``rmse`` (mm h-1), ``cc``, ``pod``, ``far``, ``csi``, ``csi4``, ``csi8`` and the scored
+        split's size (``n_samples``, ``n_pixels``, ``n_rain_pixels``).
     """
-    from prelib.metrics import score
+    from prelib.evaluation.scoring import score_arrays
 
     missing = [k for k in ("pred", "truth", "valid") if k not in predictions]
     if missing:
         raise ValueError(f"predictions lack {missing}; got {sorted(predictions)}")
-    return score(predictions["pred"], predictions["truth"], predictions["valid"], **common)
+    return score_arrays(predictions["pred"], predictions["truth"], predictions["valid"], **common)

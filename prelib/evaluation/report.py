@@ -10,8 +10,18 @@ import pandas as pd
 
 from prelib.atomic import atomic_path
 
-LOWER_IS_BETTER: frozenset[str] = frozenset({"rmse", "mse", "mae", "far"})
+LOWER_IS_BETTER: frozenset[str] = frozenset(
+    {"rmse", "mse", "mae", "far", "ce", "brier", "far_pval"}
+)
 """Scores marked ↓ in the tables; the rest are marked ↑."""
+
+HEADS: dict[str, str] = {
+    "csi_pval": "CSI@p_val",
+    "pod_pval": "POD@p_val",
+    "far_pval": "FAR@p_val",
+    "p_threshold": "p_val",
+}
+"""Column heads that are not the upper-cased key."""
 
 
 def summarise(raw: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
@@ -51,16 +61,23 @@ def _cell(mean: float, std: float, digits: int) -> str:
 
 
 def to_markdown(
-    summary: pd.DataFrame, metrics: Sequence[str], title: str = "", digits: int = 4
+    summary: pd.DataFrame, metrics: Sequence[str], title: str = "", digits: int = 4, note: str = ""
 ) -> str:
-    """A Markdown table of ``summary`` (from :func:`summarise`) with ↓ / ↑ headers."""
-    heads = [f"{m.upper()}{'↓' if m in LOWER_IS_BETTER else '↑'}" for m in metrics]
+    """A Markdown table of ``summary`` (from :func:`summarise`) with ↓ / ↑ headers.
+
+    ``note`` (e.g. the test-set size) is written under the table. Metrics missing from
+    ``summary`` are skipped.
+    """
+    metrics = [m for m in metrics if m in summary.columns]
+    heads = [f"{HEADS.get(m, m.upper())}{'↓' if m in LOWER_IS_BETTER else '↑'}" for m in metrics]
     lines = [f"**{title}**", ""] if title else []
     lines.append("| " + " | ".join(["Row", *heads, "seeds"]) + " |")
     lines.append("|" + "---|" * (len(heads) + 2))
     for row, values in summary.iterrows():
         cells = [_cell(values[m], values.get(f"{m}_std"), digits) for m in metrics]
         lines.append("| " + " | ".join([str(row), *cells, str(int(values["n_seeds"]))]) + " |")
+    if note:
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
@@ -71,6 +88,7 @@ def write_table(
     name: str,
     metrics: Sequence[str],
     title: str = "",
+    note: str = "",
 ) -> dict[str, Path]:
     """Write ``<name>.csv`` (summary), ``<name>_seeds.csv`` (raw) and ``<name>.md`` atomically.
 
@@ -90,5 +108,5 @@ def write_table(
     with atomic_path(paths["seeds_csv"]) as tmp:
         raw.to_csv(tmp, index=False)
     with atomic_path(paths["markdown"]) as tmp:
-        Path(tmp).write_text(to_markdown(summary, metrics, title), encoding="utf-8")
+        Path(tmp).write_text(to_markdown(summary, metrics, title, note=note), encoding="utf-8")
     return paths

@@ -37,6 +37,10 @@ from prelib.workflow import (
     ensure_teacher,
 )
 
+SCORING_PROTOCOL: int = 2
+"""Version of the scores cached by :meth:`ExperimentSession.score_row` (2 = composition +
+classifier scores + validation threshold + sizes); other versions are recomputed."""
+
 
 class InMemoryDataset(Dataset):
     """Items of ``dataset`` (and its ``raw`` arrays) kept after first use; for small runs."""
@@ -255,17 +259,18 @@ class ExperimentSession:
             lambda: ensure_fulldisc_unet(self.run_config, self.layout, task, **self._options()),
         )
 
-    def baseline(self, name: str):
-        """An IR baseline fitted on the full-disc training split (saved; reloaded when present)."""
+    def baseline(self, name: str, kind: str = "fulldisc"):
+        """An IR baseline fitted on the ``kind`` training split (saved; reloaded when present)."""
         from prelib.baselines import get_baseline, load_baseline
 
-        if name in self._baselines:
-            return self._baselines[name]
-        path = self.root / "baselines" / f"{name}.npz"
+        key = name if kind == "fulldisc" else f"{kind}-{name}"
+        if key in self._baselines:
+            return self._baselines[key]
+        path = self.root / "baselines" / f"{key}.npz"
         if path.is_file():
             model = load_baseline(path)
         else:
-            train = self.dataset("fulldisc", "train")
+            train = self.dataset(kind, "train")
             raws = [train.raw(i) for i in range(len(train))]
             ir = np.stack([r["ir"] for r in raws]).astype(np.float32)
             precip = np.stack([r["precip"] for r in raws]).astype(np.float32)
@@ -277,7 +282,7 @@ class ExperimentSession:
             model = get_baseline(name, **settings).fit(ir, precip, np.isfinite(precip))
             path.parent.mkdir(parents=True, exist_ok=True)
             model.save(path)
-        self._baselines[name] = model
+        self._baselines[key] = model
         return model
 
     # -- cached scores -------------------------------------------------------------------------
@@ -292,13 +297,16 @@ class ExperimentSession:
         kind: str,
         noise: tuple[str, float] = ("none", 0.0),
     ) -> dict[str, float]:
-        """Scores of one table row on the ``kind`` test split, computed once and cached."""
+        """Scores of one table row on the ``kind`` test split, computed once and cached.
+
+        The one protocol of :func:`prelib.evaluation.scoring.score_predictor`; the probability
+        threshold of the ``*_pval`` columns is chosen on the ``kind`` validation split.
+        """
         path = self.scores_path(table, row)
         if path.is_file():
-            return {
-                k: (np.nan if v is None else float(v))
-                for k, v in json.loads(path.read_text())["scores"].items()
-            }
+            cached = json.loads(path.read_text())
+            if cached.get("protocol") == SCORING_PROTOCOL:  # older protocols are re-scored
+                return {k: (np.nan if v is None else float(v)) for k, v in cached["scores"].items()}
         scores = score_predictor(
             make_predictor(),
             self.loader(kind, "test"),
@@ -307,6 +315,7 @@ class ExperimentSession:
             seed=self.seed,
             show_progress=self.show_progress,
             description=f"{table} {row}",
+            calibration_loader=self.loader(kind, "val"),
         )
         record = {
             "table": table,
@@ -314,6 +323,7 @@ class ExperimentSession:
             "seed": self.seed,
             "profile": self.profile,
             "noise": list(noise),
+            "protocol": SCORING_PROTOCOL,
             "scores": {k: (None if np.isnan(v) else v) for k, v in scores.items()},
         }
         path.parent.mkdir(parents=True, exist_ok=True)

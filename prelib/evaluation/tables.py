@@ -6,12 +6,17 @@ test split with the pooled protocol of :mod:`prelib.evaluation.scoring`, and ret
 std over ``seeds`` as a DataFrame (index = row, columns = ``<metric>``, ``<metric>_std``,
 ``n_seeds``); with ``out_dir`` the table is also written as CSV + Markdown.
 
-What each row scores:
+What each row scores — one protocol for every table (:mod:`prelib.evaluation.scoring`):
 
-* swath tables (2, 3, 8): the **regression** network of each method on the Swath-MPR test
-  split, its categorical scores from thresholding that rate at 0.1 mm h-1;
-* full-disc tables (4, 5, 7): the paper's **two-network composition** (classification mask ×
-  regression) on the Full-IPR test split; IR baselines predict the rate directly.
+* PRE-Net, students, teachers and UNets: the paper's **two-network composition**
+  (regression where the classifier's argmax is rain, 0 elsewhere) on the test split of the
+  table (Swath-MPR for Tables 2, 3, 8; Full-IPR for 4, 5, 7); IR baselines predict the rate;
+* threshold-free classifier scores (``ce``, ``brier``, ``auc``) and the composed CSI at a
+  probability threshold chosen on the validation split (``csi_pval`` at ``p_threshold``) as
+  extra columns, never replacing the argmax protocol;
+* the test-set size (``n_samples``, ``n_pixels``, ``n_rain_pixels``) with every table;
+* the per-pixel gradient-boosting baseline (``gbm``, fitted on the table's training split) as
+  a reference row of every table.
 
 Row definitions:
 
@@ -37,17 +42,17 @@ import pandas as pd
 
 from prelib.evaluation.config import EvaluationConfig, load_evaluation_config, parse_modalities
 from prelib.evaluation.report import summarise, write_table
-from prelib.evaluation.scoring import (
-    baseline_predictor,
-    network_predictor,
-    two_network_predictor,
-)
+from prelib.evaluation.scoring import SIZE_COLUMNS, baseline_predictor, two_network_predictor
 from prelib.evaluation.session import ExperimentSession
 from prelib.metrics import PAPER_METRICS
 
 SWATH_METRICS: tuple[str, ...] = ("rmse", "cc", "pod", "far", "csi")
 FULLDISC_METRICS: tuple[str, ...] = ("rmse", "cc", "pod", "far", "csi")
 TABLE5_METRICS: tuple[str, ...] = tuple(PAPER_METRICS)
+EXTRA_COLUMNS: tuple[str, ...] = ("csi_pval", "p_threshold", "ce", "brier", "auc")
+"""Columns after the paper's: validation-threshold CSI and threshold-free classifier scores."""
+GBM_ROW: tuple[str, str] = ("gbm", "GBM (IR, per pixel)")
+"""Key and label of the per-pixel gradient-boosting reference row of Tables 2, 3, 4 and 8."""
 
 KD_METHODS: dict[str, str] = {
     "none": "UNet (no KD)",
@@ -89,12 +94,12 @@ TABLE_NAMES: dict[str, str] = {
 }
 TABLES: tuple[str, ...] = tuple(TABLE_NAMES)
 QUICK_ROWS: dict[str, tuple[str, ...]] = {
-    "2": ("mkd", "comwe"),
-    "3": ("none", "comwe"),
-    "4": ("comwe_noadapt", "selfmask"),
+    "2": ("mkd", "comwe", "gbm"),
+    "3": ("none", "comwe", "gbm"),
+    "4": ("comwe_noadapt", "selfmask", "gbm"),
     "5": ("prenet", "gpi", "ae", "persiann_ccs", "gbm"),
     "7": ("none", "additive", "multiplicative"),
-    "8": ("ir", "ir+pmw+pr"),
+    "8": ("ir", "ir+pmw+pr", "gbm"),
 }
 """One quick comparison per table (the demo budget): each row set needs at most one network
 beyond the demo chain (teacher, Stage-I CoMWE, Stage-II Self-MaskTune)."""
@@ -106,8 +111,19 @@ def _composed(session: ExperimentSession, get: Callable[[str], Any]):
     return lambda: two_network_predictor(get("cls"), get("reg"))
 
 
-def _swath_row(session: ExperimentSession, table: str, row: str, network: Callable[[], Any]):
-    return session.score_row(table, row, lambda: network_predictor(network()), "swath")
+def _swath_row(session: ExperimentSession, table: str, row: str, network: Callable[[str], Any]):
+    """A swath row: the composition of ``network("cls")`` and ``network("reg")``."""
+    return session.score_row(table, row, _composed(session, network), "swath")
+
+
+def _gbm_row(table: str, kind: str) -> RowSpec:
+    key, label = GBM_ROW
+    return (
+        label,
+        lambda s: s.score_row(
+            table, key, lambda: baseline_predictor(s.baseline(key, kind=kind)), kind
+        ),
+    )
 
 
 # -- row lists ---------------------------------------------------------------------------------
@@ -123,15 +139,18 @@ TABLE2_ROWS: dict[str, tuple[str, str, dict[str, str]]] = {
 
 def _table2_rows(keys: Sequence[str] | None) -> list[RowSpec]:
     rows = []
-    for key in keys or TABLE2_ROWS:
+    for key in keys or [*TABLE2_ROWS, GBM_ROW[0]]:
+        if key == GBM_ROW[0]:
+            rows.append(_gbm_row("2", "swath"))
+            continue
         if key not in TABLE2_ROWS:
-            raise ValueError(f"Table 2 rows are {list(TABLE2_ROWS)}, got {key!r}")
+            raise ValueError(f"Table 2 rows are {[*TABLE2_ROWS, GBM_ROW[0]]}, got {key!r}")
         label, method, overrides = TABLE2_ROWS[key]
         rows.append(
             (
                 label,
                 lambda s, m=method, o=overrides, k=key: _swath_row(
-                    s, "2", k, lambda: s.student(m, "reg", **o)
+                    s, "2", k, lambda task: s.student(m, task, **o)
                 ),
             )
         )
@@ -140,13 +159,16 @@ def _table2_rows(keys: Sequence[str] | None) -> list[RowSpec]:
 
 def _table3_rows(methods: Sequence[str] | None) -> list[RowSpec]:
     rows = []
-    for method in methods or KD_METHODS:
+    for method in methods or [*KD_METHODS, GBM_ROW[0]]:
+        if method == GBM_ROW[0]:
+            rows.append(_gbm_row("3", "swath"))
+            continue
         if method not in KD_METHODS:
-            raise ValueError(f"Table 3 methods are {list(KD_METHODS)}, got {method!r}")
+            raise ValueError(f"Table 3 methods are {[*KD_METHODS, GBM_ROW[0]]}, got {method!r}")
         rows.append(
             (
                 KD_METHODS[method],
-                lambda s, m=method: _swath_row(s, "3", m, lambda: s.student(m, "reg")),
+                lambda s, m=method: _swath_row(s, "3", m, lambda task: s.student(m, task)),
             )
         )
     return rows
@@ -154,9 +176,14 @@ def _table3_rows(methods: Sequence[str] | None) -> list[RowSpec]:
 
 def _table4_rows(variants: Sequence[str] | None) -> list[RowSpec]:
     rows = []
-    for variant in variants or ADAPTATION_ROWS:
+    for variant in variants or [*ADAPTATION_ROWS, GBM_ROW[0]]:
+        if variant == GBM_ROW[0]:
+            rows.append(_gbm_row("4", "fulldisc"))
+            continue
         if variant not in ADAPTATION_ROWS:
-            raise ValueError(f"Table 4 variants are {list(ADAPTATION_ROWS)}, got {variant!r}")
+            raise ValueError(
+                f"Table 4 variants are {[*ADAPTATION_ROWS, GBM_ROW[0]]}, got {variant!r}"
+            )
         rows.append(
             (
                 ADAPTATION_ROWS[variant],
@@ -231,15 +258,30 @@ def _table7_rows(kinds: Sequence[str] | None) -> list[RowSpec]:
 
 def _table8_rows(subsets: Sequence[str] | None, config: EvaluationConfig) -> list[RowSpec]:
     rows = []
-    for subset in subsets or config.teacher_subsets:
+    for subset in subsets or [*config.teacher_subsets, GBM_ROW[0]]:
+        if subset == GBM_ROW[0]:
+            rows.append(_gbm_row("8", "swath"))
+            continue
         mods = "+".join(parse_modalities(subset))
         rows.append(
             (
                 mods.upper().replace("+", " + "),
-                lambda s, m=mods: _swath_row(s, "8", m, lambda: s.teacher("reg", m)),
+                lambda s, m=mods: _swath_row(s, "8", m, lambda task: s.teacher(task, m)),
             )
         )
     return rows
+
+
+def test_set_note(raw: pd.DataFrame) -> str:
+    """``Test set: … samples, … scored pixels (… rain)`` of a table's per-seed records (the
+    largest row; IR baselines and networks are scored on the same pixels)."""
+    if not set(SIZE_COLUMNS) <= set(raw.columns) or raw.empty:
+        return ""
+    largest = raw.sort_values("n_pixels").iloc[-1]
+    return (
+        f"Test set: {int(largest['n_samples'])} samples, {int(largest['n_pixels']):,} scored "
+        f"pixels ({int(largest['n_rain_pixels']):,} with rain ≥ 0.1 mm/h)."
+    )
 
 
 # -- runner ------------------------------------------------------------------------------------
@@ -310,6 +352,7 @@ def run_table(
         if table == "5"
         else (SWATH_METRICS if table in ("2", "3", "8") else FULLDISC_METRICS)
     )
+    columns = (*metrics, *EXTRA_COLUMNS, *SIZE_COLUMNS)
     sessions = {} if sessions is None else sessions
     records = []
     for seed in seeds:
@@ -326,10 +369,18 @@ def run_table(
             )
         for label, compute in specs:
             scores = compute(sessions[seed])
-            records.append({"row": label, "seed": seed, **{m: scores[m] for m in metrics}})
+            records.append({"row": label, "seed": seed, **{m: scores[m] for m in columns}})
     raw = pd.DataFrame.from_records(records)
-    summary = summarise(raw, metrics)
-    paths = write_table(summary, raw, out_dir, TABLE_NAMES[table], metrics, TABLE_TITLES[table])
+    summary = summarise(raw, columns)
+    paths = write_table(
+        summary,
+        raw,
+        out_dir,
+        TABLE_NAMES[table],
+        (*metrics, *EXTRA_COLUMNS),
+        TABLE_TITLES[table],
+        note=test_set_note(raw),
+    )
     summary.attrs.update(raw=raw, paths={k: str(v) for k, v in paths.items()})
     return summary
 

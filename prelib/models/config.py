@@ -254,6 +254,10 @@ class LoRAConfig(Config):
             raise ValueError("LoRAConfig.targets must name at least one linear layer")
 
 
+WEIGHTINGS: tuple[str, ...] = ("paper", "code", "gradnorm")
+"""Loss weightings of Stage I (see :class:`DistillConfig`)."""
+
+
 @dataclasses.dataclass(frozen=True)
 class DistillConfig(Config):
     """Loss settings shared by the distillers (prenet_reference.md §5.1, §8 #1–3).
@@ -263,7 +267,9 @@ class DistillConfig(Config):
     weighting : str
         ``"paper"``: λ = 0.2 on the feature KL and γ = 50 on the reconstruction MSE (Eq. 6 and
         §4.1 of the paper). ``"code"``: the reference code's reversed assignment (50 on the KL,
-        0.2 on the MSE).
+        0.2 on the MSE). ``"gradnorm"``: λ = γ = 1, then every term rescaled so that its
+        gradient norm on the shared encoder is ``gradnorm_fraction`` × the task loss's,
+        re-measured every ``gradnorm_every`` steps (:mod:`prelib.training.loss_balance`).
     kl_weight, rec_weight : float or None
         Explicit λ and γ; ``None`` takes them from ``weighting``.
     level_weights : tuple of float
@@ -274,6 +280,15 @@ class DistillConfig(Config):
         Weight of RMKD's self-consistency loss (reference code: 1).
     mgd_mask_ratio : float
         Fraction of student feature pixels MGD hides (0.75, MGD's segmentation setting).
+    gradnorm_fraction : float
+        Target ‖∇ term‖ / ‖∇ task‖ on the shared encoder under ``weighting="gradnorm"``.
+    gradnorm_every : int
+        Steps between two gradient-norm measurements (logged under every weighting; ``0``
+        never measures, not allowed with ``gradnorm``).
+    standardise_teacher : bool
+        Standardise each teacher feature channel (zero mean, unit variance over batch and
+        space) before the KL and reconstruction terms of MKD / RMKD / CoMWE, so that the terms'
+        size does not follow the teacher's activation scale.
     """
 
     weighting: str = "paper"
@@ -283,10 +298,20 @@ class DistillConfig(Config):
     temperature: float = 3.0
     sc_weight: float = 1.0
     mgd_mask_ratio: float = 0.75
+    gradnorm_fraction: float = 0.1
+    gradnorm_every: int = 10
+    standardise_teacher: bool = False
 
     def validate(self) -> None:
         _tuple_fields(self, "level_weights")
-        require_choice(self, "weighting", ("paper", "code"))
+        require_choice(self, "weighting", WEIGHTINGS)
+        require_positive(self, "gradnorm_fraction")
+        if not isinstance(self.gradnorm_every, int) or self.gradnorm_every < 0:
+            raise ValueError(
+                f"DistillConfig.gradnorm_every must be an integer >= 0, got {self.gradnorm_every!r}"
+            )
+        if self.weighting == "gradnorm" and self.gradnorm_every < 1:
+            raise ValueError("DistillConfig: weighting='gradnorm' needs gradnorm_every >= 1")
         require_positive(self, "temperature")
         require_positive(self, "sc_weight", allow_zero=True)
         require_in_range(self, "mgd_mask_ratio", 0.0, 0.99)
@@ -304,14 +329,14 @@ class DistillConfig(Config):
         """λ, the weight of the channel-softmax KL term."""
         if self.kl_weight is not None:
             return float(self.kl_weight)
-        return 0.2 if self.weighting == "paper" else 50.0
+        return {"paper": 0.2, "code": 50.0, "gradnorm": 1.0}[self.weighting]
 
     @property
     def reconstruction_weight(self) -> float:
         """γ, the weight of the reconstruction MSE term."""
         if self.rec_weight is not None:
             return float(self.rec_weight)
-        return 50.0 if self.weighting == "paper" else 0.2
+        return {"paper": 50.0, "code": 0.2, "gradnorm": 1.0}[self.weighting]
 
 
 CONFIG_CLASSES: dict[str, type[Config]] = {

@@ -56,6 +56,9 @@ from prelib.models.masked_conv import MaskedDown
 from prelib.models.masking import base_grid_shape, check_mask, expand_mask, random_base_mask
 from prelib.models.outputs import StudentOutput
 
+MASK_TARGETS: tuple[str, ...] = ("ae+conv", "ae")
+"""What a base mask hides (see :meth:`PRENet.forward`)."""
+
 
 class CoMWEEncoder(nn.Module):
     """The student's encoder: embedding, three CoMWE levels (masked conv, DAWE, AE), bottom Down.
@@ -99,9 +102,12 @@ class CoMWEEncoder(nn.Module):
         return True
 
     def forward(
-        self, x: torch.Tensor, mask: torch.Tensor | None
+        self, x: torch.Tensor, mask: torch.Tensor | None, mask_target: str = "ae+conv"
     ) -> tuple[torch.Tensor, list[torch.Tensor], list[torch.Tensor], torch.Tensor, torch.Tensor]:
         """Encode ``x`` (B, C_in, H, W) with base ``mask`` (or None).
+
+        ``mask_target="ae+conv"`` masks the conv features and the AE tokens (CoMWE, Eq. 1–3);
+        ``"ae"`` masks the AE tokens only (Stage II, the paper's Eq. 7).
 
         Returns
         -------
@@ -116,7 +122,9 @@ class CoMWEEncoder(nn.Module):
         consistency = x.new_zeros(())
         for level in range(3):
             size = (previous.shape[-2] // 2, previous.shape[-1] // 2)
-            conv_mask = None if mask is None else expand_mask(mask, 8 >> level, size)
+            conv_mask = (
+                None if mask is None or mask_target == "ae" else expand_mask(mask, 8 >> level, size)
+            )
             feature = self.masked_down[level](previous, conv_mask)
             hint = self.dawe(level, previous, size) if self._uses_hint(level) else None
             tokens = (size[0] // 2, size[1] // 2)
@@ -202,7 +210,9 @@ class PRENet(nn.Module):
             if module is not self.decoder and hasattr(module, "reset_parameters"):
                 module.reset_parameters()
 
-    def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> StudentOutput:
+    def forward(
+        self, x: torch.Tensor, mask: torch.Tensor | None = None, mask_target: str = "ae+conv"
+    ) -> StudentOutput:
         """Retrieve precipitation from IR.
 
         Parameters
@@ -211,6 +221,10 @@ class PRENet(nn.Module):
             Normalised IR brightness temperatures (paper: 8 AGRI channels), H, W >= 16.
         mask : Tensor, shape (1 or B, 1, H // 16, W // 16), optional
             Base mask, 1 = visible. In training ``None`` draws a random one with ratio α.
+        mask_target : {"ae+conv", "ae"}
+            What the mask hides: the masked-conv features and the AE tokens (Stage I's CoMWE,
+            the default), or the AE tokens only (the paper's Eq. 7 for Stage II), leaving the
+            conv features — skip connections and the next level's input — untouched.
 
         Returns
         -------
@@ -227,6 +241,10 @@ class PRENet(nn.Module):
             check_mask(mask, x.shape[0], grid)
         if mask is not None:
             mask = mask.to(dtype=x.dtype, device=x.device)
-        x1, features, recons, bottom, consistency = self.encoder(x, mask)
+        if mask_target not in MASK_TARGETS:
+            raise ValueError(
+                f"mask_target must be one of {list(MASK_TARGETS)}, got {mask_target!r}"
+            )
+        x1, features, recons, bottom, consistency = self.encoder(x, mask, mask_target)
         logits = self.head(self.decoder(bottom, features, recons, x1))
         return StudentOutput(logits, tuple(features), tuple(recons), consistency)

@@ -59,6 +59,11 @@ class TrainingConfig(Config):
         Passed to DDP (PRE-Net has branches that are inactive in some stages).
     masktune : MaskTuneConfig
         Mask strategy of Full-Disc Adaptation (``none`` elsewhere).
+    adabn : bool
+        Let the BatchNorm layers of frozen modules re-estimate their running statistics on the
+        training data (AdaBN). Default ``False``: every module whose parameters are all frozen
+        runs in evaluation mode, so its parameters and buffers stay bit-identical
+        (:mod:`prelib.training.frozen`).
     """
 
     epochs: int = 2
@@ -81,6 +86,7 @@ class TrainingConfig(Config):
     keep_epoch_checkpoints: bool = False
     find_unused_parameters: bool = True
     masktune: MaskTuneConfig = dataclasses.field(default_factory=MaskTuneConfig)
+    adabn: bool = False
 
     def __post_init__(self) -> None:
         # YAML and command lines give the nested section as a plain mapping.

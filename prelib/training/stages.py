@@ -222,19 +222,35 @@ class DistillationPair(nn.Module):
 
     def __init__(self, student: nn.Module, distiller: nn.Module, task: str) -> None:
         super().__init__()
+        from prelib.training.loss_balance import LossBalancer
+
         self.student, self.distiller, self.task = student, distiller, task
+        self.balancer = LossBalancer.from_config(distiller.config)
 
     def forward(self, ir, teacher_out, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
+        from prelib.training.loss_balance import shared_encoder_parameters
+
         student_out = self.student(ir)
         task = _task_loss(self.task, student_out.logits, batch)
         terms = self.distiller.loss(student_out, teacher_out, valid=batch["valid"])
+        parts = {k[len("part_") :]: v for k, v in terms.items() if k.startswith("part_")}
+        total, balance = self.balancer.combine(
+            task["loss"], parts, shared_encoder_parameters(self.student)
+        )
         out = {
-            "loss": task["loss"] + terms["loss"],
+            "loss": total,
             "task_loss": task["loss"].detach(),
             "loss_map": task["loss_map"],
             "n_valid": task["n_valid"],
         }
-        out.update({f"distill_{k}": v.detach() for k, v in terms.items() if k != "loss"})
+        out.update(
+            {
+                f"distill_{k}": v.detach()
+                for k, v in terms.items()
+                if k != "loss" and not k.startswith("part_")
+            }
+        )
+        out.update(balance)
         return out
 
 
@@ -320,18 +336,25 @@ def load_student(
 # ------------------------------------------------------------------------------------------
 # Stage II: Full-Disc Adaptation
 # ------------------------------------------------------------------------------------------
-def adaptation_step_fn(task: str):
+def adaptation_step_fn(task: str, mask_target: str = "ae"):
     """``step(model, batch)``: forward with the batch's base mask (all-ones when the strategy
-    gives none: PRE-Net would otherwise draw a random one in training) + masked task loss."""
+    gives none: PRE-Net would otherwise draw a random one in training) + masked task loss.
+
+    ``mask_target`` (PRE-Net only): ``"ae"`` masks the AE input only (the paper's Eq. 7),
+    ``"ae+conv"`` also the conv features (the reference code)."""
     from prelib.models import base_grid_shape
 
     def step(model: nn.Module, batch: dict[str, Any]) -> dict[str, torch.Tensor]:
         x = batch["ir"]
-        if getattr(distributed.unwrap_model(model), "accepts_mask", True):
+        net = distributed.unwrap_model(model)
+        if getattr(net, "accepts_mask", True):
             mask = batch.get("mask")
             if mask is None:
                 mask = x.new_ones(x.shape[0], 1, *base_grid_shape(*x.shape[-2:]))
-            out = model(x, mask)
+            if hasattr(net, "encoder") and hasattr(net.encoder, "ae"):
+                out = model(x, mask, mask_target)
+            else:
+                out = model(x, mask)
         else:
             out = model(x)
         return _task_loss(task, out.logits, batch)
@@ -431,7 +454,7 @@ def train_full_disc_adaptation(
     config = config.replace(masktune=config.masktune.replace(strategy=strategy))
     return Trainer(
         model,
-        adaptation_step_fn(task),
+        adaptation_step_fn(task, config.masktune.target),
         train_loader,
         config,
         run_dir,

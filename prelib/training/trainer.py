@@ -45,6 +45,7 @@ from prelib.training.checkpoint import (
     to_plain,
 )
 from prelib.training.config import TrainingConfig
+from prelib.training.frozen import eval_frozen_modules
 from prelib.training.losses import LossFn, make_step_fn
 from prelib.training.masktune import MaskTuner
 from prelib.training.metrics_log import MetricsLog
@@ -251,6 +252,9 @@ class Trainer:
     def _train_epoch(self, epoch: int) -> dict[str, float]:
         self.model.train()
         cfg, tuner = self.config, self.mask_tuner
+        # Frozen modules (all parameters requires_grad=False) stay in eval mode: their BatchNorm
+        # statistics do not move (Stage II), unless ``adabn`` re-estimates them.
+        eval_frozen_modules(self.model, adabn=cfg.adabn)
         sums: dict[str, float] = {}
         n_samples, n_valid, n_batches = 0.0, 0.0, 0
         total = len(self.train_loader)

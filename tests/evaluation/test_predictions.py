@@ -34,7 +34,10 @@ def test_predictions_are_concatenated_in_order_and_scored_pooled():
         torch.cat([b["precip"] for b in batches]).numpy(),
         torch.cat([b["valid"] for b in batches]).numpy(),
     )
-    assert score_predictions(got) == pytest.approx(expected, nan_ok=True)
+    scores = score_predictions(got)
+    assert {k: scores[k] for k in expected} == pytest.approx(expected, nan_ok=True)
+    valid = torch.cat([b["valid"] for b in batches]).numpy()
+    assert scores["n_samples"] == 6 and scores["n_pixels"] == valid.sum()
 
 
 def test_mapping_inputs_tuple_outputs_and_max_batches():

@@ -49,8 +49,8 @@ def test_onnx_export_matches_torch(tmp_path):
 def test_export_command_writes_a_runnable_graph(tmp_path):
     ort = pytest.importorskip("onnxruntime")
     from prelib.cli import main
-    from prelib.training.checkpoint import make_header, save_checkpoint
     from prelib.config import resolve
+    from prelib.training.checkpoint import make_header, save_checkpoint
     from prelib.training.stages import build_distillation, train_full_disc_adaptation
 
     cfg = resolve("tiny")

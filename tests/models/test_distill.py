@@ -50,7 +50,10 @@ def test_one_step_lowers_the_loss(name, small_teacher_inputs):
     }.get(name, {"loss", "kl", "rec", *(f"{t}_l{i}" for t in ("kl", "rec") for i in (1, 2, 3))})
     if name in ("rmkd", "comwe"):
         expected = expected | {"sc"}
-    assert set(terms) == expected
+    parts = {k for k in terms if k.startswith("part_")}  # weighted terms for the balancer
+    assert set(terms) - parts == expected
+    assert parts == {f"part_{t}" for t in expected if "_l" not in t and t != "loss"}
+    assert float(sum(terms[p] for p in parts)) == pytest.approx(float(terms["loss"]))
 
 
 def test_students_implied_by_methods():

@@ -49,6 +49,13 @@ def channel_kl(student: torch.Tensor, teacher: torch.Tensor, temperature: float)
     return (log_t.exp() * (log_t - log_s)).mean() * temperature**2
 
 
+def standardise_channels(features: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """Each channel of ``features`` (B, C, H, W) to zero mean and unit variance over B, H, W."""
+    mean = features.mean(dim=(0, 2, 3), keepdim=True)
+    std = features.std(dim=(0, 2, 3), keepdim=True, unbiased=False)
+    return (features - mean) / (std + eps)
+
+
 def check_pair(student: torch.Tensor, teacher: torch.Tensor, what: str) -> None:
     """Raise ``ValueError`` unless two feature maps share batch and spatial size."""
     if student.ndim != 4 or teacher.ndim != 4:

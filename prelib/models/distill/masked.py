@@ -8,6 +8,11 @@
 * ``REC_l`` — MSE between the AE reconstruction F^R_l and the teacher feature.
 * ``L_sc`` — RMKD's self-consistency loss (reference code, weight 1; not in the paper's Eq. 6).
 
+The weighted terms are also returned as ``part_kl``, ``part_rec`` and ``part_sc``
+(differentiable) so that :class:`prelib.training.loss_balance.LossBalancer` can measure and
+rescale each one; ``DistillConfig(standardise_teacher=True)`` standardises each teacher channel
+first.
+
 λ and γ: the paper states λ = 0.2 on the KL and γ = 50 on the reconstruction; the reference code
 assigns them the other way round (50 on the KL, 0.2 on the MSE). We default to the paper because it
 is the published method and its description is unambiguous; ``DistillConfig(weighting="code")``
@@ -34,7 +39,13 @@ from typing import Any, ClassVar
 
 import torch
 
-from prelib.models.distill.base import Distiller, aligners, channel_kl, check_pair
+from prelib.models.distill.base import (
+    Distiller,
+    aligners,
+    channel_kl,
+    check_pair,
+    standardise_channels,
+)
 from prelib.models.outputs import StudentOutput, TeacherOutput
 
 
@@ -70,6 +81,8 @@ class MaskedFeatureKD(Distiller):
         kl_total, rec_total = zero, zero
         terms: dict[str, torch.Tensor] = {}
         for level, target in enumerate(teacher_out.features):
+            if cfg.standardise_teacher:
+                target = standardise_channels(target.detach())
             feature = student_out.features[level]
             recon = student_out.reconstructions[level]
             check_pair(feature, target, f"{self.name} level {level + 1}")
@@ -80,12 +93,15 @@ class MaskedFeatureKD(Distiller):
             terms[f"rec_l{level + 1}"] = rec.detach()
             kl_total = kl_total + cfg.level_weights[level] * kl
             rec_total = rec_total + rec
-        loss = cfg.feature_weight * kl_total + cfg.reconstruction_weight * rec_total
+        terms["part_kl"] = cfg.feature_weight * kl_total
+        terms["part_rec"] = cfg.reconstruction_weight * rec_total
+        loss = terms["part_kl"] + terms["part_rec"]
         terms["kl"] = kl_total.detach()
         terms["rec"] = rec_total.detach()
         if self.uses_self_consistency:
             sc = student_out.self_consistency
-            loss = loss + cfg.sc_weight * sc
+            terms["part_sc"] = cfg.sc_weight * sc
+            loss = loss + terms["part_sc"]
             terms["sc"] = sc.detach()
         terms["loss"] = loss
         return terms

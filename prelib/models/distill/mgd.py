@@ -62,4 +62,5 @@ class MGD(Distiller):
             total = total + mse
         terms["mgd"] = total.detach()
         terms["loss"] = self.config.reconstruction_weight * total
+        terms["part_mgd"] = terms["loss"]
         return terms

@@ -63,4 +63,5 @@ class ResponseKD(Distiller):
                     f"kd: valid must have shape {tuple(pixel.shape)}, got {tuple(valid.shape)}"
                 )
             kd = torch.where(valid, pixel, torch.zeros_like(pixel)).sum() / valid.sum().clamp(min=1)
-        return {"loss": self.config.feature_weight * kd, "kd": kd.detach()}
+        weighted = self.config.feature_weight * kd
+        return {"loss": weighted, "part_kd": weighted, "kd": kd.detach()}

@@ -61,6 +61,8 @@ from prelib.training.masktune.store import MaskStore, as_index_list
 
 STRATEGIES: tuple[str, ...] = ("none", "random", "self")
 RULES: tuple[str, ...] = ("max_fraction", "quantile")
+MASK_TARGETS: tuple[str, ...] = ("ae", "ae+conv")
+"""What a Stage-II mask hides: the AE input only (paper, Eq. 7) or also the conv features."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -88,6 +90,11 @@ class MaskTuneConfig(Config):
         Probability that a flagged cell is un-flagged at random (code: 0.1; paper: 0).
     cell : int
         Input pixels per base cell along each axis (PRE-Net: 16).
+    target : str
+        What the mask hides in PRE-Net: ``"ae"`` (the paper's Eq. 7, default) masks the AE's
+        input tokens only and leaves the masked-conv features — the decoder's skip connections
+        and the next level's input — untouched; ``"ae+conv"`` (the reference code) also zeroes
+        the conv features of masked cells.
     """
 
     strategy: str = "none"
@@ -99,9 +106,11 @@ class MaskTuneConfig(Config):
     merge: str = "sample"
     noise_keep: float = 0.0
     cell: int = 16
+    target: str = "ae"
 
     def validate(self) -> None:
         require_choice(self, "strategy", STRATEGIES)
+        require_choice(self, "target", MASK_TARGETS)
         require_choice(self, "rule", RULES)
         require_choice(self, "pool", POOLS)
         require_choice(self, "merge", MERGES)
@@ -128,6 +137,7 @@ class MaskTuneConfig(Config):
             pool="max",
             merge="batch",
             noise_keep=0.1,
+            target="ae+conv",
         )
 
 
