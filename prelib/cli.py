@@ -31,6 +31,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "baseline": (
         "prelib.baselines.commands",
         "fit a classical IR baseline (gpi, ae, persiann_ccs, gbm) and save it as .npz",
+    ),
     "study": (
         "prelib.evaluation.study_commands",
         "the settling study: loss balance, KD methods, adaptation (seeded, resumable)",
