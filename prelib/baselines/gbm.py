@@ -136,13 +136,16 @@ class GradientBoostingIR(IRBaseline):
             ≥ 0); NaN where the window channel is missing. :meth:`predict` equals ``rate``
             where ``p_rain > 0.5`` and 0 elsewhere.
         """
-        if self.classifier is None:
+        if not self.trees:
             raise ValueError("GradientBoostingIR is not fitted; call fit() or load a saved model")
         ir = check_ir(ir)
         n, _, h, w = ir.shape
         x = pixel_features(ir)
-        p_rain = self.classifier.predict_proba(x)[:, 1].astype(np.float32).reshape(n, h, w)
-        rate = np.maximum(self.regressor.predict(x), 0.0).astype(np.float32).reshape(n, h, w)
+        # the exported classifier gives log-odds (scikit-learn's raw prediction): P = expit
+        log_odds = raw_prediction(self.trees, "rain", x)
+        p_rain = (1.0 / (1.0 + np.exp(-log_odds))).astype(np.float32).reshape(n, h, w)
+        rate = np.maximum(raw_prediction(self.trees, "rate", x), 0.0)
+        rate = rate.astype(np.float32).reshape(n, h, w)
         missing = ~np.isfinite(ir[:, WINDOW_INDEX])
         p_rain[missing] = np.nan
         rate[missing] = np.nan
