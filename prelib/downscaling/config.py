@@ -45,6 +45,16 @@ class DownscalingConfig(Config):
     teacher_forcing : bool
         Train PrecipDiff's downscaling stage from the max-pooled truth (True) or from the
         corrected product (see :func:`~prelib.downscaling.training.train_precipdiff`).
+    maunet_loss : {"mse", "log-mse"}
+        MAUNet training loss: MSE of rates (default) or of ``log1p`` rates (see
+        :func:`~prelib.downscaling.training.maunet_loss`).
+    maunet_output : {"residual", "conservative"}
+        See :class:`~prelib.downscaling.maunet.MAUNetConfig` (``conservative`` only when the
+        input is the truth's block mean).
+    lr_schedule : {"constant", "cosine"}
+    calibrate_wet : bool
+        Fit PrecipDiff's zero threshold on validation pairs
+        (:meth:`~prelib.downscaling.precipdiff.PrecipDiff.calibrate_wet_fraction`).
     n_steps, n_members
         Heun steps and ensemble size.
     epochs_maunet, epochs_student, epochs_diffusion, batch_size, lr, seed
@@ -75,6 +85,10 @@ class DownscalingConfig(Config):
     diffusion_blocks: int = 1
     diffusion_dropout: float = 0.0
     teacher_forcing: bool = True
+    maunet_loss: str = "mse"
+    maunet_output: str = "residual"
+    lr_schedule: str = "cosine"
+    calibrate_wet: bool = True
     n_steps: int = 18
     n_members: int = 8
     epochs_maunet: int = 10
@@ -89,6 +103,9 @@ class DownscalingConfig(Config):
         require_positive(self, "epochs_maunet", "epochs_student", "epochs_diffusion")
         require_positive(self, "batch_size", "lr", "n_steps", "maunet_width", "diffusion_width")
         require_choice(self, "kd_mode", ("standard", "refine"))
+        require_choice(self, "maunet_loss", ("mse", "log-mse"))
+        require_choice(self, "maunet_output", ("residual", "conservative"))
+        require_choice(self, "lr_schedule", ("constant", "cosine"))
         if self.patch % self.factor or self.scene_px % self.patch:
             raise ValueError(
                 f"DownscalingConfig.patch ({self.patch}) must be a multiple of factor "
@@ -120,6 +137,7 @@ class DownscalingConfig(Config):
             dropout=self.maunet_dropout,
             merge=self.maunet_merge,
             width_mult=self.light_width_mult if light else 1.0,
+            output=self.maunet_output,
         )
 
     def unet_config(self) -> DiffusionUNetConfig:

@@ -39,6 +39,7 @@ from prelib.config import Config, require_choice, require_in_range, require_posi
 from prelib.downscaling.fields import check_factor, upsample_tensor
 
 MERGES: tuple[str, ...] = ("mean", "learned")
+OUTPUTS: tuple[str, ...] = ("residual", "conservative")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -65,6 +66,13 @@ class MAUNetConfig(Config):
         How the Max-Average Unit merges its two branches.
     width_mult : float
         Channel multiplier (MAUNet-Light uses < 1).
+    output : {"residual", "conservative"}
+        ``"residual"``: a correction added to the interpolated input (bias correction and
+        downscaling of biased products). ``"conservative"``: the softmax constraint layer of
+        Harder et al. ("Hard-constrained deep learning for climate downscaling", JMLR 2023):
+        ``fine = exp(z) / blockmean(exp(z)) · coarse``, so every ``factor × factor`` block of
+        the output averages exactly to the input rate — the right prior when the input *is*
+        the block mean of the truth (``--bias none``), wrong for a biased product.
     """
 
     in_channels: int = 1
@@ -76,12 +84,16 @@ class MAUNetConfig(Config):
     dropout: float = 0.3
     merge: str = "mean"
     width_mult: float = 1.0
+    output: str = "residual"
 
     def validate(self) -> None:
         require_positive(self, "in_channels", "out_channels", "base_width", "depth", "factor")
         require_in_range(self, "dropout", 0.0, 0.99)
         require_in_range(self, "width_mult", 0.05, 4.0)
         require_choice(self, "merge", MERGES)
+        require_choice(self, "output", OUTPUTS)
+        if self.output == "conservative" and self.factor == 1:
+            raise ValueError("MAUNetConfig.output='conservative' needs factor > 1")
         if not self.upsample_input and self.factor & (self.factor - 1):
             raise ValueError(
                 f"MAUNetConfig.factor must be a power of two when upsample_input=False, "
@@ -252,8 +264,36 @@ class MAUNet(nn.Module):
             features.append(h)
         for stage in self.extra_up:
             h = stage(h)
-        out = base[:, : cfg.out_channels] + self.head(h)
+        if cfg.output == "conservative":
+            out = conservative_output(self.head(h), x[:, : cfg.out_channels], cfg.factor)
+        else:
+            out = base[:, : cfg.out_channels] + self.head(h)
         return (out, features) if return_features else out
+
+
+def conservative_output(logits: torch.Tensor, coarse: torch.Tensor, factor: int) -> torch.Tensor:
+    """The softmax constraint layer: block means of the result equal the coarse rates.
+
+    Parameters
+    ----------
+    logits : Tensor ``(B, C, H, W)``
+        Unconstrained network output on the fine grid.
+    coarse : Tensor ``(B, C, H / factor, W / factor)``
+        Coarse input in the ``log1p`` space of
+        :class:`~prelib.downscaling.transform.PrecipTransform` with scale 1.
+    factor : int
+
+    Returns
+    -------
+    Tensor ``(B, C, H, W)``
+        ``log1p`` of ``exp(z) / blockmean(exp(z)) · expm1(coarse)`` (stable: the block maximum
+        is subtracted before the exponential).
+    """
+    rate = torch.expm1(coarse).clamp(min=0.0)
+    block_max = F.max_pool2d(logits, factor)
+    weights = torch.exp(logits - upsample_tensor(block_max, factor, "nearest"))
+    share = weights / upsample_tensor(F.avg_pool2d(weights, factor), factor, "nearest")
+    return torch.log1p(share * upsample_tensor(rate, factor, "nearest"))
 
 
 def build_maunet(factor: int, light: bool = False, **overrides) -> MAUNet:
