@@ -143,9 +143,7 @@ def score_output(output: MethodOutput, truth: np.ndarray, factor: int) -> dict[s
         member, truth, metrics=["csi@0.1", "csi@1", "csi@10", "fss@1"], scales=(factor,)
     )
     n_pixels = truth.size
-    member_csi = [
-        score(m, truth, metrics=["csi@0.1", "csi@1"]) for m in output.members
-    ]
+    member_csi = [score(m, truth, metrics=["csi@0.1", "csi@1"]) for m in output.members]
     dry = truth < 0.1
     row = {
         "rmse": mean_scores["rmse"],

@@ -240,7 +240,7 @@ def run_methods(
     test: DownscalingPairs,
     methods: tuple[str, ...] | None = None,
 ) -> list[MethodOutput]:
-    """Run the selected methods (default: all) on ``test`` and keep what each produced (for maps and spectra).
+    """Run the selected methods (default: all) on ``test``; keep what each produced (for maps).
 
     Parameters
     ----------

@@ -7,9 +7,8 @@ the per-batch loss of each model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import copy
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F

@@ -287,7 +287,7 @@ def _read_one(
 ) -> xr.DataArray:
     try:
         dataset = xr.open_dataset(path)
-    except Exception as err:  # noqa: BLE001 - any backend error: name the file
+    except Exception as err:
         raise ValueError(f"cannot open {path} as NetCDF: {err}") from None
     with dataset:
         name = pick_variable(dataset, source.variable, str(path))
