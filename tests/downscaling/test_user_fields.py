@@ -70,7 +70,7 @@ def test_variable_and_region_errors_name_the_problem(radar_file):
     path, _ = radar_file
     with pytest.raises(ValueError, match=r"no variable 'precip_rate'.*rain"):
         read_precip_field(FieldSource((path,), "precip_rate"))
-    with pytest.raises(ValueError, match=r"latitude range \\[10, 12\\] selects no pixel"):
+    with pytest.raises(ValueError, match=r"latitude range \[10, 12\] selects no pixel"):
         read_precip_field(FieldSource((path,), "rain"), (10.0, 12.0), None)
     with pytest.raises(FileNotFoundError, match=r"missing.nc"):
         read_precip_field(FieldSource((path.parent / "missing.nc",)))
