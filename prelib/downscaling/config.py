@@ -37,7 +37,8 @@ class DownscalingConfig(Config):
     bias : dict
         :class:`BiasModel` fields overriding its defaults.
     maunet_width, maunet_depth, maunet_dropout, maunet_merge
-        Teacher architecture; the student uses ``light_width_mult``.
+        Teacher architecture; the student uses ``light_width_mult`` and ``light_taper``
+        (see :class:`~prelib.downscaling.maunet.MAUNetConfig`).
     kd_mode, kd_alpha, kd_beta
         Distillation (see :mod:`prelib.downscaling.distillation`).
     diffusion_width, diffusion_mult, diffusion_blocks, diffusion_dropout
@@ -76,7 +77,8 @@ class DownscalingConfig(Config):
     maunet_depth: int = 3
     maunet_dropout: float = 0.1
     maunet_merge: str = "mean"
-    light_width_mult: float = 0.5
+    light_width_mult: float = 0.85
+    light_taper: float = 0.3
     kd_mode: str = "standard"
     kd_alpha: float = 0.5
     kd_beta: float = 0.1
@@ -137,6 +139,7 @@ class DownscalingConfig(Config):
             dropout=self.maunet_dropout,
             merge=self.maunet_merge,
             width_mult=self.light_width_mult if light else 1.0,
+            taper=self.light_taper if light else 1.0,
             output=self.maunet_output,
         )
 

@@ -79,3 +79,18 @@ def test_one_step_lowers_loss():
     optimizer.step()
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
     assert F.mse_loss(model(x), y) < before
+
+
+def test_light_student_is_light_in_flops_not_only_parameters():
+    """Issue: MAUNet-Light's FLOPs must be <= 0.5x the teacher's (parameters stay ~60 %)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    flops = {}
+    for light in (False, True):
+        model = build_maunet(10, light=light).eval()
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(torch.rand(1, 1, 8, 8))
+        flops[light] = counter.get_total_flops()
+    assert flops[True] <= 0.5 * flops[False]
+    uniform = build_maunet(10, light=True, taper=1.0)
+    assert uniform.config.widths()[0] > build_maunet(10, light=True).config.widths()[0]
