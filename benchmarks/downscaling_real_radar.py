@@ -111,8 +111,13 @@ def main() -> None:
         )
         if args.pairs is not None:
             stored = np.load(args.pairs)
+            caps = {"train": args.n_train, "val": args.n_val, "test": args.n_test}
             splits = {
-                split: DownscalingPairs(stored[f"{split}_fine"], stored[f"{split}_coarse"], 10)
+                split: DownscalingPairs(
+                    stored[f"{split}_fine"][: caps[split]],
+                    stored[f"{split}_coarse"][: caps[split]],
+                    10,
+                )
                 for split in ("train", "val", "test")
             }
         else:
