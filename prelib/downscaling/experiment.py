@@ -78,9 +78,13 @@ def parse_methods(methods: str | list[str] | tuple[str, ...] | None) -> tuple[st
 
 
 def build_pairs(
-    config: DownscalingConfig, source: str
+    config: DownscalingConfig, source: str, path: str | Path | None = None
 ) -> tuple[DownscalingPairs, DownscalingPairs]:
-    """Train and test pairs from the synthetic world or from MRMS (split by time)."""
+    """Train and test pairs from the synthetic world or from MRMS (split by time).
+
+    ``path`` is the MRMS-like radar file for ``source="mrms"`` (default: the sample file);
+    any other field goes through :func:`prelib.downscaling.user_data.build_user_pairs`.
+    """
     if source not in DATA_SOURCES:
         raise ValueError(f"data source must be one of {list(DATA_SOURCES)}, got {source!r}")
     bias = config.bias_model()
@@ -96,6 +100,7 @@ def build_pairs(
             max_patches=(config.n_train, config.n_test),
             min_wet_fraction=config.min_wet_fraction,
             seed=config.seed,
+            path=path,
         )
     splits = []
     for offset, n_patches in enumerate((config.n_train, config.n_test)):
