@@ -254,7 +254,7 @@ def _apply(args: argparse.Namespace) -> int:
             "(prelib downscale train --output DIR)"
         )
     if Path(args.output).exists() and not args.overwrite:
-        raise FileExistsError(f"{args.output} exists; pass --overwrite to replace it")
+        raise ValueError(f"{args.output} exists; pass --overwrite to replace it")
     manifest = json.loads(manifest_path.read_text())
     config = DownscalingConfig.from_dict(manifest["config"])
     available = manifest["models"]

@@ -275,7 +275,7 @@ def test_cli_train_evaluate_apply_on_a_user_file(tmp_path, radar_file, capsys):
     blocks = result["precip"].values.reshape(2, 4, 10, 5, 10).mean(axis=(2, 4))
     np.testing.assert_allclose(blocks, 1.5, rtol=1e-3)
     result.close()
-    with pytest.raises(FileExistsError, match="--overwrite"):
+    with pytest.raises(ValueError, match="--overwrite"):
         run(parser().parse_args(args))
 
 
