@@ -240,6 +240,11 @@ def read_precip_field(
     notes : list of str, optional
         Receives a note when accumulations are converted to rates.
 
+    Notes
+    -----
+    Every frame of the region is loaded (as float32 after decoding) before times are selected:
+    for a continental file (e.g. 36 frames of 3500 × 7000) pass a region.
+
     Returns
     -------
     xr.DataArray, dims ``(time, y, x)``

@@ -301,3 +301,25 @@ def test_cli_refuses_missing_selections(radar_file):
                 ]
             )
         )
+
+
+def test_real_radar_block_mean_pairs_and_a_wrong_selection(shared_data):
+    """The MRMS sample through the user-field path: exact block means; bad frames named."""
+    from prelib.downscaling.data import MRMS_FILE
+
+    path = shared_data / MRMS_FILE
+    if not path.is_file():
+        pytest.skip("MRMS sample absent")
+    req = PairRequest(
+        FieldSource((path,)), {"train": "0:2", "test": "30:31"}, (44.0, 46.0, -86.0, -84.0)
+    )
+    splits = build_user_pairs(req, 10, 40, max_patches={"train": 6, "test": 3})
+    train = splits["train"]
+    assert 0 < len(train) <= 6 and np.isfinite(train.fine).all()
+    blocks = train.fine.reshape(len(train), 4, 10, 4, 10).mean(axis=(2, 4))
+    np.testing.assert_allclose(train.satellite, blocks, rtol=1e-5, atol=1e-6)
+    hourly = PairRequest(
+        FieldSource((path,)), {"train": "28:36", "test": "36:40"}, (44.0, 45.0, -86.0, -85.0)
+    )
+    with pytest.raises(ValueError, match=r"--test-times 36:40 .* selects no frame .* it has 36"):
+        build_user_pairs(hourly, 10, 40)
