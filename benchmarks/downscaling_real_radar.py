@@ -21,7 +21,6 @@ The file path may also come from ``PRELIB_SHARED_DATA`` (``<dir>/mrms/mrms_preci
 from __future__ import annotations
 
 import argparse
-import os
 import time
 from pathlib import Path
 
@@ -38,14 +37,12 @@ TABLE_COLUMNS = ["rmse", "cc", "crps", "csi@1", "member_csi@0.1", "false_wet", "
 
 
 def default_file() -> Path | None:
-    root = os.environ.get("PRELIB_SHARED_DATA")
-    candidates = [Path(root)] if root else []
-    candidates.append(Path(__file__).resolve().parents[1].parent / "shared" / "data")
-    for base in candidates:
-        path = base / "mrms" / "mrms_preciprate_20190610.nc"
-        if path.is_file():
-            return path
-    return None
+    """The MRMS sample of the developers' data folder (``PRELIB_SHARED_DATA``), if present."""
+    from prelib.paths import shared_data_dir
+
+    root = shared_data_dir()
+    path = None if root is None else root / "mrms" / "mrms_preciprate_20190610.nc"
+    return path if path is not None and path.is_file() else None
 
 
 def main() -> None:
