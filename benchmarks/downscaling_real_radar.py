@@ -11,9 +11,16 @@ threshold), test — and every method is scored on the test patches, once per se
    output, each keeping its best validation epoch;
 2. the method table, mean ± standard deviation over the seeds, in Markdown.
 
-Usage (study budget, ≈ 10–15 CPU-minutes per seed on one thread)::
+Usage (≈ 35 CPU-minutes per seed on one thread of a loaded 2-core machine; PrecipDiff's
+sampling is half of it)::
 
-    nice -n 10 python benchmarks/downscaling_real_radar.py --fine PATH/mrms.nc --seeds 0 1 2
+    python benchmarks/downscaling_real_radar.py --fine mrms.nc --n-train 512 --n-val 64 \
+        --n-test 128 --save-pairs pairs.npz        # cut the patches once
+    nice -n 10 python benchmarks/downscaling_real_radar.py --pairs pairs.npz --seeds 0 1 2 \
+        --n-train 256 --n-val 48 --n-test 112 --epochs 8 --diffusion-epochs 8 --members 6
+    # MAUNet alone at twice the budget (≈ 5.5 CPU-minutes per seed)
+    nice -n 10 python benchmarks/downscaling_real_radar.py --pairs pairs.npz --seeds 0 1 2 \
+        --n-train 512 --n-val 48 --n-test 112 --epochs 16 --methods bicubic,maunet
 
 The file path may also come from ``PRELIB_SHARED_DATA`` (``<dir>/mrms/mrms_preciprate_*.nc``).
 """
@@ -62,6 +69,9 @@ def main() -> None:
     parser.add_argument("--members", type=int, default=8)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--skip-ablation", action="store_true")
+    parser.add_argument(
+        "--methods", default=None, help="comma-separated subset (default: all but regression-mean)"
+    )
     parser.add_argument("--output", type=Path, default=None, help="write the tables here (csv)")
     parser.add_argument("--pairs", type=Path, default=None, help="read pairs from this .npz")
     parser.add_argument("--save-pairs", type=Path, default=None, help="write pairs, then stop")
@@ -78,16 +88,13 @@ def main() -> None:
     path = args.fine or default_file()
     if path is None and args.pairs is None:
         raise SystemExit("no radar file: pass --fine or set PRELIB_SHARED_DATA")
-    methods = (
-        "bilinear",
-        "bicubic",
-        "qm+bilinear",
-        "rainfarm",
-        "maunet",
-        "maunet-light",
-        "maunet-light-kr",
-        "precipdiff",
+    from prelib.downscaling.experiment import parse_methods
+
+    methods = parse_methods(
+        args.methods
+        or "bilinear,bicubic,qm+bilinear,rainfarm,maunet,maunet-light,maunet-light-kr,precipdiff"
     )
+    with_precipdiff = "precipdiff" in methods
     from prelib.downscaling.data import DownscalingPairs
     from prelib.downscaling.evaluation import MethodOutput, score_output
 
@@ -138,14 +145,18 @@ def main() -> None:
         print(f"seed {seed}: {len(train)} train, {len(val)} val, {len(test)} test patches")
         models, _ = train_models(config, train, None, methods, val)
         print(f"  trained in {time.perf_counter() - start:.0f} s", flush=True)
-        outputs = run_methods(config, models, train, test, methods[:-1])
-        raw = models["precipdiff"].predict(test.satellite, config.n_members, seed, False)
-        threshold = float(models["precipdiff"].wet_threshold)
-        calibrated = np.where(raw < threshold, np.float32(0.0), raw)
-        outputs.append(MethodOutput("precipdiff", calibrated))
+        others = tuple(m for m in methods if m != "precipdiff")
+        outputs = run_methods(config, models, train, test, others)
+        threshold = float("nan")
+        if with_precipdiff:
+            raw = models["precipdiff"].predict(test.satellite, config.n_members, seed, False)
+            threshold = float(models["precipdiff"].wet_threshold)
+            calibrated = np.where(raw < threshold, np.float32(0.0), raw)
+            outputs.append(MethodOutput("precipdiff", calibrated))
         table = evaluation_table(outputs, test.fine, 10)
-        no_threshold = score_output(MethodOutput("precipdiff-raw", raw), test.fine, 10)
-        table.loc["precipdiff (no wet/dry threshold)"] = pd.Series(no_threshold)
+        if with_precipdiff:
+            no_threshold = score_output(MethodOutput("precipdiff-raw", raw), test.fine, 10)
+            table.loc["precipdiff (no wet/dry threshold)"] = pd.Series(no_threshold)
         table["seed"] = seed
         tables.append(table)
         print(
