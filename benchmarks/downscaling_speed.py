@@ -4,8 +4,11 @@ Prints, for the chosen profile's sizes (untrained weights: speed does not depend
 
 * PrecipDiff downscaling stage — seconds per 256 × 256 fine field per ensemble member with the
   EDM Heun sampler (``n_steps`` steps, 2·n_steps − 1 network evaluations);
-* MAUNet and MAUNet-Light (×4, 64 × 64 → 256 × 256) — fields per second in eval mode, and the
-  throughput ratio measured in the same run.
+* the downscaling cost table — MAUNet and MAUNet-Light (uniform ``width_mult`` and the tapered
+  default) at ×10, 24 × 24 → 240 × 240 (the profile's widths) and at the paper's widths: parameters,
+  GFLOPs per field (``torch.utils.flop_counter``), best wall time per field in eval mode, and
+  each one's ratio to MAUNet, measured in the same run (issue: MAUNet-Light must be ≤ 0.5×
+  MAUNet in FLOPs and CPU time, not only in parameters).
 
 Usage::
 
@@ -72,27 +75,49 @@ def main() -> None:
         f"{args.members} members batched)"
     )
 
-    throughput = {}
-    for name, mult in (("MAUNet", 1.0), ("MAUNet-Light", config.light_width_mult)):
-        net = (
-            MAUNet(
-                MAUNetConfig(
-                    base_width=config.maunet_width,
-                    depth=config.maunet_depth,
-                    factor=4,
-                    width_mult=mult,
-                )
+    from torch.utils.flop_counter import FlopCounterMode
+
+    print("\ndownscaling cost table (x10, 24x24 -> 240x240, eval mode, best of repeats)")
+    print(
+        "| model | widths | params | GFLOP/field | ms/field "
+        "| params ratio | FLOP ratio | time ratio |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
+    for size_name, width, depth in (
+        (args.profile, config.maunet_width, config.maunet_depth),
+        ("paper", 64, 4),
+    ):
+        variants = {
+            "MAUNet": {},
+            "MAUNet-Light uniform 0.75": {"width_mult": 0.75},
+            "MAUNet-Light (default)": {
+                "width_mult": config.light_width_mult,
+                "taper": config.light_taper,
+            },
+        }
+        rows = {}
+        batch = args.batch if size_name != "paper" else 1
+        inputs = torch.rand(batch, 1, 24, 24, device=device)
+        for name, overrides in variants.items():
+            net = MAUNet(MAUNetConfig(base_width=width, depth=depth, factor=10, **overrides))
+            net = net.to(device).eval()
+            with torch.no_grad(), FlopCounterMode(display=False) as counter:
+                net(inputs)
+            with torch.no_grad():
+                seconds = best_time(lambda n=net, x=inputs: n(x), args.repeats, sync)
+            rows[name] = (
+                net.config.widths(),
+                count_parameters(net),
+                counter.get_total_flops() / batch / 1e9,
+                seconds / batch * 1e3,
             )
-            .to(device)
-            .eval()
-        )
-        inputs = torch.rand(args.batch, 1, 64, 64, device=device)
-        with torch.no_grad():
-            seconds = best_time(lambda n=net, x=inputs: n(x), args.repeats, sync)
-        throughput[name] = args.batch / seconds
-        print(f"{name} ({count_parameters(net):,} params): {throughput[name]:.2f} fields/s")
-    ratio = throughput["MAUNet-Light"] / throughput["MAUNet"]
-    print(f"MAUNet-Light / MAUNet throughput ratio: {ratio:.2f}")
+        base = rows["MAUNet"]
+        for name, (widths, params, gflops, ms) in rows.items():
+            print(
+                f"| {name} ({size_name}) | {'-'.join(map(str, widths))} | {params:,} | "
+                f"{gflops:.3f} | {ms:.1f} | {params / base[1]:.2f} | {gflops / base[2]:.2f} | "
+                f"{ms / base[3]:.2f} |"
+            )
 
 
 if __name__ == "__main__":

@@ -37,7 +37,8 @@ class DownscalingConfig(Config):
     bias : dict
         :class:`BiasModel` fields overriding its defaults.
     maunet_width, maunet_depth, maunet_dropout, maunet_merge
-        Teacher architecture; the student uses ``light_width_mult``.
+        Teacher architecture; the student uses ``light_width_mult`` and ``light_taper``
+        (see :class:`~prelib.downscaling.maunet.MAUNetConfig`).
     kd_mode, kd_alpha, kd_beta
         Distillation (see :mod:`prelib.downscaling.distillation`).
     diffusion_width, diffusion_mult, diffusion_blocks, diffusion_dropout
@@ -45,6 +46,16 @@ class DownscalingConfig(Config):
     teacher_forcing : bool
         Train PrecipDiff's downscaling stage from the max-pooled truth (True) or from the
         corrected product (see :func:`~prelib.downscaling.training.train_precipdiff`).
+    maunet_loss : {"mse", "log-mse"}
+        MAUNet training loss: MSE of rates (default) or of ``log1p`` rates (see
+        :func:`~prelib.downscaling.training.maunet_loss`).
+    maunet_output : {"residual", "conservative"}
+        See :class:`~prelib.downscaling.maunet.MAUNetConfig` (``conservative`` only when the
+        input is the truth's block mean).
+    lr_schedule : {"constant", "cosine"}
+    calibrate_wet : bool
+        Fit PrecipDiff's zero threshold on validation pairs
+        (:meth:`~prelib.downscaling.precipdiff.PrecipDiff.calibrate_wet_fraction`).
     n_steps, n_members
         Heun steps and ensemble size.
     epochs_maunet, epochs_student, epochs_diffusion, batch_size, lr, seed
@@ -66,7 +77,8 @@ class DownscalingConfig(Config):
     maunet_depth: int = 3
     maunet_dropout: float = 0.1
     maunet_merge: str = "mean"
-    light_width_mult: float = 0.5
+    light_width_mult: float = 0.85
+    light_taper: float = 0.3
     kd_mode: str = "standard"
     kd_alpha: float = 0.5
     kd_beta: float = 0.1
@@ -75,6 +87,10 @@ class DownscalingConfig(Config):
     diffusion_blocks: int = 1
     diffusion_dropout: float = 0.0
     teacher_forcing: bool = True
+    maunet_loss: str = "mse"
+    maunet_output: str = "residual"
+    lr_schedule: str = "cosine"
+    calibrate_wet: bool = True
     n_steps: int = 18
     n_members: int = 8
     epochs_maunet: int = 10
@@ -89,6 +105,9 @@ class DownscalingConfig(Config):
         require_positive(self, "epochs_maunet", "epochs_student", "epochs_diffusion")
         require_positive(self, "batch_size", "lr", "n_steps", "maunet_width", "diffusion_width")
         require_choice(self, "kd_mode", ("standard", "refine"))
+        require_choice(self, "maunet_loss", ("mse", "log-mse"))
+        require_choice(self, "maunet_output", ("residual", "conservative"))
+        require_choice(self, "lr_schedule", ("constant", "cosine"))
         if self.patch % self.factor or self.scene_px % self.patch:
             raise ValueError(
                 f"DownscalingConfig.patch ({self.patch}) must be a multiple of factor "
@@ -120,6 +139,8 @@ class DownscalingConfig(Config):
             dropout=self.maunet_dropout,
             merge=self.maunet_merge,
             width_mult=self.light_width_mult if light else 1.0,
+            taper=self.light_taper if light else 1.0,
+            output=self.maunet_output,
         )
 
     def unet_config(self) -> DiffusionUNetConfig:

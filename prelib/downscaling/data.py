@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from prelib.conventions import RAIN_THRESHOLD, cf_attrs
+from prelib.conventions import RAIN_THRESHOLD
 from prelib.downscaling.bias_model import BiasModel
 from prelib.downscaling.fields import check_factor, check_grids, check_precip, coarsen
 
@@ -162,51 +162,46 @@ def read_mrms(
     lat_bounds: tuple[float, float] | None = None,
     lon_bounds: tuple[float, float] | None = None,
     frames: slice | None = None,
+    variable: str | None = None,
+    units: str | None = None,
 ) -> xr.DataArray:
-    """Read MRMS surface precipitation rate as a CF-annotated ``(time, y, x)`` DataArray.
+    """Read an MRMS-like radar precipitation file as a CF-annotated ``(time, y, x)`` DataArray.
 
     Parameters
     ----------
     path : path, optional
-        NetCDF file with ``precip_rate (time, lat, lon)``; default :func:`mrms_path`.
+        NetCDF file with a ``(time, lat, lon)`` precipitation variable; default
+        :func:`mrms_path`.
     lat_bounds, lon_bounds : (float, float), optional
-        Region in degrees north / east (lon in −180…180).
+        Region in degrees north / east (lon in the file's convention).
     frames : slice, optional
         Time indices.
+    variable : str, optional
+        Variable name; default ``precip_rate`` when present, else the file's only 2-D/3-D
+        variable.
+    units : str, optional
+        Overrides the variable's ``units`` (see :mod:`prelib.downscaling.user_fields`).
 
     Returns
     -------
     xr.DataArray, float32, mm h-1
-        Dims ``(time, y, x)`` with 1-D ``lat`` (descending, as stored) and ``lon`` coordinates;
-        NaN where there is no radar coverage (never 0).
+        Dims ``(time, y, x)`` with 1-D ``lat`` (as stored) and ``lon`` coordinates; NaN where
+        there is no radar coverage (never 0).
     """
+    from prelib.downscaling.user_fields import FieldSource, read_precip_field
+
     path = Path(path) if path is not None else mrms_path()
-    with xr.open_dataset(path) as dataset:
-        if MRMS_VARIABLE not in dataset:
-            raise ValueError(f"{path} has no {MRMS_VARIABLE!r}; variables: {list(dataset)}")
-        data = dataset[MRMS_VARIABLE]
-        if lat_bounds is not None:
-            low, high = sorted(lat_bounds)
-            data = data.sel(
-                lat=slice(high, low) if data.lat[0] > data.lat[-1] else slice(low, high)
-            )
-        if lon_bounds is not None:
-            low, high = sorted(lon_bounds)
-            data = data.sel(lon=slice(low, high))
-        if frames is not None:
-            data = data.isel(time=frames)
-        values = data.values.astype(np.float32)
-        coords = {
-            "time": data.time.values,
-            "lat": ("y", data.lat.values.astype(np.float32)),
-            "lon": ("x", data.lon.values.astype(np.float32)),
-        }
-    if values.size == 0:
-        raise ValueError(f"the region {lat_bounds}, {lon_bounds} selects no MRMS pixel")
-    values[values < 0] = np.nan  # defensive: the product flags no-coverage with negative rates
-    out = xr.DataArray(values, dims=("time", "y", "x"), coords=coords, name="precip")
-    out.attrs.update(cf_attrs("precip"))
-    out.attrs["source"] = "NOAA/NSSL MRMS PrecipRate (pysteps-data sample)"
+    if variable is None:
+        with xr.open_dataset(path) as dataset:
+            variable = MRMS_VARIABLE if MRMS_VARIABLE in dataset.data_vars else None
+    out = read_precip_field(FieldSource((path,), variable, units), lat_bounds, lon_bounds)
+    if frames is not None:
+        out = out.isel(time=frames)
+    if out.size == 0:
+        raise ValueError(
+            f"the region {lat_bounds}, {lon_bounds} and frames {frames} select no pixel"
+        )
+    out.attrs["source"] = f"radar precipitation ({path.name})"
     return out
 
 

@@ -25,7 +25,7 @@ from torch import nn
 
 from prelib.downscaling.data import DownscalingPairs
 from prelib.downscaling.maunet import MAUNet
-from prelib.downscaling.training import fit, maunet_tensors
+from prelib.downscaling.training import fit, maunet_tensors, rate_rmse
 from prelib.downscaling.transform import PrecipTransform
 
 KD_MODES: tuple[str, ...] = ("standard", "refine")
@@ -106,16 +106,27 @@ def distil(
     kd_mode: str = "standard",
     seed: int = 0,
     transform: PrecipTransform | None = None,
+    schedule: str = "constant",
+    validation: DownscalingPairs | None = None,
 ) -> list[float]:
     """Train ``student`` from the frozen, trained ``teacher``; returns the loss per epoch.
 
-    Teacher outputs and features are recomputed per batch in eval mode (dropout off).
+    Teacher outputs and features are recomputed per batch in eval mode (dropout off). With
+    ``validation`` pairs the epoch with the lowest validation RMSE is kept.
     """
     if teacher.config.factor != student.config.factor:
         raise ValueError(
             f"teacher factor {teacher.config.factor} != student factor {student.config.factor}"
         )
-    inputs, targets = maunet_tensors(student, pairs, transform or PrecipTransform())
+    transform = transform or PrecipTransform()
+    inputs, targets = maunet_tensors(student, pairs, transform)
+    validate = None
+    if validation is not None:
+        val_inputs, val_targets = maunet_tensors(student, validation, transform)
+
+        def validate() -> float:
+            return rate_rmse(student, val_inputs, val_targets, transform)
+
     teacher.eval()
     for parameter in teacher.parameters():
         parameter.requires_grad_(False)
@@ -151,6 +162,8 @@ def distil(
             seed,
             desc=f"MAUNet-Light ({kd_mode})",
             parameters=parameters,
+            schedule=schedule,
+            validate=validate,
         )
     finally:
         for parameter in teacher.parameters():

@@ -12,6 +12,11 @@ Columns (all in mm h-1 unless stated; pooled over every test pixel):
   (:func:`~prelib.downscaling.spectrum.small_scale_power_ratio`). These five describe how
   *realistic* a field is, so for ensembles they are scored on one member (member 0), not on the
   smooth mean (our choice; the truth row gives the target ``p99`` and ``psd_ratio`` = 1);
+* ``member_csi@0.1``, ``member_csi@1`` — CSI of every member, averaged over the members (the
+  skill a user gets from any one member); ``false_wet`` — the fraction of truly dry pixels
+  (truth < 0.1 mm h-1) that member 0 makes wet (>= 0.1): false drizzle; ``spread_skill`` —
+  the ensemble's spread–skill ratio ``√((n+1)/n) · spread / RMSE(mean)`` (Fortin et al. 2014;
+  1 = calibrated, < 1 under-dispersive; NaN for deterministic methods);
 * ``params`` — trainable parameters; ``gflops_per_1000km`` — GFLOPs to produce one member over
   1000 × 1000 fine pixels (1000 × 1000 km at 1 km), counted with
   ``torch.utils.flop_counter`` on the test batch and scaled by pixel count;
@@ -48,6 +53,10 @@ COLUMNS: tuple[str, ...] = (
     "fss@1",
     "p99",
     "psd_ratio",
+    "member_csi@0.1",
+    "member_csi@1",
+    "false_wet",
+    "spread_skill",
     "params",
     "gflops_per_1000km",
     "seconds_per_1000km",
@@ -103,6 +112,22 @@ def crps(members: np.ndarray, truth: np.ndarray) -> float:
     return float(score(members, truth, metrics={"crps": CRPS(member_axis=0)})["crps"])
 
 
+def spread_skill_ratio(members: np.ndarray, truth: np.ndarray) -> float:
+    """``√((n+1)/n) · spread / RMSE`` of an ``(member, ...)`` ensemble (NaN for one member).
+
+    ``spread`` is the root of the pixel-mean unbiased ensemble variance and ``RMSE`` that of the
+    ensemble mean (Fortin et al. 2014, "Why should ensemble spread match the RMSE of the
+    ensemble mean?", J. Hydrometeor. 15, 1708–1713).
+    """
+    members = np.asarray(members, dtype=np.float64)
+    n = members.shape[0]
+    if n < 2:
+        return float("nan")
+    spread = np.sqrt(members.var(axis=0, ddof=1).mean())
+    rmse = np.sqrt(((members.mean(axis=0) - truth) ** 2).mean())
+    return float(np.sqrt((n + 1) / n) * spread / rmse) if rmse > 0 else float("nan")
+
+
 def score_output(output: MethodOutput, truth: np.ndarray, factor: int) -> dict[str, float]:
     """One row of the table (see the module docstring)."""
     from prelib.metrics import score
@@ -118,6 +143,8 @@ def score_output(output: MethodOutput, truth: np.ndarray, factor: int) -> dict[s
         member, truth, metrics=["csi@0.1", "csi@1", "csi@10", "fss@1"], scales=(factor,)
     )
     n_pixels = truth.size
+    member_csi = [score(m, truth, metrics=["csi@0.1", "csi@1"]) for m in output.members]
+    dry = truth < 0.1
     row = {
         "rmse": mean_scores["rmse"],
         "cc": mean_scores["cc"],
@@ -128,6 +155,10 @@ def score_output(output: MethodOutput, truth: np.ndarray, factor: int) -> dict[s
         "fss@1": field_scores[f"fss@1_{factor}"] if f"fss@1_{factor}" in field_scores else np.nan,
         "p99": float(np.percentile(member, 99)),
         "psd_ratio": small_scale_power_ratio(member, truth, factor),
+        "member_csi@0.1": float(np.mean([c["csi@0.1"] for c in member_csi])),
+        "member_csi@1": float(np.mean([c["csi@1"] for c in member_csi])),
+        "false_wet": float((member[dry] >= 0.1).mean()) if dry.any() else np.nan,
+        "spread_skill": spread_skill_ratio(output.members, truth),
         "params": float(output.params) if output.params is not None else np.nan,
         "gflops_per_1000km": (
             output.flops / n_pixels * AREA_PIXELS / 1e9 if output.flops is not None else np.nan

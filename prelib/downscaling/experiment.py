@@ -52,12 +52,39 @@ MODEL_NAMES: tuple[str, ...] = (
     "regression-mean",
     "precipdiff",
 )
+BASELINE_NAMES: tuple[str, ...] = ("bilinear", "bicubic", "qm+bilinear", "rainfarm")
+METHOD_NAMES: tuple[str, ...] = BASELINE_NAMES + MODEL_NAMES
+"""Every method of the table, in its order."""
+
+
+def parse_methods(methods: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """Validate a method selection (comma-separated or a sequence; ``None``: all).
+
+    Raises
+    ------
+    ValueError
+        Unknown names, or a MAUNet-Light student without its ``maunet`` teacher.
+    """
+    if methods is None:
+        return METHOD_NAMES
+    names = [m.strip() for m in methods.split(",")] if isinstance(methods, str) else list(methods)
+    names = [n for n in names if n]
+    unknown = sorted(set(names) - set(METHOD_NAMES))
+    if unknown or not names:
+        raise ValueError(f"unknown method(s) {unknown or names}; choose from {list(METHOD_NAMES)}")
+    if any(n.startswith("maunet-light") for n in names) and "maunet" not in names:
+        raise ValueError("MAUNet-Light is distilled from MAUNet: add 'maunet' to the methods")
+    return tuple(n for n in METHOD_NAMES if n in names)
 
 
 def build_pairs(
-    config: DownscalingConfig, source: str
+    config: DownscalingConfig, source: str, path: str | Path | None = None
 ) -> tuple[DownscalingPairs, DownscalingPairs]:
-    """Train and test pairs from the synthetic world or from MRMS (split by time)."""
+    """Train and test pairs from the synthetic world or from MRMS (split by time).
+
+    ``path`` is the MRMS-like radar file for ``source="mrms"`` (default: the sample file);
+    any other field goes through :func:`prelib.downscaling.user_data.build_user_pairs`.
+    """
     if source not in DATA_SOURCES:
         raise ValueError(f"data source must be one of {list(DATA_SOURCES)}, got {source!r}")
     bias = config.bias_model()
@@ -73,6 +100,7 @@ def build_pairs(
             max_patches=(config.n_train, config.n_test),
             min_wet_fraction=config.min_wet_fraction,
             seed=config.seed,
+            path=path,
         )
     splits = []
     for offset, n_patches in enumerate((config.n_train, config.n_test)):
@@ -91,33 +119,55 @@ def build_pairs(
     return splits[0], splits[1]
 
 
-def new_models(config: DownscalingConfig) -> dict[str, torch.nn.Module]:
-    """Untrained models of :data:`MODEL_NAMES` at the config's sizes."""
+def new_models(
+    config: DownscalingConfig, methods: tuple[str, ...] | None = None
+) -> dict[str, torch.nn.Module]:
+    """Untrained models of :data:`MODEL_NAMES` (those in ``methods``) at the config's sizes."""
     unet, edm = config.unet_config(), config.edm_config()
-    return {
-        "maunet": MAUNet(config.maunet_config()),
-        "maunet-light": MAUNet(config.maunet_config(light=True)),
-        "maunet-light-kr": MAUNet(config.maunet_config(light=True)),
-        "regression-mean": PrecipDiff(config.factor, unet, edm, kind="regression"),
-        "precipdiff": PrecipDiff(config.factor, unet, edm, kind="diffusion"),
+    builders = {
+        "maunet": lambda: MAUNet(config.maunet_config()),
+        "maunet-light": lambda: MAUNet(config.maunet_config(light=True)),
+        "maunet-light-kr": lambda: MAUNet(config.maunet_config(light=True)),
+        "regression-mean": lambda: PrecipDiff(config.factor, unet, edm, kind="regression"),
+        "precipdiff": lambda: PrecipDiff(config.factor, unet, edm, kind="diffusion"),
     }
+    selected = parse_methods(methods)
+    return {name: build() for name, build in builders.items() if name in selected}
 
 
 def train_models(
-    config: DownscalingConfig, train: DownscalingPairs, directory: str | Path | None = None
+    config: DownscalingConfig,
+    train: DownscalingPairs,
+    directory: str | Path | None = None,
+    methods: tuple[str, ...] | None = None,
+    validation: DownscalingPairs | None = None,
 ) -> tuple[dict[str, torch.nn.Module], dict[str, Any]]:
-    """Train every model (teacher before students); save checkpoints to ``directory``.
+    """Train the selected models (teacher before students); save checkpoints to ``directory``.
 
-    Returns the models and the per-epoch loss histories.
+    ``validation`` pairs (default: none) select each MAUNet's best epoch and fit PrecipDiff's
+    wet/dry threshold (``config.calibrate_wet``; on the training pairs when no validation
+    pairs are given; stored in the model's ``wet_threshold``). Returns the models and the
+    per-epoch loss histories.
     """
     from prelib.runtime import seed_everything
 
     seed_everything(config.seed)
-    models = new_models(config)
+    models = new_models(config, methods)
     history: dict[str, Any] = {}
     common = {"batch_size": config.batch_size, "lr": config.lr, "seed": config.seed}
-    history["maunet"] = train_maunet(models["maunet"], train, config.epochs_maunet, **common)
+    schedule = {"schedule": config.lr_schedule, "validation": validation}
+    if "maunet" in models:
+        history["maunet"] = train_maunet(
+            models["maunet"],
+            train,
+            config.epochs_maunet,
+            loss=config.maunet_loss,
+            **common,
+            **schedule,
+        )
     for name, mode in (("maunet-light", "standard"), ("maunet-light-kr", "refine")):
+        if name not in models:
+            continue
         history[name] = distil(
             models["maunet"],
             models[name],
@@ -127,14 +177,22 @@ def train_models(
             beta=config.kd_beta,
             kd_mode=mode,
             **common,
+            **schedule,
         )
     for name in ("regression-mean", "precipdiff"):
+        if name not in models:
+            continue
         history[name] = train_precipdiff(
             models[name],
             train,
             config.epochs_diffusion,
             teacher_forcing=config.teacher_forcing,
             **common,
+        )
+    if "precipdiff" in models and config.calibrate_wet:
+        pairs = validation if validation is not None else train
+        models["precipdiff"].calibrate_wet_fraction(
+            pairs.satellite, pairs.fine, min(config.n_members, 4), config.seed
         )
     if directory is not None:
         directory = Path(directory)
@@ -145,7 +203,9 @@ def train_models(
     return models, history
 
 
-def load_models(config: DownscalingConfig, directory: str | Path) -> dict[str, torch.nn.Module]:
+def load_models(
+    config: DownscalingConfig, directory: str | Path, methods: tuple[str, ...] | None = None
+) -> dict[str, torch.nn.Module]:
     """Models from the checkpoints of :func:`train_models`.
 
     Raises
@@ -155,7 +215,7 @@ def load_models(config: DownscalingConfig, directory: str | Path) -> dict[str, t
     ValueError
         If a checkpoint was trained with another configuration.
     """
-    models = new_models(config)
+    models = new_models(config, methods)
     expected = json.dumps(config.to_dict(), sort_keys=True)
     for name, model in models.items():
         checkpoint = load_checkpoint(Path(directory) / f"{name}.pt")
@@ -171,9 +231,11 @@ def evaluate_models(
     models: dict[str, torch.nn.Module],
     train: DownscalingPairs,
     test: DownscalingPairs,
+    methods: tuple[str, ...] | None = None,
 ) -> pd.DataFrame:
-    """Run every method on ``test`` and return the evaluation table."""
-    return evaluation_table(run_methods(config, models, train, test), test.fine, config.factor)
+    """Run the selected methods on ``test`` and return the evaluation table."""
+    outputs = run_methods(config, models, train, test, methods)
+    return evaluation_table(outputs, test.fine, config.factor)
 
 
 def run_methods(
@@ -181,8 +243,9 @@ def run_methods(
     models: dict[str, torch.nn.Module],
     train: DownscalingPairs,
     test: DownscalingPairs,
+    methods: tuple[str, ...] | None = None,
 ) -> list[MethodOutput]:
-    """Run every method on ``test`` and keep what each produced (for maps and spectra).
+    """Run the selected methods (default: all) on ``test``; keep what each produced (for maps).
 
     Parameters
     ----------
@@ -193,6 +256,9 @@ def run_methods(
         Fits the quantile mapping (product → block-mean truth).
     test : DownscalingPairs
         The coarse products that every method downscales.
+    methods : tuple of str, optional
+        Names from :data:`METHOD_NAMES` (see :func:`parse_methods`); learned ones must be in
+        ``models``.
 
     Returns
     -------
@@ -204,36 +270,48 @@ def run_methods(
         :func:`~prelib.downscaling.evaluation.evaluation_table`.
     """
     factor, satellite, n_members = config.factor, test.satellite, config.n_members
+    selected = parse_methods(methods)
+    missing = [m for m in selected if m in MODEL_NAMES and m not in models]
+    if missing:
+        raise ValueError(f"no trained model for {missing}; train them first")
     transform = PrecipTransform()
     outputs = []
     for method in ("bilinear", "bicubic"):
+        if method not in selected:
+            continue
         field, seconds, _ = measure(lambda m=method: upsample(satellite, factor, m), False)
         outputs.append(MethodOutput(method, field[None], 0, None, seconds))
     mapping = QuantileMapping().fit(train.satellite, train.coarse_truth_mean)
-    field, seconds, _ = measure(
-        lambda: upsample(mapping.transform(satellite), factor, "bilinear"), False
-    )
-    outputs.append(MethodOutput("qm+bilinear", field[None], 0, None, seconds))
-    corrected = mapping.transform(satellite)
-    members, seconds, _ = measure(
-        lambda: np.stack(
-            [
-                rainfarm_downscale(c, factor, n_members=n_members, seed=config.seed + i)
-                for i, c in enumerate(corrected)
-            ],
-            axis=1,
-        ),
-        False,
-    )
-    outputs.append(MethodOutput("rainfarm", members, 0, None, seconds / n_members))
+    if "qm+bilinear" in selected:
+        field, seconds, _ = measure(
+            lambda: upsample(mapping.transform(satellite), factor, "bilinear"), False
+        )
+        outputs.append(MethodOutput("qm+bilinear", field[None], 0, None, seconds))
+    if "rainfarm" in selected:
+        corrected = mapping.transform(satellite)
+        members, seconds, _ = measure(
+            lambda: np.stack(
+                [
+                    rainfarm_downscale(c, factor, n_members=n_members, seed=config.seed + i)
+                    for i, c in enumerate(corrected)
+                ],
+                axis=1,
+            ),
+            False,
+        )
+        outputs.append(MethodOutput("rainfarm", members, 0, None, seconds / n_members))
     inputs = transform.forward(satellite).unsqueeze(1)
     for name in ("maunet", "maunet-light", "maunet-light-kr"):
+        if name not in selected:
+            continue
         model = models[name].eval()
         with torch.no_grad():
             out, seconds, flops = measure(lambda m=model: m(inputs))
         field = transform.inverse(out).squeeze(1).numpy()
         outputs.append(MethodOutput(name, field[None], count_parameters(model), flops, seconds))
     for name in ("regression-mean", "precipdiff"):
+        if name not in selected:
+            continue
         model = models[name].eval()
         size = 1 if name == "regression-mean" else n_members
         members, seconds, _ = measure(lambda m=model, s=size: m.predict(satellite, s, config.seed))

@@ -9,6 +9,7 @@ interior (the overlap/boundary idea of CorrDiff's patched generation).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 
 import numpy as np
@@ -73,6 +74,7 @@ def downscale_field(
     n_members: int = 1,
     seed: int = 0,
     fill_nan: bool = False,
+    accumulation: str | None = None,
 ) -> xr.DataArray:
     """Downscale a ``(y, x)`` precipitation field by ``factor``.
 
@@ -81,7 +83,10 @@ def downscale_field(
     model : MAUNet, PrecipDiff or str
         See :func:`model_function`.
     field : xr.DataArray, dims ``(y, x)`` (any names; the last two are the grid)
-        Rain rate in mm h-1 (``units`` attribute, when present, must say so).
+        Rain rate or accumulation: the ``units`` attribute, when present, may be any rate
+        (``mm h-1``, ``kg m-2 s-1`` …) or accumulation (``mm``, ``kg m-2`` with
+        ``accumulation``) known to :mod:`prelib.downscaling.user_fields`; it is converted to
+        mm h-1 (accumulations with a ``UserWarning`` that says so). Unknown units raise.
         1-D or 2-D coordinates along the grid dims are refined linearly.
     factor : int
         Resolution factor.
@@ -95,6 +100,8 @@ def downscale_field(
     fill_nan : bool
         Treat NaN as 0 for the model and put NaN back (refined nearest-neighbour mask)
         afterwards; when False, NaN raises ``ValueError``.
+    accumulation : str, optional
+        Period of an accumulation field (``"1h"``, ``"10min"``).
 
     Returns
     -------
@@ -103,14 +110,21 @@ def downscale_field(
     if not isinstance(field, xr.DataArray) or field.ndim != 2:
         raise ValueError(f"field must be a 2-D xarray.DataArray (y, x), got {type(field)}")
     units = field.attrs.get("units")
+    to_rate = 1.0
     if units is not None and units not in ACCEPTED_UNITS:
-        raise ValueError(f"field units must be {UNITS_PRECIP!r}, got {units!r}")
+        from prelib.downscaling.user_fields import rate_factor
+
+        to_rate, note = rate_factor(units, accumulation, None, f"field {field.name or ''}")
+        if note:
+            warnings.warn(note, UserWarning, stacklevel=2)
     factor = check_factor(factor)
     if tile % TILE_MULTIPLE or tile < TILE_MULTIPLE:
         raise ValueError(f"tile must be a positive multiple of {TILE_MULTIPLE}, got {tile}")
     if halo < 0 or 2 * halo >= tile:
         raise ValueError(f"halo must satisfy 0 <= 2*halo < tile={tile}, got {halo}")
-    values = check_precip(field.values, field.name or "field", allow_nan=fill_nan)
+    values = check_precip(field.values, field.name or "field", allow_nan=fill_nan) * np.float32(
+        to_rate
+    )
     missing = np.isnan(values)
     values = np.where(missing, 0.0, values).astype(np.float32)
     run = model_function(model, factor, n_members, seed)

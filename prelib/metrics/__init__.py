@@ -34,7 +34,7 @@ from prelib.metrics.continuous import MAE, MSE, RMSE, Bias, MomentState, Pearson
 from prelib.metrics.neighbourhood import NeighbourhoodCategorical, NeighbourhoodCSI, max_pool_blocks
 from prelib.metrics.probabilistic import CRPS, ensemble_crps
 from prelib.metrics.registry import available_metrics, get_metric
-from prelib.metrics.spatial import FSS
+from prelib.metrics.spatial import FSS, fss
 
 __all__ = [
     "AGGREGATIONS",
@@ -61,6 +61,7 @@ __all__ = [
     "StreamingMetric",
     "available_metrics",
     "ensemble_crps",
+    "fss",
     "get_metric",
     "json_ready",
     "max_pool_blocks",

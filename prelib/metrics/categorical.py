@@ -17,6 +17,13 @@ Wilks 2011, "Statistical Methods in the Atmospheric Sciences", §8.2)::
 
 Counts are int64, so no pixel count can overflow or lose precision.
 
+Conventions against other packages: pysteps' ``det_cat_fct`` counts an event as
+``value > threshold`` (strictly greater) and its NaN comparisons come out False, so a missing
+prediction is a "no" (a miss or a correct negative); here an event is ``>=`` and missing pixels
+are excluded from the table. ``scores.categorical`` takes the event rule from the caller. To
+reproduce a pysteps CSI, pass a threshold just above theirs (e.g. ``np.nextafter(thr, inf)``) and
+drop the NaN pixels from both fields.
+
 Degenerate cases: a zero denominator gives NaN with a ``RuntimeWarning`` — POD and frequency bias
 when no event is observed; FAR when none is predicted; CSI and ETS when neither has events; HSS and
 ETS when both fields are all-event, HSS also when both are all-non-event. The reference code adds

@@ -23,6 +23,26 @@ Window placement and missing values (our documented choice)
     data that come in regions (sea or out-of-domain pixels of a gauge analysis); with many
     scattered missing pixels few large windows survive (``FractionsState.windows`` counts them).
 
+``padding="zero"`` (pysteps' convention)
+    Every pixel is the centre of a window and the outside of the field counts as "no event"
+    (zero padding), exactly as ``pysteps.verification.spatialscores.fss`` (``uniform_filter``
+    with ``mode="constant", cval=0``; for an even window of side ``n`` the window spans
+    ``[i − n//2, i − n//2 + n)``). Missing values are then *non-events* too, as in pysteps,
+    which sets NaN to ``thr − 1``; use it to reproduce pysteps numbers, not for data with gaps.
+
+Conventions against other packages (for users comparing numbers)
+    * event rule: ours is ``value >= threshold`` here and in every categorical score of
+      :mod:`prelib.metrics`. pysteps' FSS also uses ``>=``, but its categorical scores
+      (``det_cat_fct``: POD, FAR, CSI …) use ``>``; ``scores`` takes the comparison as an
+      argument (``threshold_operator`` of ``fss_2d``; check its default in your version). A rate
+      exactly at the threshold (common in quantised radar data, e.g. 0.1 mm h-1) is an event
+      here and a non-event for pysteps' CSI.
+    * borders: ours drops windows that leave the field (``padding="inner"``, like ``scores``'
+      default ``zero_padding=False``); pysteps zero-pads (``padding="zero"``), which lowers the
+      fractions near the edges and changes FSS at large windows.
+    * missing values: ours drops every window touching one (inner) — never dry; pysteps counts
+      them as dry; ``scores`` propagates NaN into the fractions.
+
 Degenerate case: when no retained window contains an event in either field the reference sum
 is 0 and FSS is NaN with a ``RuntimeWarning``.
 """
@@ -44,6 +64,9 @@ from prelib.metrics.inputs import (
     group_rows,
     prepare_pair,
 )
+
+PADDINGS: tuple[str, ...] = ("inner", "zero")
+"""Window placements: complete windows only (ours), or zero padding (pysteps)."""
 
 DEFAULT_FSS_SCALES: tuple[int, ...] = (1, 3, 5, 9)
 """Default window sizes in pixels (our choice; the PRE-Net paper does not report FSS)."""
@@ -109,6 +132,10 @@ class FSS(StreamingMetric):
         :data:`prelib.conventions.RAIN_THRESHOLD`.
     aggregation : {"pooled", "per_sample"}
         See :class:`~prelib.metrics.base.StreamingMetric`.
+    padding : {"inner", "zero"}
+        ``"inner"`` (default): only windows inside the field, windows with missing values
+        dropped. ``"zero"``: pysteps' convention (module docstring) — every pixel-centred window,
+        the outside and missing values count as non-events.
 
     Notes
     -----
@@ -124,7 +151,11 @@ class FSS(StreamingMetric):
         scales: tuple[int, ...] | list[int] = DEFAULT_FSS_SCALES,
         threshold: float = RAIN_THRESHOLD,
         aggregation: str = "pooled",
+        padding: str = "inner",
     ) -> None:
+        if padding not in PADDINGS:
+            raise ValueError(f"padding must be one of {list(PADDINGS)}, got {padding!r}")
+        self.padding = padding
         if isinstance(scales, int | np.integer):
             scales = (int(scales),)
         scales = tuple(check_window(scale, "FSS scale") for scale in scales)
@@ -135,13 +166,27 @@ class FSS(StreamingMetric):
         super().__init__(aggregation)
 
     def config(self) -> dict[str, Any]:
-        return {"scales": self.scales, "threshold": self.threshold, **super().config()}
+        return {
+            "scales": self.scales,
+            "threshold": self.threshold,
+            "padding": self.padding,
+            **super().config(),
+        }
 
     def _batch_state(
         self, pred: ArrayLike, truth: ArrayLike, valid: ArrayLike | None
     ) -> FractionsState:
+        user_valid = valid
         pred, truth, valid = prepare_pair(pred, truth, valid, min_ndim=2)
         check_spatial_samples(pred.shape, self.per_sample)
+        if self.padding == "zero":
+            # pysteps: a missing value is a non-event of its own field only
+            keep = (
+                np.ones(pred.shape, bool)
+                if user_valid is None
+                else valid | ~np.isfinite(pred) | ~np.isfinite(truth)
+            )
+            return self._zero_padded_state(pred, truth, keep)
         if max(self.scales) > min(pred.shape[-2:]):
             raise ValueError(
                 f"FSS scale {max(self.scales)} is larger than the spatial size {pred.shape[-2:]}"
@@ -166,6 +211,34 @@ class FSS(StreamingMetric):
         numerator, reference, windows = (np.stack(column, axis=1) for column in zip(*parts))
         return FractionsState(numerator, reference, windows.astype(np.int64))
 
+    def _zero_padded_state(
+        self, pred: np.ndarray, truth: np.ndarray, valid: np.ndarray
+    ) -> FractionsState:
+        with np.errstate(invalid="ignore"):
+            pred_event = np.isfinite(pred) & (pred >= self.threshold) & valid
+            truth_event = np.isfinite(truth) & (truth >= self.threshold) & valid
+        lead = pred.ndim - 2
+        parts = []
+        for scale in self.scales:
+            before, after = scale // 2, scale - 1 - scale // 2
+            pad = [(0, 0)] * lead + [(before, after), (before, after)]
+            area = float(scale * scale)
+            fractions = [
+                window_counts(np.pad(event, pad), scale) / area
+                for event in (pred_event, truth_event)
+            ]
+            rows = [
+                group_rows(x, self.per_sample).sum(axis=1)
+                for x in (
+                    np.square(fractions[0] - fractions[1]),
+                    np.square(fractions[0]) + np.square(fractions[1]),
+                )
+            ]
+            windows = group_rows(np.ones(pred.shape, dtype=bool), self.per_sample).sum(axis=1)
+            parts.append((*rows, windows))
+        numerator, reference, windows = (np.stack(column, axis=1) for column in zip(*parts))
+        return FractionsState(numerator, reference, windows.astype(np.int64))
+
     def _scores(self, state: FractionsState) -> np.ndarray:
         return 1.0 - safe_divide(state.numerator, state.reference)
 
@@ -174,3 +247,21 @@ class FSS(StreamingMetric):
 
     def _format(self, values: np.ndarray) -> dict[int, float]:
         return {scale: float(value) for scale, value in zip(self.scales, values)}
+
+
+def fss(
+    pred: ArrayLike,
+    truth: ArrayLike,
+    threshold: float = RAIN_THRESHOLD,
+    scale: int = 3,
+    padding: str = "inner",
+    valid: ArrayLike | None = None,
+) -> float:
+    """Pooled FSS of ``(..., y, x)`` fields at one window size (see :class:`FSS`).
+
+    ``padding="zero"`` reproduces ``pysteps.verification.spatialscores.fss(pred, truth,
+    threshold, scale)`` for 2-D fields (and its ``fss_accum`` over many fields).
+    """
+    metric = FSS(scales=(scale,), threshold=threshold, padding=padding)
+    metric.update(pred, truth, valid)
+    return metric.compute()[scale]

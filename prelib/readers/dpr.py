@@ -46,6 +46,7 @@ def read_dpr_2a(
     band: str = "Ku",
     mask_clutter: bool = True,
     corrected: bool = True,
+    allow_version: str | None = None,
 ) -> xr.Dataset:
     """Read a 2A-DPR (or 2A-Ku / 2A-Ka) granule.
 
@@ -64,6 +65,9 @@ def read_dpr_2a(
     corrected : bool
         Also read the attenuation-corrected profile (a full V07 granule's Ku profile is
         ~270 MB as float32; builders that use only the measured one pass ``False``).
+    allow_version : str, optional
+        Read a product version this reader does not know (e.g. ``"V08"``) with the layout its
+        groups show, with a warning. V05 files with the V06 ``NS`` layout need no flag.
 
     Returns
     -------
@@ -83,7 +87,7 @@ def read_dpr_2a(
         raise ValueError(f"band must be 'Ku' or 'Ka', got {band!r}")
     path = Path(path)
     with open_hdf5(path) as handle:
-        version = product_version(handle, path)
+        version = product_version(handle, path, allow_version=allow_version)
         mode = pick_scan_mode(handle, path, scan_mode, _DEFAULT_MODES[version])
         group = handle[mode]
         coords = swath_coords(group, path, DIM_SCAN, DIM_RAY)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 
 import h5py
 import numpy as np
@@ -28,29 +29,75 @@ def file_header(handle: h5py.File, path: str | os.PathLike) -> dict[str, str]:
     return parse_pvl(str(decode_attr(handle.attrs["FileHeader"])))
 
 
+LAYOUT_EQUIVALENTS: dict[str, str] = {"V05": "V06"}
+"""Older versions whose swath layout is that of a supported one: V05's ``NS``/``MS``/``HS``
+groups and dataset names are V06's (a real 2A-Ku V05A granule read through this reader gave a
+near-surface rate bit-identical to h5py's)."""
+
+
+def swath_layout(handle: h5py.File) -> str | None:
+    """The layout the groups say: ``"V07"`` (``FS`` swath), ``"V06"`` (``NS``), else ``None``."""
+    if "FS" in handle:
+        return "V07"
+    if "NS" in handle:
+        return "V06"
+    return None
+
+
 def product_version(
     handle: h5py.File,
     path: str | os.PathLike,
     supported: tuple[str, ...] = SUPPORTED_MAJOR_VERSIONS,
+    allow_version: str | None = None,
 ) -> str:
-    """Major product version (``"V06"``/``"V07"``) from the FileHeader or the file name.
+    """Major *layout* version (``"V06"``/``"V07"``) from the FileHeader or the file name.
+
+    A version in :data:`LAYOUT_EQUIVALENTS` (V05) is read with the layout it shares when the
+    file's groups have that layout. ``allow_version`` is the escape hatch for a version this
+    reader does not know (``allow_version="V08"`` or ``"V08A"``): the file is read with the
+    layout its groups show (``FS`` → V07, ``NS`` → V06) and a ``UserWarning`` says so.
 
     Raises
     ------
     ProductError
-        If no version can be found or it is not one of ``supported``.
+        If no version can be found, or it is neither supported, nor a layout equivalent with the
+        matching groups, nor the allowed one.
     """
     version = file_header(handle, path).get("ProductVersion", "")
     if not version:
         match = re.search(r"\.(V\d{2}[A-Z])\.", os.fspath(path))
         version = match.group(1) if match else ""
     major = version[:3]
-    if major not in supported:
-        raise ProductError(
-            path,
-            f"unknown product version {version or '<none>'!r}; this reader knows {list(supported)}",
+    if major in supported:
+        return major
+    layout = swath_layout(handle)
+    equivalent = LAYOUT_EQUIVALENTS.get(major)
+    if equivalent in supported and layout == equivalent:
+        return equivalent
+    if allow_version is not None and major and version.startswith(allow_version[:3]):
+        if layout is None or layout not in supported:
+            raise ProductError(
+                path,
+                f"version {version!r} allowed, but its groups {sorted(handle.keys())} match no "
+                f"known layout ({list(supported)})",
+            )
+        warnings.warn(
+            f"{os.path.basename(path)}: product version {version!r} is not one this reader "
+            f"knows; reading it with the {layout} layout its groups show (allow_version="
+            f"{allow_version!r})",
+            UserWarning,
+            stacklevel=3,
         )
-    return major
+        return layout
+    hint = ""
+    if equivalent is not None:
+        hint = f" ({major} is read as {equivalent} only when it has the {equivalent} groups)"
+    raise ProductError(
+        path,
+        f"unknown product version {version or '<none>'!r}; this reader knows {list(supported)}"
+        f"{hint}; pass allow_version={version[:3] or 'V..'!r} to read it with the layout of its "
+        "groups",
+    )
 
 
 def scan_times(group: h5py.Group, path: str | os.PathLike) -> np.ndarray:

@@ -1,5 +1,10 @@
 """Recognise a product from its file name (data_formats.md §1.1, 2.1, 3.1, 4.1, 5.1, 6.1, 7.1).
 
+GPM PPS coincidence-subset files carry a ``-CS-<box>`` suffix on the level
+(``2A-CS-CONUS.GPM.DPR.V8-20180723.….V06A.HDF5``, ``2A-CS-151E24S154E30S.GPM.Ku.….V05A.HDF5``,
+``1C-R-CS-KWAJ.GPM.GMI.…``, ``2B-CS-CONUS.GPM.DPRGMI.…``): they have the full granule layout cut to
+a box, and the box name is returned in ``fields["subset"]``.
+
 :func:`identify_product` returns a :class:`ProductName` with the product family, the version and
 the nominal start/end times encoded in the name. The readers also read times from inside the
 file; the name is what lets a builder index thousands of files without opening them.
@@ -36,15 +41,18 @@ _PATTERNS: dict[str, re.Pattern[str]] = {
         r"(?P<res>0500|1000|2000|4000)M_(?P<ver>V\d{4})\.HDF$"
     ),
     "gmi_1c": re.compile(
-        r"^1C(?:-R)?\.GPM\.GMI\.(?P<alg>XCAL\d{4}-[A-Z])\.(?P<date>\d{8})-S(?P<start>\d{6})"
+        r"^1C(?:-R)?(?:-CS-(?P<subset>[A-Za-z0-9]+))?\.GPM\.GMI\.(?P<alg>XCAL\d{4}-[A-Z])\."
+        r"(?P<date>\d{8})-S(?P<start>\d{6})"
         r"-E(?P<end>\d{6})\.(?P<granule>\d{6})\.(?P<ver>V\d{2}[A-Z])\.HDF5$"
     ),
     "dpr_2a": re.compile(
-        r"^2A\.GPM\.(?P<inst>DPR|Ku|Ka)\.(?P<alg>V\d+-\d{8})\.(?P<date>\d{8})-S(?P<start>\d{6})"
+        r"^2A(?:-CS-(?P<subset>[A-Za-z0-9]+))?\.GPM\.(?P<inst>DPR|Ku|Ka)\.(?P<alg>V\d+-\d{8})\."
+        r"(?P<date>\d{8})-S(?P<start>\d{6})"
         r"-E(?P<end>\d{6})\.(?P<granule>\d{6})\.(?P<ver>V\d{2}[A-Z])\.HDF5$"
     ),
     "cmb_2b": re.compile(
-        r"^2B\.GPM\.DPRGMI\.CORRA(?P<alg>\d{4})\.(?P<date>\d{8})-S(?P<start>\d{6})"
+        r"^2B(?:-CS-(?P<subset>[A-Za-z0-9]+))?\.GPM\.DPRGMI\.CORRA(?P<alg>\d{4})\."
+        r"(?P<date>\d{8})-S(?P<start>\d{6})"
         r"-E(?P<end>\d{6})\.(?P<granule>\d{6})\.(?P<ver>V\d{2}[A-Z])\.HDF5$"
     ),
     "imerg": re.compile(

@@ -63,3 +63,19 @@ def test_precipdiff_ensemble_mean_field(rain_fields):
     model = PrecipDiff(2, unet, EDMConfig(n_steps=2)).eval()
     out = downscale_field(model, field(rain_fields(1, 16)[0]), 2, tile=16, halo=2, n_members=2)
     assert out.shape == (32, 32) and np.isfinite(out.values).all() and (out.values >= 0).all()
+
+
+def test_accumulations_are_converted_with_a_warning(rain_fields):
+    values = rain_fields(1, 16)[0]
+    rate = downscale_field("nearest", field(values), 2, tile=16, halo=2)
+    hourly_mm = field(values / 6.0).assign_attrs(units="mm")  # 10-minute accumulations
+    with pytest.warns(UserWarning, match="converted to rates"):
+        out = downscale_field("nearest", hourly_mm, 2, tile=16, halo=2, accumulation="10min")
+    np.testing.assert_allclose(out.values, rate.values, rtol=1e-5)
+    assert out.attrs["units"] == "mm h-1"
+    with pytest.raises(ValueError, match="accumulation; pass its period"):
+        downscale_field("nearest", hourly_mm, 2, tile=16, halo=2)
+    si = field(values / 3600.0).assign_attrs(units="kg m-2 s-1")
+    np.testing.assert_allclose(
+        downscale_field("nearest", si, 2, tile=16, halo=2).values, rate.values, rtol=1e-5
+    )

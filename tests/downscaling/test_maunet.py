@@ -79,3 +79,59 @@ def test_one_step_lowers_loss():
     optimizer.step()
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
     assert F.mse_loss(model(x), y) < before
+
+
+def test_light_student_is_light_in_flops_not_only_parameters():
+    """Issue: MAUNet-Light's FLOPs must be <= 0.5x the teacher's (parameters stay ~60 %)."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    flops = {}
+    for light in (False, True):
+        model = build_maunet(10, light=light).eval()
+        with torch.no_grad(), FlopCounterMode(display=False) as counter:
+            model(torch.rand(1, 1, 8, 8))
+        flops[light] = counter.get_total_flops()
+    assert flops[True] <= 0.5 * flops[False]
+    uniform = build_maunet(10, light=True, taper=1.0)
+    assert uniform.config.widths()[0] > build_maunet(10, light=True).config.widths()[0]
+
+
+def test_conservative_output_keeps_every_block_mean():
+    model = build_maunet(10, base_width=4, depth=2, output="conservative").eval()
+    coarse = torch.rand(2, 1, 4, 4) * 20.0
+    coarse[0, 0, 0, 0] = 0.0  # a dry block stays exactly dry
+    with torch.no_grad():
+        fine = torch.expm1(model(torch.log1p(coarse)))
+    blocks = torch.nn.functional.avg_pool2d(fine, 10)
+    torch.testing.assert_close(blocks, coarse, rtol=1e-4, atol=1e-5)
+    assert (fine >= 0).all() and (fine[0, 0, :10, :10] == 0).all()
+    with pytest.raises(ValueError, match="conservative"):
+        MAUNetConfig(factor=1, output="conservative")
+
+
+def test_fit_keeps_the_best_validation_epoch():
+    from prelib.downscaling.training import fit
+
+    torch.manual_seed(0)
+    net = torch.nn.Linear(3, 1)
+    x, y = torch.randn(16, 3), torch.randn(16, 1)
+    scores, states = iter([3.0, 1.0, 2.0]), []
+
+    def validate():
+        states.append({k: v.clone() for k, v in net.state_dict().items()})
+        return next(scores)
+
+    fit(
+        net,
+        (x, y),
+        lambda a, b: ((net(a) - b) ** 2).mean(),
+        3,
+        4,
+        0.1,
+        validate=validate,
+        schedule="cosine",
+        progress=False,
+    )
+    for key, value in net.state_dict().items():
+        torch.testing.assert_close(value, states[1][key])
+        assert not torch.equal(value, states[2][key])

@@ -99,3 +99,21 @@ def test_pipeline_consistent_training_uses_the_corrected_product(pairs, teacher_
     history = train_precipdiff(net, pairs, epochs=1, batch_size=4, teacher_forcing=teacher_forcing)
     assert np.isfinite(history["downscaling"]).all()
     assert len(calls) == (0 if teacher_forcing else 1)
+
+
+def test_wet_dry_calibration_matches_the_wet_fraction_and_removes_drizzle(pairs):
+    """An untrained model sprays rain everywhere; the fitted threshold restores the wet area."""
+    net = model("diffusion")
+    net.fit_scales(pairs.satellite, pairs.coarse_truth, pairs.fine)
+    raw = net.predict(pairs.satellite, 4, seed=3, calibrated=False)
+    truth_wet = float((pairs.fine >= 0.1).mean())
+    assert (raw >= 0.1).mean() > truth_wet + 0.1  # false drizzle before calibration
+    threshold = net.calibrate_wet_fraction(pairs.satellite, pairs.fine, 4, seed=3)
+    assert threshold > 0.1 and float(net.wet_threshold) == pytest.approx(threshold)
+    calibrated = net.predict(pairs.satellite, 4, seed=3)
+    assert (calibrated >= 0.1).mean() == pytest.approx(truth_wet, abs=0.01)
+    np.testing.assert_array_equal(calibrated[raw >= threshold], raw[raw >= threshold])
+    assert (calibrated[raw < threshold] == 0).all()
+    # members that are not too wet keep a zero threshold (nothing to remove)
+    assert net.calibrate_wet_fraction(pairs.satellite, np.full_like(pairs.fine, 5.0), 4) == 0.0
+    np.testing.assert_array_equal(net.predict(pairs.satellite, 4, seed=3), raw)

@@ -93,3 +93,62 @@ def test_bad_scales_raise():
         FSS(scales=(0,))
     with pytest.raises(ValueError, match="larger than the spatial size"):
         FSS(scales=(9,)).update(np.zeros((4, 8)), np.zeros((4, 8)))
+
+
+def pysteps_fss_reference(forecasts, observations, threshold, scale):
+    """pysteps' FSS algorithm (spatialscores.fss_init/accum/compute), written independently.
+
+    NaN becomes ``threshold - 1`` (a non-event), events are ``>= threshold``, fractions come
+    from ``scipy.ndimage.uniform_filter(mode="constant", cval=0)`` on every pixel, and the
+    sums of S_f², S_f·S_o and S_o² are accumulated over the fields.
+    """
+    from scipy.ndimage import uniform_filter
+
+    sums = {"ff": 0.0, "fo": 0.0, "oo": 0.0}
+    for forecast, observation in zip(forecasts, observations, strict=True):
+        fields = []
+        for x in (forecast, observation):
+            x = np.array(x, dtype=float)
+            x[~np.isfinite(x)] = threshold - 1
+            event = (x >= threshold).astype(float)
+            fields.append(
+                uniform_filter(event, size=scale, mode="constant", cval=0.0) if scale > 1 else event
+            )
+        s_f, s_o = fields
+        sums["ff"] += np.nansum(s_f**2)
+        sums["fo"] += np.nansum(s_f * s_o)
+        sums["oo"] += np.nansum(s_o**2)
+    return 1.0 - (sums["ff"] - 2.0 * sums["fo"] + sums["oo"]) / (sums["ff"] + sums["oo"])
+
+
+@pytest.mark.parametrize("scale", [1, 2, 3, 4, 7])
+def test_zero_padding_matches_pysteps_algorithm(scale):
+    from prelib.metrics.spatial import fss
+
+    rng = np.random.default_rng(scale)
+    pred = rng.gamma(0.4, 2.0, size=(3, 23, 31))
+    truth = rng.gamma(0.4, 2.0, size=(3, 23, 31))
+    pred[0, :4, :5] = np.nan  # pysteps counts missing values as non-events of their own field
+    truth[1, 10, 10] = np.nan
+    truth[2, 5, :] = 1.0  # values exactly at the threshold are events (>=)
+    expected = pysteps_fss_reference(pred, truth, 1.0, scale)
+    assert fss(pred, truth, 1.0, scale, padding="zero") == pytest.approx(expected, abs=1e-12)
+    # one field at a time, as pysteps.verification.spatialscores.fss(X_f, X_o, thr, scale)
+    single = pysteps_fss_reference(pred[1:2], truth[1:2], 1.0, scale)
+    assert fss(pred[1], truth[1], 1.0, scale, padding="zero") == pytest.approx(single, abs=1e-12)
+    if scale > 1:  # the borders make the two conventions differ
+        assert fss(pred[1], truth[1], 1.0, scale) != pytest.approx(single, abs=1e-6)
+
+
+def test_zero_padding_hand_computed():
+    from prelib.metrics.spatial import fss
+
+    pred = np.zeros((3, 3))
+    truth = np.zeros((3, 3))
+    pred[1, 1] = 2.0  # every 3 x 3 window centred in the field holds the centre: S_f = 1/9
+    truth[0, 0] = 2.0  # only the windows centred at (0,0), (0,1), (1,0), (1,1) hold it
+    # numerator: 5 pixels with (1/9)^2; reference: 9/81 + 4/81
+    assert fss(pred, truth, 1.0, 3, padding="zero") == pytest.approx(1 - 5 / 13)
+    assert fss(pred, truth, 1.0, 3) == pytest.approx(1.0)  # one inner window: both 1/9
+    with pytest.raises(ValueError, match="padding"):
+        fss(pred, truth, 1.0, 3, padding="reflect")

@@ -123,8 +123,8 @@ def test_dpr_ka_band_of_v07_fs_is_fill_on_outer_rays(tmp_path):
 def test_dpr_unknown_version_missing_mode_and_all_fill(tmp_path):
     lat, lon, times = _swath(N_SCAN, 5)
     z = np.full((N_SCAN, 5, 176), 30.0, dtype=np.float32)
-    path = write_dpr_2a(tmp_path, lat, lon, z, times, version="V05A")
-    with pytest.raises(ProductError, match="unknown product version 'V05A'"):
+    path = write_dpr_2a(tmp_path, lat, lon, z, times, version="V08A")
+    with pytest.raises(ProductError, match=r"unknown product version 'V08A'.*allow_version"):
         read_dpr_2a(path)
     good = write_dpr_2a(tmp_path / "v7", lat, lon, z, times)
     with pytest.raises(ProductError, match="scan mode 'HS'"):
@@ -132,6 +132,40 @@ def test_dpr_unknown_version_missing_mode_and_all_fill(tmp_path):
     empty = write_dpr_2a(tmp_path / "fill", np.full_like(lat, np.nan), lon, z, times)
     with pytest.raises(ProductError, match="empty granule"):
         read_dpr_2a(empty)
+
+
+def test_dpr_v05_is_read_with_the_v06_layout(tmp_path):
+    """A V05 granule (the V06 ``NS`` layout) reads exactly like the same data written as V06."""
+    lat, lon, times = _swath(N_SCAN, 5)
+    rng = np.random.default_rng(5)
+    z = rng.uniform(10, 45, (N_SCAN, 5, 176)).astype(np.float32)
+    rain = rng.gamma(0.5, 2.0, (N_SCAN, 5)).astype(np.float32)
+    v05 = write_dpr_2a(
+        tmp_path / "v5", lat, lon, z, times, precip_near_surface=rain, version="V05A"
+    )
+    v06 = write_dpr_2a(
+        tmp_path / "v6", lat, lon, z, times, precip_near_surface=rain, version="V06A"
+    )
+    old, new = open_product(v05), read_dpr_2a(v06)
+    assert old.attrs["scan_mode"] == "NS" and old.attrs["ProductVersion"] == "V05A"
+    for name in ("reflectivity", "reflectivity_corrected", "precip_near_surface"):
+        np.testing.assert_array_equal(old[name].values, new[name].values)
+    # a V05 file without the V06 groups is refused, not misread
+    with h5py.File(v05, "a") as handle:
+        handle.move("NS", "XS")
+    with pytest.raises(ProductError, match="V05 is read as V06 only when"):
+        read_dpr_2a(v05)
+
+
+def test_allow_version_reads_an_unknown_version_with_a_warning(tmp_path):
+    lat, lon, times = _swath(N_SCAN, 5)
+    z = np.full((N_SCAN, 5, 176), 30.0, dtype=np.float32)
+    path = write_dpr_2a(tmp_path, lat, lon, z, times, version="V08A")
+    with pytest.warns(UserWarning, match="'V08A' is not one this reader knows.*NS|V06"):
+        ds = read_dpr_2a(path, allow_version="V08")
+    assert ds.attrs["scan_mode"] == "NS" and np.isfinite(ds["reflectivity"].values).any()
+    with pytest.raises(ProductError, match="unknown product version"):
+        read_dpr_2a(path, allow_version="V09")
 
 
 @pytest.mark.parametrize(

@@ -77,3 +77,52 @@ def test_unknown_names_and_products(tmp_path):
         open_product(path, product="radar")
     with pytest.raises(ProductError, match="does not exist"):
         open_product(tmp_path / "2A.GPM.DPR.V9-20211125.20140308-S220950-E234217.000144.V07A.HDF5")
+
+
+@pytest.mark.parametrize(
+    ("name", "product", "subset", "version"),
+    [
+        (
+            "2A-CS-CONUS.GPM.DPR.V8-20180723.20180416-S001234-E002112.023465.V06A.HDF5",
+            "dpr_2a",
+            "CONUS",
+            "V06A",
+        ),
+        (
+            "2A-CS-151E24S154E30S.GPM.Ku.V7-20170308.20141206-S095002-E095137.004383.V05A.HDF5",
+            "dpr_2a",
+            "151E24S154E30S",
+            "V05A",
+        ),
+        (
+            "2A-CS-KWAJ.GPM.Ka.V9-20211125.20150311-S162503-E162626.005866.V07A.HDF5",
+            "dpr_2a",
+            "KWAJ",
+            "V07A",
+        ),
+        (
+            "2B-CS-CONUS.GPM.DPRGMI.CORRA2022.20150311-S162503-E162626.005866.V07A.HDF5",
+            "cmb_2b",
+            "CONUS",
+            "V07A",
+        ),
+        (
+            "1C-R-CS-KWAJ.GPM.GMI.XCAL2016-C.20150311-S162503-E162626.005866.V07A.HDF5",
+            "gmi_1c",
+            "KWAJ",
+            "V07A",
+        ),
+    ],
+)
+def test_pps_coincidence_subset_names(name, product, subset, version):
+    parsed = identify_product(name)
+    assert (parsed.product, parsed.fields["subset"], parsed.version) == (product, subset, version)
+    assert parsed.start.astype("datetime64[D]") == parsed.end.astype("datetime64[D]")
+
+
+def test_subset_name_times():
+    parsed = identify_product(
+        "2A-CS-CONUS.GPM.DPR.V8-20180723.20180416-S001234-E002112.023465.V06A.HDF5"
+    )
+    assert parsed.start == np.datetime64("2018-04-16T00:12:34", "ns")
+    assert parsed.end == np.datetime64("2018-04-16T00:21:12", "ns")
