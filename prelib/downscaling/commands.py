@@ -83,7 +83,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", type=Path, default=None, help="model directory (apply)")
     parser.add_argument("--input", type=Path, default=None, help="coarse field to downscale")
     parser.add_argument("--method", default=None, help="model used by apply (default maunet)")
-    parser.add_argument("--overwrite", action="store_true", help="apply: replace --output")
     parser.add_argument("--seed", type=int, default=None, help="override the profile's seed")
     parser.add_argument("--epochs", type=int, default=None, help="epochs for every model")
     parser.add_argument("--members", type=int, default=None, help="ensemble size")
@@ -257,8 +256,9 @@ def _apply(args: argparse.Namespace) -> int:
             f"{manifest_path} not found: train a model into {args.model} first "
             "(prelib downscale train --output DIR)"
         )
-    if Path(args.output).exists() and not args.overwrite:
-        raise ValueError(f"{args.output} exists; pass --overwrite to replace it")
+    from prelib.atomic import check_output
+
+    check_output(args.output)  # a file prelib did not write is kept unless --overwrite
     manifest = json.loads(manifest_path.read_text())
     config = DownscalingConfig.from_dict(manifest["config"])
     available = manifest["models"]

@@ -275,8 +275,13 @@ def test_cli_train_evaluate_apply_on_a_user_file(tmp_path, radar_file, capsys):
     blocks = result["precip"].values.reshape(2, 4, 10, 5, 10).mean(axis=(2, 4))
     np.testing.assert_allclose(blocks, 1.5, rtol=1e-3)
     result.close()
-    with pytest.raises(ValueError, match="--overwrite"):
+    assert run(parser().parse_args(args)) == 0  # its own earlier output is replaced
+    foreign = tmp_path / "mine.nc"
+    foreign.write_text("a user's file")
+    args[args.index(str(out))] = str(foreign)
+    with pytest.raises(FileExistsError, match="--overwrite"):
         run(parser().parse_args(args))
+    assert foreign.read_text() == "a user's file"  # kept
 
 
 def test_cli_refuses_missing_selections(radar_file):
