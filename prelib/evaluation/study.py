@@ -175,7 +175,9 @@ class StudyRow:
     what : str
         ``"student:<method>"``, ``"adapted:<variant>"`` or ``"gbm"``.
     setting : StudySetting or None
-        ``None``: the default chosen on validation by the ``balance`` group.
+        ``None``: the default chosen on validation by the ``balance`` group. Outside the
+        ``balance`` group only the fields that differ from :class:`StudySetting`'s defaults
+        count; the rest come from the chosen default (:func:`row_setting`).
     student_overrides : tuple of (str, value)
         PRE-Net config overrides of a student (e.g. ``dawe_mode``).
     """
@@ -187,6 +189,26 @@ class StudyRow:
     what: str
     setting: StudySetting | None = None
     student_overrides: tuple[tuple[str, Any], ...] = ()
+
+
+def row_setting(row: StudyRow, default: StudySetting) -> StudySetting:
+    """The setting ``row`` is trained under when ``default`` is the chosen default.
+
+    A ``balance`` row is its own setting (the paper's without one). Any other row runs under
+    ``default`` with the fields its own setting changes (e.g. the Stage-II mask target), so that
+    a Stage-II comparison starts from the same Stage-I network as the default rows.
+    """
+    if row.group == "balance":
+        return row.setting or StudySetting()
+    if row.setting is None:
+        return default
+    base = StudySetting()
+    changes = {
+        f.name: getattr(row.setting, f.name)
+        for f in dataclasses.fields(StudySetting)
+        if getattr(row.setting, f.name) != getattr(base, f.name)
+    }
+    return dataclasses.replace(default, **changes)
 
 
 def study_rows(groups: Sequence[str] = GROUPS) -> list[StudyRow]:
@@ -687,7 +709,7 @@ def run_study(
     def run_rows(selected: list[StudyRow], default_setting: StudySetting) -> None:
         for seed in seeds:
             for row in selected:
-                setting = row.setting or default_setting
+                setting = row_setting(row, default_setting)
                 for split in ("val", "test"):
                     scores = session(seed, setting).score_split(row, split)
                     records.append(
@@ -749,18 +771,21 @@ def cached_records(out_dir: str | Path) -> pd.DataFrame:
 def report_cached(out_dir: str | Path, default: StudySetting | None = None) -> dict[str, Any]:
     """Write the study report from the scores cached under ``out_dir`` (nothing is trained).
 
-    Rows of a non-balance group are kept when their setting is the default (picked on
-    validation unless given) or when the row itself fixes a setting.
+    Rows are kept when they were scored under their :func:`row_setting` with the default
+    (picked on validation unless given).
     """
     records = cached_records(out_dir)
     if records.empty:
         raise ValueError(f"no study scores under {out_dir}")
     chosen, ranking = (default, pd.DataFrame()) if default else _choose_default(records)
-    fixed = {(r.group, r.key): r.setting for r in study_rows(GROUPS)}
+    grid = {(r.group, r.key): r for r in study_rows(GROUPS)}
     keep = []
     for _, rec in records.iterrows():
-        own = fixed.get((rec["group"], rec["row"]))
-        setting = own or (None if rec["group"] == "balance" else chosen)
+        row = grid.get((rec["group"], rec["row"]))
+        if row is None:
+            setting = None if rec["group"] == "balance" else chosen
+        else:
+            setting = row_setting(row, chosen)
         if setting is None:
             keep.append(True)
             continue

@@ -12,6 +12,7 @@ from prelib.evaluation.study import (
     StudySetting,
     convergence_table,
     report_cached,
+    row_setting,
     run_study,
     study_rows,
 )
@@ -38,6 +39,19 @@ def test_grid_has_the_settling_rows():
     assert fixed["selfmask-aeconv"].mask_target == "ae+conv" and fixed["selfmask-adabn"].adabn
     with pytest.raises(ValueError, match="study groups"):
         study_rows(["nope"])
+
+
+def test_stage2_rows_start_from_the_chosen_stage1_setting():
+    chosen = StudySetting(weighting="gradnorm", grad_clip=0.0)
+    rows = {r.key: r for r in study_rows()}
+    aeconv = row_setting(rows["selfmask-aeconv"], chosen)
+    assert aeconv == StudySetting(weighting="gradnorm", grad_clip=0.0, mask_target="ae+conv")
+    assert row_setting(rows["selfmask-adabn"], chosen).adabn
+    assert row_setting(rows["selfmask-visible0.75"], chosen).weighting == "gradnorm"
+    assert row_setting(rows["selfmask"], chosen) == chosen
+    # a balance row is its own setting, whatever the default
+    assert row_setting(rows["comwe-code-clip1"], chosen) == StudySetting(weighting="code")
+    assert row_setting(rows["unet"], chosen) == StudySetting()
 
 
 def test_settings_change_the_run_hash_but_share_the_teacher(tmp_path):
