@@ -17,7 +17,8 @@
 # AdaBN; all from the chosen Stage-I setting); 5 the report. Networks are kept in run folders
 # named by their configuration hash (OUT/runs/seed-S/models/<network>/<task>-<hash>), so
 # parallel settings never share a folder while the teacher of a seed is trained once (phase 1).
-# Needs torch, numpy, scipy, xarray, pandas, scikit-learn, pyyaml, tqdm and, for the on-the-fly synthetic world, global-land-mask and PyWavelets.
+# Needs torch, numpy, scipy, xarray, pandas, scikit-learn, pyyaml, tqdm and, for the
+# on-the-fly synthetic world, global-land-mask and PyWavelets.
 set -uo pipefail
 OUT=${1:?usage: benchmarks/study_gpu.sh OUT [BUDGET_S] [PROFILE] [SEEDS...]}
 BUDGET=${2:-300}
