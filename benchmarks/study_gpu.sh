@@ -14,8 +14,11 @@
 # CoMWE (paper weighting, clip 1); 2 per seed and setting: CoMWE under code / gradnorm
 # weighting and clip off, and the per-pixel GBM; 3 pick the default on validation; 4 per seed:
 # Stage II with frozen BatchNorm (no adaptation, Non-, Self-MaskTune; mask on AE vs AE + conv;
-# AdaBN); 5 the report. Needs torch, numpy, scipy, xarray, pandas, scikit-learn, pyyaml, tqdm
-# and, for the on-the-fly synthetic world, global-land-mask and PyWavelets.
+# AdaBN; all from the chosen Stage-I setting); 5 the report. Networks are kept in run folders
+# named by their configuration hash (OUT/runs/seed-S/models/<network>/<task>-<hash>), so
+# parallel settings never share a folder while the teacher of a seed is trained once (phase 1).
+# Needs torch, numpy, scipy, xarray, pandas, scikit-learn, pyyaml, tqdm and, for the
+# on-the-fly synthetic world, global-land-mask and PyWavelets.
 set -uo pipefail
 OUT=${1:?usage: benchmarks/study_gpu.sh OUT [BUDGET_S] [PROFILE] [SEEDS...]}
 BUDGET=${2:-300}

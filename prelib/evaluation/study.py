@@ -17,9 +17,12 @@ probability threshold, test-set size) on the validation *and* the test split of 
 * ``visible`` — Self-MaskTune at visible fractions 0.25 / 0.5 / 0.75;
 * every group has the per-pixel gradient-boosting baseline (GBM) as a row.
 
-Networks are cached under ``<out>/runs/seed-<seed>/train/<run>-<hash>`` where the hash covers
-every setting that changes the run (the teacher is shared by all settings); scores under
-``<out>/runs/seed-<seed>/scores/<hash>/``. Re-running the same command skips everything done.
+A setting is configuration (``cfg.models.distill``, ``cfg.training.distill/adapt``); the networks
+come from the workflow layer in a keyed run layout, ``<out>/runs/seed-<seed>/models/<network>/
+<task>-<config hash>``, so every setting that changes a run gets its own folder and the teacher,
+whose configuration no setting changes, is shared by all of them. Scores are cached under
+``<out>/runs/seed-<seed>/scores/<setting hash>/``. Re-running the same command skips everything
+done.
 
 Outputs in ``<out>``: ``study_scores.csv`` (one line per row × seed × split),
 ``study_<group>.md/.csv`` (mean ± std over seeds on test, with the validation CSI),
@@ -44,6 +47,7 @@ import torch
 from torch.utils.data import Dataset
 
 from prelib.atomic import atomic_path
+from prelib.config import resolve
 from prelib.evaluation.report import summarise, to_markdown
 from prelib.evaluation.scoring import (
     CLASSIFIER_SCORES,
@@ -54,6 +58,7 @@ from prelib.evaluation.scoring import (
     two_network_predictor,
 )
 from prelib.evaluation.session import ExperimentSession
+from prelib.workflow import RunLayout, run_folder
 
 GROUPS: tuple[str, ...] = ("balance", "table2", "table3", "table4", "visible")
 SCORE_COLUMNS: tuple[str, ...] = (
@@ -114,9 +119,42 @@ class StudySetting:
             "visible_fraction": float(self.visible_fraction),
         }
 
+    def models_overrides(self) -> dict[str, dict[str, Any]]:
+        """Model-section overrides of the setting (``resolve(models=...)``)."""
+        return {
+            "distill": {
+                "weighting": self.weighting,
+                "standardise_teacher": bool(self.standardise_teacher),
+            }
+        }
+
+    def training_overrides(self) -> dict[str, dict[str, Any]]:
+        """Per-stage training overrides of the setting (``resolve(training=...)``)."""
+        return {
+            "distill": {"grad_clip": float(self.grad_clip)},
+            "adapt": {
+                "adabn": bool(self.adabn),
+                "masktune": {
+                    "target": self.mask_target,
+                    "mask_ratio": float(self.visible_fraction),
+                },
+            },
+        }
+
     def label(self) -> str:
         clip = "off" if not self.grad_clip else f"{self.grad_clip:g}"
         return f"{self.weighting}, clip {clip}"
+
+
+def _merge(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """``base`` with ``changes`` applied, nested mappings merged key by key."""
+    merged = dict(base)
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _hash(values: dict[str, Any]) -> str:
@@ -137,7 +175,9 @@ class StudyRow:
     what : str
         ``"student:<method>"``, ``"adapted:<variant>"`` or ``"gbm"``.
     setting : StudySetting or None
-        ``None``: the default chosen on validation by the ``balance`` group.
+        ``None``: the default chosen on validation by the ``balance`` group. Outside the
+        ``balance`` group only the fields that differ from :class:`StudySetting`'s defaults
+        count; the rest come from the chosen default (:func:`row_setting`).
     student_overrides : tuple of (str, value)
         PRE-Net config overrides of a student (e.g. ``dawe_mode``).
     """
@@ -149,6 +189,26 @@ class StudyRow:
     what: str
     setting: StudySetting | None = None
     student_overrides: tuple[tuple[str, Any], ...] = ()
+
+
+def row_setting(row: StudyRow, default: StudySetting) -> StudySetting:
+    """The setting ``row`` is trained under when ``default`` is the chosen default.
+
+    A ``balance`` row is its own setting (the paper's without one). Any other row runs under
+    ``default`` with the fields its own setting changes (e.g. the Stage-II mask target), so that
+    a Stage-II comparison starts from the same Stage-I network as the default rows.
+    """
+    if row.group == "balance":
+        return row.setting or StudySetting()
+    if row.setting is None:
+        return default
+    base = StudySetting()
+    changes = {
+        f.name: getattr(row.setting, f.name)
+        for f in dataclasses.fields(StudySetting)
+        if getattr(row.setting, f.name) != getattr(base, f.name)
+    }
+    return dataclasses.replace(default, **changes)
 
 
 def study_rows(groups: Sequence[str] = GROUPS) -> list[StudyRow]:
@@ -340,8 +400,14 @@ class _Materialised(Dataset):
 class StudySession(ExperimentSession):
     """An :class:`ExperimentSession` whose Stage-I/II runs follow a :class:`StudySetting`.
 
-    Runs are keyed by a hash of the setting fields that change them; the teacher is shared by
-    all settings of a seed. Test splits are cached in memory without PMW/PR.
+    The setting is configuration: :meth:`StudySetting.models_overrides` and
+    :meth:`StudySetting.training_overrides` are resolved into the session's
+    :class:`~prelib.config.RunConfig` (``cfg.models.distill``, ``cfg.training.distill``,
+    ``cfg.training.adapt``). The networks come from the workflow layer in a keyed
+    :class:`~prelib.workflow.RunLayout`: every run folder is named by the hash of the
+    configuration that defines it, so a setting that changes a run gets its own folder while
+    runs it does not change (the teacher, for every setting) are shared. Test splits are cached
+    in memory without PMW/PR.
     """
 
     def __init__(
@@ -354,63 +420,35 @@ class StudySession(ExperimentSession):
     ) -> None:
         super().__init__(*args, **kwargs)
         self.setting = setting or StudySetting()
+        self.run_config = resolve(
+            self.profile,
+            seed=self.seed,
+            models=self.setting.models_overrides(),
+            training=_merge(self.training_overrides, self.setting.training_overrides()),
+        ).replace(evaluation=self.config)
+        self.layout = RunLayout(self.root, keyed=True)
         self.materialise_workers = int(materialise_workers)
         self.data_cache = None if data_cache is None else Path(data_cache)
         self._slim: dict[str, Any] = {}
 
     # -- settings ------------------------------------------------------------------------------
-    def training_config(self, stage: str, **changes: Any):
-        config = super().training_config(stage, **changes)
-        if stage == "distill":
-            config = config.replace(grad_clip=float(self.setting.grad_clip))
-        if stage == "adapt":
-            config = config.replace(
-                adabn=bool(self.setting.adabn),
-                masktune=config.masktune.replace(
-                    target=self.setting.mask_target, mask_ratio=self.setting.visible_fraction
-                ),
-            )
-        return config
-
-    def run_dir(self, name: str) -> Path:
-        if name.startswith("teacher-") or name.startswith("fulldisc-unet"):
-            return super().run_dir(name)
-        values = self.setting.stage1() if name.startswith("student-") else self.setting.stage2()
-        values = {**values, "profile": self.profile, "overrides": self.training_overrides}
-        return super().run_dir(f"{name}-{_hash(values)}")
+    def run_dir(
+        self, stage: str, task: str, name: str | None = None, **student_overrides: Any
+    ) -> Path:
+        """Where the workflow keeps the run of ``stage`` (``teacher``, ``student``, ``adapted``,
+        ``fulldisc-unet``) for ``task`` under this setting; nothing is trained."""
+        return run_folder(
+            self.run_config,
+            self.layout,
+            stage,
+            task,
+            name,
+            student_overrides=student_overrides or None,
+        )
 
     def scores_path(self, table: str, row: str) -> Path:
         tag = _hash({**self.setting.stage2(), "overrides": self.training_overrides})
         return self.root / "scores" / tag / table / f"{row}.json"
-
-    def student(self, method: str, task: str, **student_overrides: Any) -> torch.nn.Module:
-        """Stage I with the setting's loss weighting and teacher standardisation."""
-        from prelib.models import get_distiller, get_student
-        from prelib.training import stages
-
-        suffix = "".join(f"-{k}={v}" for k, v in sorted(student_overrides.items()))
-        key = f"student-{method}{suffix}-{task}"
-        if key not in self._networks:
-            n_classes = 1 if task == "reg" else 2
-            student = get_student(method, self.profile, n_classes=n_classes, **student_overrides)
-            distiller = get_distiller(
-                method,
-                self.profile,
-                weighting=self.setting.weighting,
-                standardise_teacher=self.setting.standardise_teacher,
-            )
-            pair = stages.DistillationPair(student, distiller, task)
-            teacher = self.teacher(task) if distiller.needs_teacher else None
-            self._paths[key] = self._train(
-                key,
-                pair,
-                stages.distill_step_fn(teacher),
-                "swath",
-                self.training_config("distill"),
-                stages.student_name(method, task) + suffix,
-            )
-            self._networks[key] = student.requires_grad_(False)
-        return self._networks[key]
 
     def dataset(self, kind: str, split: str):
         """Test splits kept in memory without PMW/PR; with ``materialise_workers`` every split
@@ -448,7 +486,7 @@ class StudySession(ExperimentSession):
         key = f"{kind}-{name}"
         if key in self._baselines:
             return self._baselines[key]
-        path = self.root / "baselines" / f"{key}.{'joblib' if name == 'gbm' else 'npz'}"
+        path = self.root / "baselines" / f"{key}.npz"  # pickle-free
         if path.is_file():
             model = load_baseline(path)
         else:
@@ -536,7 +574,7 @@ def convergence_table(root: str | Path) -> pd.DataFrame:
         seed = next((p.name for p in metrics.parents if p.name.startswith("seed-")), "")
         records.append(
             {
-                "run": metrics.parent.name,
+                "run": f"{metrics.parent.parent.name}/{metrics.parent.name}",
                 "seed": seed,
                 "metric": column,
                 "epochs": n,
@@ -671,7 +709,7 @@ def run_study(
     def run_rows(selected: list[StudyRow], default_setting: StudySetting) -> None:
         for seed in seeds:
             for row in selected:
-                setting = row.setting or default_setting
+                setting = row_setting(row, default_setting)
                 for split in ("val", "test"):
                     scores = session(seed, setting).score_split(row, split)
                     records.append(
@@ -733,18 +771,21 @@ def cached_records(out_dir: str | Path) -> pd.DataFrame:
 def report_cached(out_dir: str | Path, default: StudySetting | None = None) -> dict[str, Any]:
     """Write the study report from the scores cached under ``out_dir`` (nothing is trained).
 
-    Rows of a non-balance group are kept when their setting is the default (picked on
-    validation unless given) or when the row itself fixes a setting.
+    Rows are kept when they were scored under their :func:`row_setting` with the default
+    (picked on validation unless given).
     """
     records = cached_records(out_dir)
     if records.empty:
         raise ValueError(f"no study scores under {out_dir}")
     chosen, ranking = (default, pd.DataFrame()) if default else _choose_default(records)
-    fixed = {(r.group, r.key): r.setting for r in study_rows(GROUPS)}
+    grid = {(r.group, r.key): r for r in study_rows(GROUPS)}
     keep = []
     for _, rec in records.iterrows():
-        own = fixed.get((rec["group"], rec["row"]))
-        setting = own or (None if rec["group"] == "balance" else chosen)
+        row = grid.get((rec["group"], rec["row"]))
+        if row is None:
+            setting = None if rec["group"] == "balance" else chosen
+        else:
+            setting = row_setting(row, chosen)
         if setting is None:
             keep.append(True)
             continue

@@ -7,9 +7,10 @@ Examples::
     prelib study --out outputs/study --groups balance table4 --workers 12 --device cuda
     prelib study --profile tiny --out /tmp/s --groups balance --epochs 1 --max-steps-per-epoch 1
 
-Re-running the same command resumes: trained networks (cached by a hash of their settings)
-and scored rows are skipped. Defaults of the non-balance groups are picked on the validation
-split from the balance group (``--default WEIGHTING:CLIP`` fixes them instead).
+Re-running the same command resumes: trained networks (run folders named by the hash of their
+configuration, which the settings are part of) and scored rows are skipped. Defaults of the
+non-balance groups are picked on the validation split from the balance group
+(``--default WEIGHTING:CLIP`` fixes them instead).
 """
 
 from __future__ import annotations

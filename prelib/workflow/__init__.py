@@ -20,6 +20,7 @@ from prelib.workflow.stages import (
     ensure_fulldisc_unet,
     ensure_student,
     ensure_teacher,
+    run_folder,
 )
 
 __all__ = [
@@ -31,4 +32,5 @@ __all__ = [
     "ensure_fulldisc_unet",
     "ensure_student",
     "ensure_teacher",
+    "run_folder",
 ]

@@ -18,6 +18,11 @@ Benchmark stores are not per run: they live in the data folder (``PRELIB_DATA_DI
 ``./data``) at ``synthetic/<profile>/seed<seed>/<kind>_<split>.zarr``, where ``prelib simulate
 build``, ``prelib train --data auto`` and ``catalogs/synthetic.yaml`` look for them; the same
 seed gives the same bytes, so runs share them. ``<task>`` is ``reg`` or ``cls``.
+
+A *keyed* layout (``RunLayout(root, keyed=True)``) names every training run folder
+``<task>-<config hash>`` instead of ``<task>``, so that runs of different configurations (a study
+of recipe settings) live side by side in one run, while a run whose configuration does not change
+(e.g. the teacher of every Stage-I setting) is one folder shared by all of them.
 """
 
 from __future__ import annotations
@@ -42,10 +47,13 @@ class RunLayout:
     data_root : path-like, optional
         The data folder with the benchmark stores; default :func:`prelib.paths.data_dir`
         (``PRELIB_DATA_DIR`` or ``./data``).
+    keyed : bool
+        Training run folders carry the hash of their configuration (see the module docstring).
     """
 
     root: Path
     data_root: Path | None = None
+    keyed: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "root", Path(self.root))
@@ -91,6 +99,12 @@ class RunLayout:
     def fulldisc_unet_dir(self, task: str) -> Path:
         """Run folder of the UNet trained on Full-IPR only."""
         return self.models_dir / "fulldisc-unet" / task
+
+    def keyed_dir(self, run_dir: str | Path, key: str) -> Path:
+        """``run_dir`` of a run whose configuration hash is ``key``: ``<task>-<key>`` in a keyed
+        layout, ``run_dir`` itself otherwise."""
+        run_dir = Path(run_dir)
+        return run_dir.with_name(f"{run_dir.name}-{key}") if self.keyed else run_dir
 
     # -- other outputs -------------------------------------------------------------------------
     def notebook_dir(self, name: str) -> Path:

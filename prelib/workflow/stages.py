@@ -5,7 +5,10 @@ and returns a :class:`StageRun` with the network loaded (eval mode, frozen). A r
 by a hash of the configuration that defines its network (the stage's model sections, the training
 settings except those a resumption may change, the task and variant, and the key of the network
 it starts from), written to ``run_key.json``. Asking for a different configuration in a folder
-that holds another one is an error rather than a silent overwrite or a stale load.
+that holds another one is an error rather than a silent overwrite or a stale load. In a keyed
+:class:`~prelib.workflow.artefacts.RunLayout` the hash is also part of the folder's name, so runs
+of different configurations sit side by side and :func:`run_folder` tells where a run goes
+without training anything.
 
 Upstream networks are ensured first: a student needs its teacher, a Stage-II variant its Stage-I
 student; so ``ensure_adapted(cfg, layout, "selfmask", "reg")`` alone trains the whole chain on a
@@ -131,6 +134,114 @@ def _full_set(modalities: tuple[str, ...] | None) -> tuple[str, ...] | None:
     return tuple(modalities)
 
 
+def _teacher_record(cfg: RunConfig, task: str, mods: tuple[str, ...] | None) -> dict[str, Any]:
+    return {
+        "stage": "teacher",
+        "task": task,
+        "modalities": list(mods or MODALITIES),
+        "models": {"teacher": cfg.models.teacher.to_dict()},
+        "training": _training_part(cfg.training.teacher),
+    }
+
+
+def _student_record(
+    cfg: RunConfig, distiller: str, task: str, student: nn.Module, teacher_key: str | None
+) -> dict[str, Any]:
+    return {
+        "stage": "student",
+        "task": task,
+        "distiller": distiller,
+        "student": student.config.to_dict(),
+        "distill": cfg.models.distill.to_dict(),
+        "teacher": teacher_key,
+        "training": _training_part(cfg.training.distill),
+    }
+
+
+def _adapted_record(
+    cfg: RunConfig, variant: str, task: str, source_key: str | None, reset_decoder: bool
+) -> dict[str, Any]:
+    return {
+        "stage": "adapted",
+        "task": task,
+        "variant": variant,
+        "stage1": source_key,
+        "prenet": cfg.models.prenet.to_dict() if variant == "scratch" else None,
+        "lora": cfg.models.lora.to_dict(),
+        "reset_decoder": reset_decoder,
+        "training": _training_part(cfg.training.adapt),
+    }
+
+
+def _fulldisc_unet_record(cfg: RunConfig, task: str) -> dict[str, Any]:
+    n_classes = 1 if task == "reg" else 2
+    return {
+        "stage": "fulldisc-unet",
+        "task": task,
+        "unet": cfg.models.unet.replace(n_classes=n_classes).to_dict(),
+        "training": _training_part(cfg.training.adapt),
+    }
+
+
+def _stage1_distiller(variant: str) -> str:
+    return "kd" if variant == "kd_nonmask" else "comwe"
+
+
+def _teacher_key(cfg: RunConfig, task: str) -> str:
+    return config_hash(_teacher_record(cfg, task, None))
+
+
+def _student_key(
+    cfg: RunConfig, distiller: str, task: str, overrides: dict[str, Any] | None = None
+) -> str:
+    pair = stages.build_distillation(cfg.models, task, distiller, **dict(overrides or {}))
+    teacher = _teacher_key(cfg, task) if pair.distiller.needs_teacher else None
+    return config_hash(_student_record(cfg, distiller, task, pair.student, teacher))
+
+
+def run_folder(
+    cfg: RunConfig,
+    layout: RunLayout,
+    stage: str,
+    task: str,
+    name: str | None = None,
+    *,
+    modalities: tuple[str, ...] | None = None,
+    student_overrides: dict[str, Any] | None = None,
+) -> Path:
+    """The folder the ``ensure_*`` function of ``stage`` uses for this configuration.
+
+    Nothing is trained or written. Upstream runs are assumed to be the run's own (no
+    ``teacher_checkpoint`` / ``stage1_checkpoint``, no ``reset_decoder``).
+
+    Parameters
+    ----------
+    stage : {"teacher", "student", "adapted", "fulldisc-unet"}
+    task : {"reg", "cls"}
+    name : str, optional
+        The distiller (``student``) or the variant (``adapted``).
+    modalities, student_overrides
+        As :func:`ensure_teacher` / :func:`ensure_student`.
+    """
+    if stage == "teacher":
+        mods = _full_set(modalities)
+        record = _teacher_record(cfg, task, mods)
+        return layout.keyed_dir(layout.teacher_dir(task, mods), config_hash(record))
+    if stage == "student":
+        overrides = dict(student_overrides or {})
+        variant = "-".join(f"{k}={v}" for k, v in sorted(overrides.items()))
+        key = _student_key(cfg, name, task, overrides)
+        return layout.keyed_dir(layout.student_dir(name, task, variant), key)
+    if stage == "adapted":
+        source = None if name == "scratch" else _student_key(cfg, _stage1_distiller(name), task)
+        record = _adapted_record(cfg, name, task, source, False)
+        return layout.keyed_dir(layout.adapted_dir(name, task), config_hash(record))
+    if stage == "fulldisc-unet":
+        record = _fulldisc_unet_record(cfg, task)
+        return layout.keyed_dir(layout.fulldisc_unet_dir(task), config_hash(record))
+    raise ValueError(f"stage must be teacher, student, adapted or fulldisc-unet, got {stage!r}")
+
+
 def ensure_teacher(
     cfg: RunConfig,
     layout: RunLayout,
@@ -162,14 +273,8 @@ def ensure_teacher(
     _check_weights(weights)
     mods = _full_set(modalities)
     config = cfg.training.teacher
-    run_dir = layout.teacher_dir(task, mods)
-    record = {
-        "stage": "teacher",
-        "task": task,
-        "modalities": list(mods or MODALITIES),
-        "models": {"teacher": cfg.models.teacher.to_dict()},
-        "training": _training_part(config),
-    }
+    record = _teacher_record(cfg, task, mods)
+    run_dir = layout.keyed_dir(layout.teacher_dir(task, mods), config_hash(record))
     key = _claim(run_dir, record)
     trained = not _finished(run_dir, config.epochs)
     if trained:
@@ -205,7 +310,6 @@ def ensure_student(
     overrides = dict(student_overrides or {})
     variant = "-".join(f"{k}={v}" for k, v in sorted(overrides.items()))
     config = cfg.training.distill
-    run_dir = layout.student_dir(distiller, task, variant)
     pair = stages.build_distillation(cfg.models, task, distiller, **overrides)
     teacher_path, teacher_key = None, None
     if pair.distiller.needs_teacher and teacher_checkpoint is not None:
@@ -218,15 +322,8 @@ def ensure_student(
             cfg, layout, task, data=data, weights=weights, show_progress=show_progress
         )
         teacher_path, teacher_key = teacher.checkpoint, teacher.key
-    record = {
-        "stage": "student",
-        "task": task,
-        "distiller": distiller,
-        "student": pair.student.config.to_dict(),
-        "distill": cfg.models.distill.to_dict(),
-        "teacher": teacher_key,
-        "training": _training_part(config),
-    }
+    record = _student_record(cfg, distiller, task, pair.student, teacher_key)
+    run_dir = layout.keyed_dir(layout.student_dir(distiller, task, variant), config_hash(record))
     key = _claim(run_dir, record)
     trained = not _finished(run_dir, config.epochs)
     if trained:
@@ -277,7 +374,6 @@ def ensure_adapted(
     if variant not in stages.ADAPT_VARIANTS:
         raise ValueError(f"variant must be one of {list(stages.ADAPT_VARIANTS)}, got {variant!r}")
     config = cfg.training.adapt
-    run_dir = layout.adapted_dir(variant, task)
     source_path, source_key = None, None
     if variant != "scratch" and stage1_checkpoint is not None:
         source_path = Path(stage1_checkpoint)
@@ -288,23 +384,15 @@ def ensure_adapted(
         source = ensure_student(
             cfg,
             layout,
-            "kd" if variant == "kd_nonmask" else "comwe",
+            _stage1_distiller(variant),
             task,
             data=data,
             weights=weights,
             show_progress=show_progress,
         )
         source_path, source_key = source.checkpoint, source.key
-    record = {
-        "stage": "adapted",
-        "task": task,
-        "variant": variant,
-        "stage1": source_key,
-        "prenet": cfg.models.prenet.to_dict() if variant == "scratch" else None,
-        "lora": cfg.models.lora.to_dict(),
-        "reset_decoder": reset_decoder,
-        "training": _training_part(config),
-    }
+    record = _adapted_record(cfg, variant, task, source_key, reset_decoder)
+    run_dir = layout.keyed_dir(layout.adapted_dir(variant, task), config_hash(record))
     key = _claim(run_dir, record)
     epochs = 0 if variant == "comwe_noadapt" else config.epochs
     trained = not _finished(run_dir, epochs)
@@ -346,14 +434,9 @@ def ensure_fulldisc_unet(
     """
     _check_weights(weights)
     config = cfg.training.adapt
-    run_dir = layout.fulldisc_unet_dir(task)
     n_classes = 1 if task == "reg" else 2
-    record = {
-        "stage": "fulldisc-unet",
-        "task": task,
-        "unet": cfg.models.unet.replace(n_classes=n_classes).to_dict(),
-        "training": _training_part(config),
-    }
+    record = _fulldisc_unet_record(cfg, task)
+    run_dir = layout.keyed_dir(layout.fulldisc_unet_dir(task), config_hash(record))
     key = _claim(run_dir, record)
     name = f"fulldisc:unet:{task}"
     trained = not _finished(run_dir, config.epochs)

@@ -12,6 +12,7 @@ from prelib.evaluation.study import (
     StudySetting,
     convergence_table,
     report_cached,
+    row_setting,
     run_study,
     study_rows,
 )
@@ -40,21 +41,47 @@ def test_grid_has_the_settling_rows():
         study_rows(["nope"])
 
 
+def test_stage2_rows_start_from_the_chosen_stage1_setting():
+    chosen = StudySetting(weighting="gradnorm", grad_clip=0.0)
+    rows = {r.key: r for r in study_rows()}
+    aeconv = row_setting(rows["selfmask-aeconv"], chosen)
+    assert aeconv == StudySetting(weighting="gradnorm", grad_clip=0.0, mask_target="ae+conv")
+    assert row_setting(rows["selfmask-adabn"], chosen).adabn
+    assert row_setting(rows["selfmask-visible0.75"], chosen).weighting == "gradnorm"
+    assert row_setting(rows["selfmask"], chosen) == chosen
+    # a balance row is its own setting, whatever the default
+    assert row_setting(rows["comwe-code-clip1"], chosen) == StudySetting(weighting="code")
+    assert row_setting(rows["unet"], chosen) == StudySetting()
+
+
 def test_settings_change_the_run_hash_but_share_the_teacher(tmp_path):
     a = StudySession("tiny", tmp_path, 0, setting=StudySetting(weighting="paper"))
     b = StudySession("tiny", tmp_path, 0, setting=StudySetting(weighting="code"))
     c = StudySession("tiny", tmp_path, 0, setting=StudySetting(mask_target="ae+conv"))
-    assert a.run_dir("teacher-ir+pmw+pr-reg") == b.run_dir("teacher-ir+pmw+pr-reg")
-    assert a.run_dir("student-comwe-reg") != b.run_dir("student-comwe-reg")
-    assert a.run_dir("student-comwe-reg") == c.run_dir("student-comwe-reg")  # Stage II only
-    assert a.run_dir("adapted-selfmask-reg") != c.run_dir("adapted-selfmask-reg")
+    # the settings are configuration, resolved into the session's RunConfig
+    assert a.run_config.models.distill.weighting == "paper"
+    assert b.run_config.models.distill.weighting == "code"
+    assert c.run_config.training.adapt.masktune.target == "ae+conv"
     assert c.training_config("adapt").masktune.target == "ae+conv"
-    assert (
-        StudySession("tiny", tmp_path, 0, setting=StudySetting(grad_clip=0.0))
-        .training_config("distill")
-        .grad_clip
-        == 0.0
-    )
+    assert a.run_config.training.teacher == b.run_config.training.teacher
+    # the teacher's configuration does not change: one folder for every setting
+    assert a.run_dir("teacher", "reg") == b.run_dir("teacher", "reg") == c.run_dir("teacher", "reg")
+    assert a.run_dir("teacher", "reg").parent == a.layout.teacher_dir("reg").parent
+    assert a.run_dir("student", "reg", "comwe") != b.run_dir("student", "reg", "comwe")
+    assert a.run_dir("student", "reg", "comwe") == c.run_dir("student", "reg", "comwe")  # Stage II
+    assert a.run_dir("adapted", "reg", "selfmask") != c.run_dir("adapted", "reg", "selfmask")
+    # a Stage-I setting changes the Stage-II runs that start from it
+    assert a.run_dir("adapted", "reg", "selfmask") != b.run_dir("adapted", "reg", "selfmask")
+    clip_off = StudySession("tiny", tmp_path, 0, setting=StudySetting(grad_clip=0.0))
+    assert clip_off.training_config("distill").grad_clip == 0.0
+    assert clip_off.training_config("teacher").grad_clip == a.training_config("teacher").grad_clip
+    assert clip_off.run_dir("student", "cls", "comwe") != a.run_dir("student", "cls", "comwe")
+    std = StudySession("tiny", tmp_path, 0, setting=StudySetting(standardise_teacher=True))
+    assert std.run_config.models.distill.standardise_teacher
+    assert std.run_dir("student", "reg", "comwe") != a.run_dir("student", "reg", "comwe")
+    visible = StudySession("tiny", tmp_path, 0, setting=StudySetting(visible_fraction=0.5))
+    assert visible.training_config("adapt").masktune.mask_ratio == 0.5
+    assert visible.run_dir("adapted", "reg", "selfmask") != a.run_dir("adapted", "reg", "selfmask")
 
 
 @pytest.mark.slow
@@ -77,9 +104,13 @@ def test_study_runs_resumes_and_reports(tmp_path):
     text = (tmp_path / "study.md").read_text()
     assert "GBM (IR, per pixel)" in text and "Test set: 1 samples" in text
     runs = convergence_table(tmp_path / "runs")
-    assert "teacher-ir+pmw+pr-reg" in set(runs["run"])
-    assert any(run.startswith("student-comwe-reg-") for run in runs["run"])
-    log = pd.read_csv(next((tmp_path / "runs").rglob("student-comwe-reg-*/metrics.csv")))
+    assert sum(run.startswith("teacher/reg-") for run in runs["run"]) == 1  # shared
+    assert sum(run.startswith("student-comwe/reg-") for run in runs["run"]) == 1
+    session = StudySession("tiny", tmp_path, 0, training_overrides=FAST, setting=result["default"])
+    comwe = session.run_dir("student", "reg", "comwe")
+    key = json.loads((comwe / "run_key.json").read_text())
+    assert key["distill"]["weighting"] == "gradnorm" and key["training"]["grad_clip"] == 0.0
+    log = pd.read_csv(comwe / "metrics.csv")
     assert log["train_gradnorm_rec"].notna().all()
     # resuming trains nothing and gives the same scores
     stamps = {p: p.stat().st_mtime_ns for p in tmp_path.rglob("last.pt")}

@@ -9,7 +9,13 @@ from torch.utils.data import DataLoader, Dataset
 
 from prelib.config import resolve
 from prelib.training.checkpoint import load_checkpoint, make_header, save_checkpoint
-from prelib.workflow import RunLayout, ensure_adapted, ensure_student, ensure_teacher
+from prelib.workflow import (
+    RunLayout,
+    ensure_adapted,
+    ensure_student,
+    ensure_teacher,
+    run_folder,
+)
 from prelib.workflow.networks import checkpoint_models, load_teacher
 
 SIZE = 32
@@ -121,3 +127,36 @@ def test_adaptation_ensures_its_chain(tmp_path):
     assert not student.trained
     with pytest.raises(ValueError, match="variant"):
         ensure_adapted(cfg, layout, "fancy", "reg", data=data)
+
+
+def test_a_keyed_layout_keeps_configurations_apart_and_shares_the_rest(tmp_path):
+    """Distiller settings are configuration: in a keyed layout each gets its own Stage-I folder
+    (named by its hash, known before training), while the unchanged teacher is trained once."""
+    layout, data = RunLayout(tmp_path, keyed=True), Fixed()
+    paper = _cfg(max_steps_per_epoch=1)
+    code = resolve(
+        "tiny",
+        device="cpu",
+        models={"distill": {"weighting": "code"}},
+        training={"epochs": 1, "optimizer": "adam", "max_steps_per_epoch": 1},
+    )
+    planned = {
+        name: run_folder(cfg, layout, "student", "reg", "comwe")
+        for name, cfg in (("paper", paper), ("code", code))
+    }
+    assert planned["paper"] != planned["code"]
+    assert run_folder(paper, layout, "teacher", "reg") == run_folder(code, layout, "teacher", "reg")
+    assert not any(tmp_path.rglob("*.pt"))  # planning trains nothing
+    a = ensure_student(paper, layout, "comwe", "reg", data=data)
+    calls = data.calls  # the teacher and the paper student
+    b = ensure_student(code, layout, "comwe", "reg", data=data)
+    assert data.calls == calls + 1  # only the second student: the teacher is shared
+    assert (a.run_dir, b.run_dir) == (planned["paper"], planned["code"])
+    assert a.run_dir.parent == layout.student_dir("comwe", "reg").parent
+    assert a.run_dir.name == f"reg-{a.key}" and b.key != a.key
+    teachers = sorted(p.parent for p in (tmp_path / "models").rglob("teacher/*/last.pt"))
+    assert teachers == [run_folder(paper, layout, "teacher", "reg")]
+    adapted = run_folder(code, layout, "adapted", "reg", "selfmask")
+    assert adapted != run_folder(paper, layout, "adapted", "reg", "selfmask")
+    with pytest.raises(ValueError, match="stage must be"):
+        run_folder(paper, layout, "nope", "reg")
