@@ -113,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--steps", type=int, default=24, help="Light steps per epoch, batch of the profile"
     )
+    parser.add_argument(
+        "--distill-epochs", type=int, default=None, help="Stage-I epochs (default: the profile's)"
+    )
+    parser.add_argument(
+        "--adapt-epochs", type=int, default=None, help="Stage-II epochs (default: the profile's)"
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--tile", type=int, default=256, help="tile size of the FLOP count")
     args = parser.parse_args(argv)
@@ -134,7 +140,12 @@ def main(argv: list[str] | None = None) -> int:
     def log(message: str) -> None:
         print(f"[{time.perf_counter() - start:7.1f} s] {message}", flush=True)
 
-    cfg = resolve(args.profile, seed=args.seed, device="cpu")
+    chain = {
+        stage: {"epochs": epochs}
+        for stage, epochs in (("distill", args.distill_epochs), ("adapt", args.adapt_epochs))
+        if epochs is not None
+    }
+    cfg = resolve(args.profile, seed=args.seed, device="cpu", training=chain)
     layout = RunLayout(args.run_dir, args.data_root or args.run_dir / "data")
     ensure_benchmarks(cfg, layout)
     log(f"benchmark stores ready in {layout.data_dir}")
@@ -178,6 +189,11 @@ def main(argv: list[str] | None = None) -> int:
     samples, pixels = scored_pixels(test)
 
     print()
+    t = cfg.training
+    print(
+        f"Chain epochs: teacher {t.teacher.epochs}, Stage I {t.distill.epochs}, "
+        f"Stage II {t.adapt.epochs} (x {t.adapt.max_steps_per_epoch or 'all'} steps)"
+    )
     print(
         f"PRE-Net-Light vs its teacher: profile {cfg.profile}, seed {args.seed}, Light "
         f"{args.epochs} epochs x {args.steps} steps x {cfg.training.adapt.batch_size} samples"
