@@ -119,6 +119,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--adapt-epochs", type=int, default=None, help="Stage-II epochs (default: the profile's)"
     )
+    parser.add_argument(
+        "--tasks",
+        nargs="+",
+        choices=("cls", "reg"),
+        default=("cls", "reg"),
+        help="train only these networks (two processes can train cls and reg side by side); "
+        "scores only when both are given",
+    )
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads (default 2)")
     parser.add_argument("--tile", type=int, default=256, help="tile size of the FLOP count")
     args = parser.parse_args(argv)
@@ -157,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
         "best_mode": "min",
     }
     teacher, light = {}, {}
-    for task in ("cls", "reg"):
+    for task in args.tasks:
         run = ensure_adapted(cfg, layout, "selfmask", task, data=data)
         log(f"teacher PRE-Net (Self-MaskTune) {task}: {'trained' if run.trained else 'loaded'}")
         teacher[task] = run.network
@@ -171,6 +179,9 @@ def main(argv: list[str] | None = None) -> int:
             f"({run.checkpoint.name}; {history})"
         )
         light[task] = run.network
+    if set(args.tasks) != {"cls", "reg"}:
+        log(f"networks of {list(args.tasks)} ready; scoring needs both tasks")
+        return 0
     gbm = fit_gbm(data, cfg, args.seed)
     log("gradient-boosting baseline fitted on the Full-IPR training split")
 
