@@ -217,6 +217,8 @@ def main(argv: list[str] | None = None) -> int:
     verdict = (
         "undefined: the teacher has no CSI"
         if not np.isfinite(loss)
+        else "Light scores higher than its teacher"
+        if loss < 0
         else ("meets" if loss <= CSI_GOAL else "misses")
     )
     print(
