@@ -25,8 +25,11 @@ def light_name(task: str) -> str:
     return f"prenet_light:{task}"
 
 
-def build_light_distillation(profile: str, task: str, teacher: nn.Module) -> nn.Module:
-    """Student of ``profile`` for ``task`` and adapters to ``teacher``'s feature widths."""
+def build_light_distillation(profile: str | Any, task: str, teacher: nn.Module) -> nn.Module:
+    """Student of ``profile`` for ``task`` and adapters to ``teacher``'s feature widths.
+
+    ``profile`` is a profile name or the run's model configurations (``cfg.models``).
+    """
     from prelib.models import get_model
     from prelib.models.light_distill import LightDistillation
     from prelib.models.preparation import prepare_for_inference
@@ -52,14 +55,24 @@ def train_light_distillation(
     val_loader,
     run_dir: str | Path,
     teacher_checkpoint: str | Path,
-    profile: str = "demo",
+    profile: str | Any = "demo",
     task: str = "reg",
     teacher_variant: str = "selfmask",
     config: TrainingConfig | None = None,
     show_progress: bool = True,
+    run_config: dict[str, Any] | None = None,
 ) -> TrainingResult:
-    """Distil PRE-Net-Light for ``task`` from the adapted PRE-Net in ``teacher_checkpoint``."""
-    config = config or load_training_config(profile, "adapt")
+    """Distil PRE-Net-Light for ``task`` from the adapted PRE-Net in ``teacher_checkpoint``.
+
+    ``profile`` is a profile name or the run's model configurations (``cfg.models``, which
+    then also give the teacher's structure); ``run_config`` (``cfg.to_dict()``) goes into the
+    checkpoint header and names the profile there when ``profile`` is not a name.
+    """
+    name = profile if isinstance(profile, str) else None
+    if config is None:
+        if name is None:
+            raise ValueError("config is required when profile is not a profile name")
+        config = load_training_config(name, "adapt")
     runtime.seed_everything(config.seed)
     teacher = load_adapted(teacher_checkpoint, profile, task, teacher_variant)
     model = build_light_distillation(profile, task, teacher)
@@ -71,17 +84,22 @@ def train_light_distillation(
         run_dir,
         val_loader=val_loader,
         model_name=light_name(task),
-        profile=profile,
+        profile=name,
         show_progress=show_progress,
+        run_config=run_config,
     ).fit()
 
 
-def load_light(path: str | Path, profile: str, task: str) -> nn.Module:
-    """The distilled student from a :func:`train_light_distillation` checkpoint (eval mode)."""
+def load_light(path: str | Path, profile: str | Any, task: str) -> nn.Module:
+    """The distilled student from a :func:`train_light_distillation` checkpoint (eval mode).
+
+    ``profile`` is a profile name (checked against the checkpoint) or model configurations.
+    """
     from prelib.models import get_model
 
     student = get_model("prenet_light", profile, n_classes=_check_task(task))
-    payload = load_checkpoint(path, model_name=light_name(task), profile=profile)
+    checked = profile if isinstance(profile, str) else None
+    payload = load_checkpoint(path, model_name=light_name(task), profile=checked)
     state = {
         key.removeprefix("student."): value
         for key, value in payload["model"].items()

@@ -7,7 +7,8 @@ configuration once (:func:`prelib.config.resolve`) and call this layer; it calls
 * :mod:`~prelib.workflow.artefacts` — :class:`RunLayout`, where a run's files live;
 * :mod:`~prelib.workflow.benchmarks` — :func:`ensure_benchmarks` and the loaders of a stage;
 * :mod:`~prelib.workflow.stages` — :func:`ensure_teacher`, :func:`ensure_student`,
-  :func:`ensure_adapted`: load, resume or train, keyed by a configuration hash;
+  :func:`ensure_adapted`, :func:`ensure_light`: load, resume or train, keyed by a
+  configuration hash;
 * :mod:`~prelib.workflow.networks` — networks loaded from checkpoints (what ``inference`` and
   ``evaluation`` use instead of importing ``training``).
 """
@@ -18,6 +19,7 @@ from prelib.workflow.stages import (
     StageRun,
     ensure_adapted,
     ensure_fulldisc_unet,
+    ensure_light,
     ensure_student,
     ensure_teacher,
     run_folder,
@@ -30,6 +32,7 @@ __all__ = [
     "ensure_adapted",
     "ensure_benchmarks",
     "ensure_fulldisc_unet",
+    "ensure_light",
     "ensure_student",
     "ensure_teacher",
     "run_folder",

@@ -96,6 +96,10 @@ class RunLayout:
         """Stage II run folder of ``variant``."""
         return self.models_dir / f"adapted-{variant}" / task
 
+    def light_dir(self, task: str, teacher_variant: str = "selfmask") -> Path:
+        """Run folder of PRE-Net-Light distilled from the ``teacher_variant`` PRE-Net."""
+        return self.models_dir / f"prenet-light-{teacher_variant}" / task
+
     def fulldisc_unet_dir(self, task: str) -> Path:
         """Run folder of the UNet trained on Full-IPR only."""
         return self.models_dir / "fulldisc-unet" / task

@@ -419,6 +419,88 @@ def ensure_adapted(
     return StageRun(f"adapted-{variant}", task, run_dir, path, net, _history(run_dir), key, trained)
 
 
+def ensure_light(
+    cfg: RunConfig,
+    layout: RunLayout,
+    task: str,
+    *,
+    teacher_variant: str = "selfmask",
+    data: StageData | None = None,
+    weights: str = "last",
+    teacher_weights: str = "last",
+    training: dict[str, Any] | None = None,
+    show_progress: bool = False,
+) -> StageRun:
+    """PRE-Net-Light for ``task``, distilled from the adapted PRE-Net, loaded or trained.
+
+    The teacher (Table 4's ``teacher_variant``, Self-MaskTune by default) is ensured first with
+    ``teacher_weights``, which trains the whole chain on a fresh run. The student is trained on
+    the Full-IPR training split with validation for ``best.pt``
+    (:func:`~prelib.training.light.train_light_distillation`: task loss + response + feature
+    distillation), with the Stage-II settings ``cfg.training.adapt`` changed by ``training``
+    (e.g. ``{"max_steps_per_epoch": 24, "best_metric": "val_task_loss"}``).
+
+    Parameters
+    ----------
+    cfg : RunConfig
+        ``cfg.models.prenet_light`` and ``cfg.training.adapt`` define the run.
+    layout : RunLayout
+        The run's folders (``models/prenet-light-<teacher_variant>/<task>``).
+    task : {"reg", "cls"}
+    teacher_variant : str
+        A variant of :data:`prelib.training.stages.ADAPT_VARIANTS`.
+    weights, teacher_weights : {"last", "best"}
+        Which checkpoint of the student and of its teacher to load.
+    training : dict, optional
+        :class:`~prelib.training.config.TrainingConfig` field overrides of this stage.
+    data, show_progress
+        As in :func:`ensure_teacher`.
+    """
+    from prelib.training.light import load_light, train_light_distillation
+
+    _check_weights(weights)
+    config = cfg.training.adapt.replace(**dict(training or {}))
+    teacher = ensure_adapted(
+        cfg,
+        layout,
+        teacher_variant,
+        task,
+        data=data,
+        weights=teacher_weights,
+        show_progress=show_progress,
+    )
+    run_dir = layout.light_dir(task, teacher_variant)
+    record = {
+        "stage": "light",
+        "task": task,
+        "teacher_variant": teacher_variant,
+        "teacher": f"{teacher.key}:{teacher.checkpoint.name}",
+        "prenet_light": cfg.models.prenet_light.to_dict(),
+        "training": _training_part(config),
+    }
+    key = _claim(run_dir, record)
+    trained = not _finished(run_dir, config.epochs)
+    if trained:
+        train, val = _data(cfg, layout, data).loaders("fulldisc", config)
+        train_light_distillation(
+            train,
+            val,
+            run_dir,
+            teacher.checkpoint,
+            cfg.models,
+            task,
+            teacher_variant,
+            config,
+            show_progress,
+            cfg.to_dict(),
+        )
+    path = _weights_path(run_dir, weights)
+    net = load_light(path, cfg.models, task).requires_grad_(False)
+    return StageRun(
+        f"prenet-light-{teacher_variant}", task, run_dir, path, net, _history(run_dir), key, trained
+    )
+
+
 def ensure_fulldisc_unet(
     cfg: RunConfig,
     layout: RunLayout,

@@ -12,6 +12,7 @@ from prelib.training.checkpoint import load_checkpoint, make_header, save_checkp
 from prelib.workflow import (
     RunLayout,
     ensure_adapted,
+    ensure_light,
     ensure_student,
     ensure_teacher,
     run_folder,
@@ -160,3 +161,25 @@ def test_a_keyed_layout_keeps_configurations_apart_and_shares_the_rest(tmp_path)
     assert adapted != run_folder(paper, layout, "adapted", "reg", "selfmask")
     with pytest.raises(ValueError, match="stage must be"):
         run_folder(paper, layout, "nope", "reg")
+
+
+def test_light_is_distilled_once_then_loaded_and_resumed(tmp_path):
+    cfg, layout, data = _cfg(max_steps_per_epoch=1), RunLayout(tmp_path), Fixed()
+    first = ensure_light(cfg, layout, "cls", teacher_variant="comwe_noadapt", data=data)
+    assert first.trained and len(first.history) == 1
+    assert first.run_dir == layout.light_dir("cls", "comwe_noadapt")
+    assert (layout.adapted_dir("comwe_noadapt", "cls") / "last.pt").is_file()
+    assert first.network.config.n_classes == 2
+    calls = data.calls
+    again = ensure_light(cfg, layout, "cls", teacher_variant="comwe_noadapt", data=data)
+    assert not again.trained and data.calls == calls  # loaded: no data asked for
+    for name, tensor in first.network.state_dict().items():
+        assert torch.equal(tensor, again.network.state_dict()[name]), name
+    longer = ensure_light(
+        cfg, layout, "cls", teacher_variant="comwe_noadapt", data=data, training={"epochs": 2}
+    )
+    assert longer.trained and [row["epoch"] for row in longer.history] == [1, 2]
+    with pytest.raises(ValueError, match="another configuration"):
+        ensure_light(
+            cfg, layout, "cls", teacher_variant="comwe_noadapt", data=data, training={"lr": 0.5}
+        )
