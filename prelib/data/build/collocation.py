@@ -52,6 +52,8 @@ def index_products(directory: str | os.PathLike | None, product: str) -> list[In
         raise ValueError(f"input directory {root} does not exist")
     found = []
     for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        if any(part.startswith(".") for part in path.relative_to(root).parts):
+            continue  # hidden: prelib's ownership records, editors' and sync tools' files
         try:
             name = identify_product(path)
         except ValueError:
