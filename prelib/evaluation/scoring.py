@@ -44,6 +44,7 @@ from tqdm.auto import tqdm
 from prelib.conventions import IR_NORM, RAIN_THRESHOLD
 from prelib.evaluation.noise import perturb_normalised_ir
 from prelib.metrics import PAPER_METRICS, MetricCollection
+from prelib.metrics.registry import accepted_arguments
 
 PROBABILITY_BINS: int = 1000
 """Bins of the probability histograms behind ROC-AUC and the validation threshold."""
@@ -200,7 +201,10 @@ class ScoreAccumulator:
         p_threshold: float | None = None,
     ) -> None:
         self.threshold = float(threshold)
-        self.collection = MetricCollection(tuple(metrics), threshold=threshold)
+        # the rain threshold goes to the metrics that take one (RMSE and CC do not)
+        takes_threshold = any("threshold" in accepted_arguments(m) for m in metrics)
+        common = {"threshold": threshold} if takes_threshold else {}
+        self.collection = MetricCollection(tuple(metrics), **common)
         self.p_threshold = p_threshold
         self.at_p = (
             None
