@@ -37,8 +37,12 @@ def _in_range(name: str, value: float) -> bool:
         return -1.0 <= value <= 1.0
     if name.endswith(("_rmse", "_crps")):
         return 0.0 <= value < 50.0  # mm/h: hourly rain of a few patches, not a blow-up
+    if name.endswith("_psd_ratio"):
+        # small-scale power relative to the truth's: the 1-epoch PrecipDiff of `tiny` paints
+        # noise (1.8e4 measured on world v2), so this bounds an overflow, not skill
+        return 0.0 <= value < 1e6
     if name.endswith(("_ratio", "_p99")):
-        return 0.0 <= value < 1e4  # ratios of powers or means, and rates in mm/h: not negative
+        return 0.0 <= value < 1e4  # ratios of means, and rates in mm/h: not negative
     if name.endswith("_rank"):
         return 1 <= value <= 10
     if "loss" in name:
