@@ -50,9 +50,9 @@ def main() -> None:
     args = parser.parse_args()
 
     from prelib.downscaling.config import load_downscaling_config
-    from prelib.downscaling.edm import heun_sample
-    from prelib.downscaling.maunet import MAUNet, MAUNetConfig, count_parameters
-    from prelib.downscaling.precipdiff import PrecipDiff
+    from prelib.models.edm import heun_sample
+    from prelib.models.maunet import MAUNet, MAUNetConfig, count_parameters
+    from prelib.models.precipdiff import PrecipDiff
     from prelib.runtime import setup
 
     device = setup(0, args.device, args.threads)

@@ -30,7 +30,7 @@ import numpy as np
 
 from prelib.config import Config, require_positive
 from prelib.conventions import RAIN_THRESHOLD
-from prelib.downscaling.fields import check_factor, check_precip, coarsen
+from prelib.data.precip_grids import check_factor, check_precip, coarsen
 
 MAX_DRIZZLE_RATE: float = 1.0
 """Upper limit (mm h-1, exclusive) of the false-drizzle rate: drizzle is light rain."""

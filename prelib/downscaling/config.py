@@ -7,9 +7,10 @@ from typing import Any
 
 from prelib.config import Config, load_config, require_choice, require_positive
 from prelib.downscaling.bias_model import BiasModel
-from prelib.downscaling.diffusion_unet import DiffusionUNetConfig
-from prelib.downscaling.edm import EDMConfig
-from prelib.downscaling.maunet import MAUNetConfig
+from prelib.models.diffusion_unet import DiffusionUNetConfig
+from prelib.models.edm import EDMConfig
+from prelib.models.maunet import MAUNetConfig
+from prelib.training.config import TrainingConfig
 
 DATA_SOURCES: tuple[str, ...] = ("synthetic", "mrms")
 
@@ -38,24 +39,24 @@ class DownscalingConfig(Config):
         :class:`BiasModel` fields overriding its defaults.
     maunet_width, maunet_depth, maunet_dropout, maunet_merge
         Teacher architecture; the student uses ``light_width_mult`` and ``light_taper``
-        (see :class:`~prelib.downscaling.maunet.MAUNetConfig`).
+        (see :class:`~prelib.models.maunet.MAUNetConfig`).
     kd_mode, kd_alpha, kd_beta
-        Distillation (see :mod:`prelib.downscaling.distillation`).
+        Distillation (see :mod:`prelib.models.maunet_light`).
     diffusion_width, diffusion_mult, diffusion_blocks, diffusion_dropout
         PrecipDiff / regression-mean U-Nets.
     teacher_forcing : bool
         Train PrecipDiff's downscaling stage from the max-pooled truth (True) or from the
-        corrected product (see :func:`~prelib.downscaling.training.train_precipdiff`).
+        corrected product (see :func:`~prelib.training.downscaling.train_precipdiff`).
     maunet_loss : {"mse", "log-mse"}
         MAUNet training loss: MSE of rates (default) or of ``log1p`` rates (see
-        :func:`~prelib.downscaling.training.maunet_loss`).
+        :func:`~prelib.training.downscaling.maunet_loss`).
     maunet_output : {"residual", "conservative"}
-        See :class:`~prelib.downscaling.maunet.MAUNetConfig` (``conservative`` only when the
+        See :class:`~prelib.models.maunet.MAUNetConfig` (``conservative`` only when the
         input is the truth's block mean).
     lr_schedule : {"constant", "cosine"}
     calibrate_wet : bool
         Fit PrecipDiff's zero threshold on validation pairs
-        (:meth:`~prelib.downscaling.precipdiff.PrecipDiff.calibrate_wet_fraction`).
+        (:meth:`~prelib.models.precipdiff.PrecipDiff.calibrate_wet_fraction`).
     n_steps, n_members
         Heun steps and ensemble size.
     epochs_maunet, epochs_student, epochs_diffusion, batch_size, lr, seed
@@ -155,6 +156,41 @@ class DownscalingConfig(Config):
     def edm_config(self) -> EDMConfig:
         """EDM constants (Karras et al. defaults) with this config's step count."""
         return EDMConfig(n_steps=self.n_steps)
+
+    def training_config(self, network: str) -> TrainingConfig:
+        """The :class:`~prelib.training.trainer.Trainer` settings of one kind of network.
+
+        Adam (no weight decay) at ``lr`` with ``batch_size``, no gradient clipping, full
+        precision on the CPU, the best epoch selected by the validation RMSE of rates.
+        ``network`` picks the epochs: ``"maunet"`` (``epochs_maunet``), ``"student"``
+        (``epochs_student``) or ``"diffusion"`` (``epochs_diffusion``, both stages). The
+        learning rate schedule (``lr_schedule``) is given to the training functions of
+        :mod:`prelib.training.downscaling`; the step schedule here stays constant.
+        """
+        epochs = {
+            "maunet": self.epochs_maunet,
+            "student": self.epochs_student,
+            "diffusion": self.epochs_diffusion,
+        }
+        if network not in epochs:
+            raise ValueError(f"network must be one of {list(epochs)}, got {network!r}")
+        return TrainingConfig(
+            epochs=epochs[network],
+            optimizer="adam",
+            lr=self.lr,
+            weight_decay=0.0,
+            lr_step_size=1,
+            lr_gamma=1.0,
+            grad_clip=0.0,
+            val_every=1,
+            best_metric="val_rate_rmse",
+            best_mode="min",
+            seed=self.seed,
+            device="cpu",
+            amp="off",
+            batch_size=self.batch_size,
+            num_workers=0,
+        )
 
 
 def load_downscaling_config(profile: str, **overrides: Any) -> DownscalingConfig:

@@ -22,8 +22,8 @@ import numpy as np
 import xarray as xr
 
 from prelib.conventions import RAIN_THRESHOLD
+from prelib.data.precip_grids import check_factor, check_grids, check_precip, coarsen
 from prelib.downscaling.bias_model import BiasModel
-from prelib.downscaling.fields import check_factor, check_grids, check_precip, coarsen
 
 MRMS_FILE: str = "mrms/mrms_preciprate_20190610.nc"
 """Path of the MRMS sample inside :func:`prelib.paths.shared_data_dir`."""

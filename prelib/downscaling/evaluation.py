@@ -9,7 +9,7 @@ Columns (all in mm h-1 unless stated; pooled over every test pixel):
   ``fss@1`` — fractions skill score at 1 mm h-1 in windows of one coarse cell (``factor`` fine
   pixels), ``p99`` — the 99th percentile of all predicted rates, ``psd_ratio`` — predicted over
   true power at scales below two coarse cells
-  (:func:`~prelib.downscaling.spectrum.small_scale_power_ratio`). These five describe how
+  (:func:`~prelib.metrics.spectrum.small_scale_power_ratio`). These five describe how
   *realistic* a field is, so for ensembles they are scored on one member (member 0), not on the
   smooth mean (our choice; the truth row gives the target ``p99`` and ``psd_ratio`` = 1);
 * ``member_csi@0.1``, ``member_csi@1`` — CSI of every member, averaged over the members (the
@@ -37,8 +37,8 @@ import numpy as np
 import pandas as pd
 
 from prelib.atomic import atomic_path
-from prelib.downscaling.fields import check_precip
-from prelib.downscaling.spectrum import small_scale_power_ratio
+from prelib.data.precip_grids import check_precip
+from prelib.metrics.spectrum import small_scale_power_ratio
 
 AREA_PIXELS: int = 1000 * 1000
 """Fine pixels of a 1000 × 1000 km domain at 1 km."""

@@ -17,7 +17,9 @@ biased product and end on the fine grid):
 
 from __future__ import annotations
 
-import json
+import contextlib
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +28,9 @@ import pandas as pd
 import torch
 
 from prelib.atomic import write_json
-from prelib.downscaling.checkpoint import load_checkpoint, save_checkpoint
+from prelib.baselines.quantile_mapping import QuantileMapping
+from prelib.baselines.rainfarm import rainfarm_downscale
+from prelib.data.precip_grids import upsample
 from prelib.downscaling.config import DATA_SOURCES, DownscalingConfig
 from prelib.downscaling.data import (
     DownscalingPairs,
@@ -35,15 +39,32 @@ from prelib.downscaling.data import (
     mrms_pairs,
     synthetic_fine_fields,
 )
-from prelib.downscaling.distillation import distil
 from prelib.downscaling.evaluation import MethodOutput, evaluation_table, measure
-from prelib.downscaling.fields import upsample
-from prelib.downscaling.maunet import MAUNet, count_parameters
-from prelib.downscaling.precipdiff import PrecipDiff
-from prelib.downscaling.quantile_mapping import QuantileMapping
-from prelib.downscaling.rainfarm import rainfarm_downscale
-from prelib.downscaling.training import train_maunet, train_precipdiff
-from prelib.downscaling.transform import PrecipTransform
+from prelib.models.maunet import MAUNet, count_parameters
+from prelib.models.precip_transform import PrecipTransform
+from prelib.models.precipdiff import PrecipDiff
+from prelib.models.registry import get_model
+from prelib.training.checkpoint import (
+    load_checkpoint,
+    load_state_checked,
+    make_header,
+    save_checkpoint,
+    to_plain,
+)
+from prelib.training.downscaling import (
+    distil_maunet_light,
+    losses,
+    train_maunet,
+    train_precipdiff,
+)
+
+CHECKPOINT_PROFILE: str = "downscaling"
+"""The ``profile`` label of downscaling checkpoint headers (their configuration is the resolved
+:class:`DownscalingConfig`, stored in full in the header)."""
+
+TRAINING_DIR: str = "training"
+"""Sub-folder of a model directory with each network's Trainer run (``last.pt``, ``best.pt``,
+``metrics.csv``)."""
 
 MODEL_NAMES: tuple[str, ...] = (
     "maunet",
@@ -125,14 +146,47 @@ def new_models(
     """Untrained models of :data:`MODEL_NAMES` (those in ``methods``) at the config's sizes."""
     unet, edm = config.unet_config(), config.edm_config()
     builders = {
-        "maunet": lambda: MAUNet(config.maunet_config()),
-        "maunet-light": lambda: MAUNet(config.maunet_config(light=True)),
-        "maunet-light-kr": lambda: MAUNet(config.maunet_config(light=True)),
+        "maunet": lambda: get_model("maunet", config.maunet_config()),
+        "maunet-light": lambda: get_model("maunet", config.maunet_config(light=True)),
+        "maunet-light-kr": lambda: get_model("maunet", config.maunet_config(light=True)),
         "regression-mean": lambda: PrecipDiff(config.factor, unet, edm, kind="regression"),
         "precipdiff": lambda: PrecipDiff(config.factor, unet, edm, kind="diffusion"),
     }
     selected = parse_methods(methods)
     return {name: build() for name, build in builders.items() if name in selected}
+
+
+def maunet_tensors(
+    model: MAUNet, pairs: DownscalingPairs, transform: PrecipTransform
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(input, target)`` in transformed space for a MAUNet of the pairs' task.
+
+    ``factor == pairs.factor``: downscaling from the satellite product to the fine truth;
+    ``factor == 1``: bias correction of the satellite product towards the block-mean truth.
+    """
+    if model.config.factor == pairs.factor:
+        target = pairs.fine
+    elif model.config.factor == 1:
+        target = pairs.coarse_truth_mean
+    else:
+        raise ValueError(
+            f"MAUNet factor {model.config.factor} fits neither the pairs' factor {pairs.factor} "
+            "nor bias correction (1)"
+        )
+    return (
+        transform.forward(pairs.satellite).unsqueeze(1),
+        transform.forward(target).unsqueeze(1),
+    )
+
+
+@contextlib.contextmanager
+def _training_root(directory: str | Path | None) -> Iterator[Path]:
+    """``directory/training``, or a temporary folder removed afterwards."""
+    if directory is not None:
+        yield Path(directory) / TRAINING_DIR
+        return
+    with tempfile.TemporaryDirectory(prefix="prelib-downscaling-") as tmp:
+        yield Path(tmp)
 
 
 def train_models(
@@ -144,6 +198,12 @@ def train_models(
 ) -> tuple[dict[str, torch.nn.Module], dict[str, Any]]:
     """Train the selected models (teacher before students); save checkpoints to ``directory``.
 
+    Every network trains through :class:`~prelib.training.trainer.Trainer`
+    (:mod:`prelib.training.downscaling`); its run (``last.pt``, ``best.pt``, metrics) goes to
+    ``directory/training/<name>/`` (a temporary folder without ``directory``). The trained
+    models are saved as ``directory/<name>.pt``: checkpoints with the resolved configuration
+    and a SHA-256 of the weights in their header, read back by :func:`load_models`.
+
     ``validation`` pairs (default: none) select each MAUNet's best epoch and fit PrecipDiff's
     wet/dry threshold (``config.calibrate_wet``; on the training pairs when no validation
     pairs are given; stored in the model's ``wet_threshold``). Returns the models and the
@@ -154,41 +214,60 @@ def train_models(
     seed_everything(config.seed)
     models = new_models(config, methods)
     history: dict[str, Any] = {}
-    common = {"batch_size": config.batch_size, "lr": config.lr, "seed": config.seed}
-    schedule = {"schedule": config.lr_schedule, "validation": validation}
-    if "maunet" in models:
-        history["maunet"] = train_maunet(
-            models["maunet"],
-            train,
-            config.epochs_maunet,
-            loss=config.maunet_loss,
-            **common,
-            **schedule,
-        )
-    for name, mode in (("maunet-light", "standard"), ("maunet-light-kr", "refine")):
-        if name not in models:
-            continue
-        history[name] = distil(
-            models["maunet"],
-            models[name],
-            train,
-            config.epochs_student,
-            alpha=config.kd_alpha,
-            beta=config.kd_beta,
-            kd_mode=mode,
-            **common,
-            **schedule,
-        )
-    for name in ("regression-mean", "precipdiff"):
-        if name not in models:
-            continue
-        history[name] = train_precipdiff(
-            models[name],
-            train,
-            config.epochs_diffusion,
-            teacher_forcing=config.teacher_forcing,
-            **common,
-        )
+    transform = PrecipTransform()
+    run_config = {"downscaling": config.to_dict()}
+    schedule = {"transform": transform, "schedule": config.lr_schedule, "run_config": run_config}
+
+    def tensors(model: MAUNet):
+        val = maunet_tensors(model, validation, transform) if validation is not None else None
+        return (*maunet_tensors(model, train, transform), val)
+
+    with _training_root(directory) as root:
+        if "maunet" in models:
+            inputs, targets, val = tensors(models["maunet"])
+            result = train_maunet(
+                models["maunet"],
+                inputs,
+                targets,
+                config.training_config("maunet"),
+                root / "maunet",
+                loss=config.maunet_loss,
+                validation=val,
+                **schedule,
+            )
+            history["maunet"] = losses(result)
+        for name, mode in (("maunet-light", "standard"), ("maunet-light-kr", "refine")):
+            if name not in models:
+                continue
+            inputs, targets, val = tensors(models[name])
+            result = distil_maunet_light(
+                models["maunet"],
+                models[name],
+                inputs,
+                targets,
+                config.training_config("student"),
+                root / name,
+                alpha=config.kd_alpha,
+                beta=config.kd_beta,
+                kd_mode=mode,
+                validation=val,
+                **schedule,
+            )
+            history[name] = losses(result)
+        for name in ("regression-mean", "precipdiff"):
+            if name not in models:
+                continue
+            results = train_precipdiff(
+                models[name],
+                train.satellite,
+                train.coarse_truth,
+                train.fine,
+                config.training_config("diffusion"),
+                root / name,
+                teacher_forcing=config.teacher_forcing,
+                run_config=run_config,
+            )
+            history[name] = {stage: losses(result) for stage, result in results.items()}
     if "precipdiff" in models and config.calibrate_wet:
         pairs = validation if validation is not None else train
         models["precipdiff"].calibrate_wet_fraction(
@@ -196,11 +275,46 @@ def train_models(
         )
     if directory is not None:
         directory = Path(directory)
-        meta = {"config": json.dumps(config.to_dict(), sort_keys=True)}
         for name, model in models.items():
-            save_checkpoint(model, directory / f"{name}.pt", meta)
+            save_model(model, name, config, directory / f"{name}.pt")
         write_json(directory / "history.json", history)
     return models, history
+
+
+def save_model(
+    model: torch.nn.Module, name: str, config: DownscalingConfig, path: str | Path
+) -> Path:
+    """Write a trained model as a checkpoint of :mod:`prelib.training.checkpoint`.
+
+    The header holds ``name``, the configuration and a SHA-256 of the weights; the file is
+    written atomically.
+    """
+    epochs = {"maunet": config.epochs_maunet}.get(name, config.epochs_student)
+    if name in ("regression-mean", "precipdiff"):
+        epochs = config.epochs_diffusion
+    header = make_header(name, CHECKPOINT_PROFILE, config.to_dict(), epochs)
+    return save_checkpoint(path, {"header": header, "model": model.state_dict()})
+
+
+def _read_model(path: Path, name: str) -> dict[str, Any]:
+    try:
+        return load_checkpoint(path, model_name=name)
+    except ValueError as err:
+        if _is_legacy_checkpoint(path):
+            raise ValueError(
+                f"{path} was written by an older prelib (a downscaling checkpoint without the "
+                "integrity header of today's checkpoints); retrain the models: "
+                "`prelib downscale train` (or `evaluate --retrain`) with the same --output"
+            ) from err
+        raise
+
+
+def _is_legacy_checkpoint(path: Path) -> bool:
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception:
+        return False
+    return isinstance(payload, dict) and set(payload) == {"state_dict", "meta"}
 
 
 def load_models(
@@ -213,15 +327,19 @@ def load_models(
     FileNotFoundError
         If a checkpoint is missing.
     ValueError
-        If a checkpoint was trained with another configuration.
+        If a checkpoint was trained with another configuration, belongs to another model, was
+        written by an older prelib (retrain), or its weights do not fit.
+    prelib.errors.InvalidDataError
+        If a checkpoint's weights do not match the SHA-256 in its header (corrupted file).
     """
     models = new_models(config, methods)
-    expected = json.dumps(config.to_dict(), sort_keys=True)
+    expected = to_plain(config.to_dict())
     for name, model in models.items():
-        checkpoint = load_checkpoint(Path(directory) / f"{name}.pt")
-        if checkpoint["meta"].get("config") != expected:
+        path = Path(directory) / f"{name}.pt"
+        checkpoint = _read_model(path, name)
+        if checkpoint["header"].get("config") != expected:
             raise ValueError(f"checkpoint {name}.pt was trained with a different configuration")
-        model.load_state_dict(checkpoint["state_dict"])
+        load_state_checked(model, checkpoint["model"], str(path))
         model.eval()
     return models
 

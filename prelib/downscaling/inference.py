@@ -18,10 +18,10 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from prelib.conventions import UNITS_PRECIP, cf_attrs
-from prelib.downscaling.fields import check_factor, check_precip, upsample
-from prelib.downscaling.maunet import MAUNet
-from prelib.downscaling.precipdiff import PrecipDiff
-from prelib.downscaling.transform import PrecipTransform
+from prelib.data.precip_grids import check_factor, check_precip, upsample
+from prelib.models.maunet import MAUNet
+from prelib.models.precip_transform import PrecipTransform
+from prelib.models.precipdiff import PrecipDiff
 
 TILE_MULTIPLE: int = 16
 """Padded tiles are multiples of this many coarse cells, enough for every U-Net depth here."""

@@ -24,9 +24,9 @@ import numpy as np
 import xarray as xr
 
 from prelib.conventions import RAIN_THRESHOLD
+from prelib.data.precip_grids import check_factor, coarsen
 from prelib.downscaling.bias_model import BiasModel
 from prelib.downscaling.data import DownscalingPairs
-from prelib.downscaling.fields import check_factor, coarsen
 from prelib.downscaling.regrid import cell_edges, regrid_conservative
 from prelib.downscaling.user_fields import (
     FieldSource,

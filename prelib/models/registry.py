@@ -20,9 +20,25 @@ from torch import nn
 
 from prelib.config import Config
 from prelib.models.config import CONFIG_CLASSES, ModelConfigs, load_model_config, load_model_configs
+from prelib.models.diffusion_unet import DiffusionUNetConfig
 from prelib.models.distill import DISTILLERS, Distiller
+from prelib.models.maunet import MAUNetConfig
 
-MODEL_NAMES: tuple[str, ...] = ("teacher", "prenet", "unet", "prenet_light")
+DOWNSCALING_CONFIG_CLASSES: dict[str, type[Config]] = {
+    "maunet": MAUNetConfig,
+    "diffusion_unet": DiffusionUNetConfig,
+}
+"""The downscaling networks: their configurations are not sections of ``models.yaml`` but come
+from ``cfg.downscaling`` (``maunet_config()``, ``unet_config()``)."""
+
+MODEL_NAMES: tuple[str, ...] = (
+    "teacher",
+    "prenet",
+    "unet",
+    "prenet_light",
+    "maunet",
+    "diffusion_unet",
+)
 DISTILLER_NAMES: tuple[str, ...] = tuple(DISTILLERS)
 
 
@@ -37,6 +53,17 @@ def _deprecated_profile(profile: str, where: str) -> None:
 
 def _section(name: str, config: Config | ModelConfigs | str | None, overrides: dict) -> Config:
     """The validated section ``name`` from a section, all sections, or (deprecated) a profile."""
+    if name in DOWNSCALING_CONFIG_CLASSES:
+        cls = DOWNSCALING_CONFIG_CLASSES[name]
+        if config is None:
+            config = cls()
+        if not isinstance(config, cls):
+            raise ValueError(
+                f"{name}: expected a {cls.__name__} (from cfg.downscaling), "
+                f"got {type(config).__name__}"
+            )
+        changes = {k: v for k, v in overrides.items() if v is not None}
+        return config.replace(**changes) if changes else config
     if isinstance(config, str):
         _deprecated_profile(config, f"get_model({name!r}, ...)")
         return load_model_config(name, config, **overrides)
@@ -64,11 +91,16 @@ def get_model(
     ----------
     name : str
         ``"teacher"`` (:class:`~prelib.models.teacher.Teacher`), ``"prenet"``
-        (:class:`~prelib.models.prenet.PRENet`), ``"unet"`` (:class:`~prelib.models.unet.UNet`)
-        or ``"prenet_light"`` (:class:`~prelib.models.prenet_light.PRENetLight`).
+        (:class:`~prelib.models.prenet.PRENet`), ``"unet"`` (:class:`~prelib.models.unet.UNet`),
+        ``"prenet_light"`` (:class:`~prelib.models.prenet_light.PRENetLight`), or a downscaling
+        network: ``"maunet"`` (:class:`~prelib.models.maunet.MAUNet`, MAUNet-Light with a
+        ``width_mult`` below 1) or ``"diffusion_unet"``
+        (:class:`~prelib.models.diffusion_unet.ConditionalUNet`).
     config : TeacherConfig, PRENetConfig, UNetConfig or ModelConfigs, optional
         The network's configuration (e.g. ``cfg.models.teacher``), or all model sections
-        (``cfg.models``) from which section ``name`` is taken. Default: the paper's values.
+        (``cfg.models``) from which section ``name`` is taken; for the downscaling networks a
+        :class:`~prelib.models.maunet.MAUNetConfig` (``cfg.downscaling.maunet_config()``) or
+        :class:`~prelib.models.diffusion_unet.DiffusionUNetConfig`. Default: the paper's values.
     **overrides
         Config-field changes, e.g. ``n_classes=2``, ``dawe_mode="reference"``,
         ``modalities=("pmw", "pr")``; ``None`` values are ignored.
@@ -93,6 +125,14 @@ def get_model(
         from prelib.models.prenet_light import PRENetLight
 
         return PRENetLight(section)
+    if name == "maunet":
+        from prelib.models.maunet import MAUNet
+
+        return MAUNet(section)
+    if name == "diffusion_unet":
+        from prelib.models.diffusion_unet import ConditionalUNet
+
+        return ConditionalUNet(section)
     from prelib.models.unet import UNet
 
     return UNet(section)

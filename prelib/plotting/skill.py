@@ -365,7 +365,7 @@ def plot_power_spectra(
     ----------
     spectra : mapping of str to (ndarray, ndarray)
         Label → ``(wavenumber, power)`` from
-        :func:`prelib.downscaling.spectrum.radial_power_spectrum` (wavenumber in cycles per
+        :func:`prelib.metrics.spectrum.radial_power_spectrum` (wavenumber in cycles per
         domain side, power in (mm h-1)²). A label ``"truth"`` is drawn in black.
     domain_km : float
         Side of the domain in km (wavelength = ``domain_km / wavenumber``).

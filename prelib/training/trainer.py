@@ -7,7 +7,8 @@ Every stage (teacher, Swath-Distilling, Full-Disc Adaptation, MAUNet …) trains
 data loaders and a :class:`~prelib.training.config.TrainingConfig`. It provides
 
 * device selection (CUDA when present) and bf16 autocast on GPU;
-* the paper's optimiser and step schedule (configurable), gradient-norm clipping;
+* the paper's optimiser and step schedule (configurable; or any schedule stepped after every
+  optimiser step, ``scheduler_fn``), gradient-norm clipping;
 * validation every ``val_every`` epochs with ``best.pt`` selected by a metric and a mode;
 * ``last.pt`` written atomically after every epoch with the model, optimiser, scheduler, every
   random state (Python, NumPy, torch, the loader's generators) and the mask store, so that
@@ -124,6 +125,10 @@ class Trainer:
     run_config : mapping, optional
         The resolved run configuration (``prelib.config.RunConfig.to_dict()``), stored in every
         checkpoint header as ``run_config`` so that the model can be rebuilt from its file.
+    scheduler_fn : callable, optional
+        ``scheduler_fn(optimizer, total_steps) -> LRScheduler``: a learning-rate schedule stepped
+        after every optimiser step (e.g. a cosine decay over the ``epochs · len(train_loader)``
+        steps of the run) instead of the configuration's per-epoch step schedule.
 
     Notes
     -----
@@ -149,6 +154,7 @@ class Trainer:
         show_progress: bool = True,
         epoch_callbacks: list[Callable[[int, dict[str, Any]], None]] | None = None,
         run_config: dict[str, Any] | None = None,
+        scheduler_fn: Callable[[torch.optim.Optimizer, int], Any] | None = None,
     ) -> None:
         if not isinstance(config, TrainingConfig):
             raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
@@ -188,7 +194,14 @@ class Trainer:
                 "the training metrics explicitly",
             )
         self.optimizer = build_optimizer(self.model.parameters(), config)
-        self.scheduler = build_scheduler(self.optimizer, config)
+        self.steps_scheduler = scheduler_fn is not None
+        if scheduler_fn is None:
+            self.scheduler = build_scheduler(self.optimizer, config)
+        else:
+            steps = len(self.train_loader)
+            if config.max_steps_per_epoch:
+                steps = min(steps, config.max_steps_per_epoch)
+            self.scheduler = scheduler_fn(self.optimizer, config.epochs * steps)
         self.mask_tuner = MaskTuner(config.masktune, seed=config.seed)
         self.log = MetricsLog(self.run_dir if self.is_main else None)
         self.best_value: float | None = None
@@ -217,7 +230,8 @@ class Trainer:
             lr = self.optimizer.param_groups[0]["lr"]
             row: dict[str, Any] = {"epoch": epoch, "lr": lr}
             row.update(self._train_epoch(epoch))
-            self.scheduler.step()
+            if not self.steps_scheduler:
+                self.scheduler.step()
             self.mask_tuner.end_epoch(distributed.gather_dicts)
             if self._validates(epoch):
                 row.update(self._validate())
@@ -293,6 +307,8 @@ class Trainer:
                 if not torch.isfinite(norm):
                     self._stop_non_finite(f"gradient norm = {norm.item()}", epoch, step)
             self.optimizer.step()
+            if self.steps_scheduler:
+                self.scheduler.step()
             if tuner.records_losses(epoch):
                 self._observe(batch, out, epoch)
             size = _batch_size(batch, self.image_key)

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
+from prelib.data.precip_grids import coarsen
 from prelib.downscaling.bias_model import BiasModel, add_drizzle, compress_intensity
-from prelib.downscaling.fields import coarsen
 
 OFF = dict(
     multiplicative=1.0, displacement_px=(0.0, 0.0), drizzle_rate=0.0, gamma=1.0, noise_std=0.0

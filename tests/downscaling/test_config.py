@@ -1,9 +1,9 @@
 import pytest
 
 from prelib.downscaling.config import DownscalingConfig, load_downscaling_config
-from prelib.downscaling.diffusion_unet import ConditionalUNet
-from prelib.downscaling.maunet import MAUNet, count_parameters
-from prelib.downscaling.precipdiff import PrecipDiff
+from prelib.models.diffusion_unet import ConditionalUNet
+from prelib.models.maunet import MAUNet, count_parameters
+from prelib.models.precipdiff import PrecipDiff
 
 
 def test_profiles_load_and_paper_sizes():

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from prelib.data.precip_grids import coarsen
 from prelib.downscaling.data import (
     MRMS_FILE,
     DownscalingPairs,
@@ -8,7 +9,6 @@ from prelib.downscaling.data import (
     make_pairs,
     read_mrms,
 )
-from prelib.downscaling.fields import coarsen
 
 
 def test_pairs_shapes_and_coarse_truths(rain_fields):

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from prelib.downscaling.fields import check_factor, check_grids, check_precip, coarsen, upsample
+from prelib.data.precip_grids import check_factor, check_grids, check_precip, coarsen, upsample
 
 
 def test_check_precip_rejects_negative_nan_and_inf():

@@ -2,9 +2,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from prelib.downscaling.fields import upsample
+from prelib.data.precip_grids import upsample
 from prelib.downscaling.inference import downscale_field, refine_coordinate
-from prelib.downscaling.maunet import build_maunet
+from prelib.models.maunet import build_maunet
 
 
 def field(values):
@@ -55,9 +55,9 @@ def test_bad_inputs(rain_fields):
 
 
 def test_precipdiff_ensemble_mean_field(rain_fields):
-    from prelib.downscaling.diffusion_unet import DiffusionUNetConfig
-    from prelib.downscaling.edm import EDMConfig
-    from prelib.downscaling.precipdiff import PrecipDiff
+    from prelib.models.diffusion_unet import DiffusionUNetConfig
+    from prelib.models.edm import EDMConfig
+    from prelib.models.precipdiff import PrecipDiff
 
     unet = DiffusionUNetConfig(base_width=4, channel_mult=(1, 2), blocks_per_level=1)
     model = PrecipDiff(2, unet, EDMConfig(n_steps=2)).eval()

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from prelib.downscaling.fields import coarsen
-from prelib.downscaling.rainfarm import rainfarm_downscale
-from prelib.downscaling.spectrum import small_scale_power_ratio, spectral_slope
+from prelib.baselines.rainfarm import rainfarm_downscale
+from prelib.data.precip_grids import coarsen
+from prelib.metrics.spectrum import small_scale_power_ratio, spectral_slope
 
 
 def test_spectral_slope_of_power_law_field(rain_fields):

@@ -105,7 +105,7 @@ def test_field_panels_share_one_domain_and_colour_bar():
 
 
 def test_power_spectra_wavelength_axis():
-    from prelib.downscaling.spectrum import radial_power_spectrum
+    from prelib.metrics.spectrum import radial_power_spectrum
 
     fine = _rain(shape=(4, 40, 40))
     spectra = {"truth": radial_power_spectrum(fine), "smooth": radial_power_spectrum(fine * 0.5)}

@@ -91,6 +91,27 @@ def test_schedule_halves_learning_rate_every_step_size_epochs(tmp_path):
     )
 
 
+def test_scheduler_fn_is_stepped_after_every_optimiser_step(tmp_path):
+    seen = {}
+
+    def cosine(optimizer, total_steps):
+        seen["total_steps"] = total_steps
+        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, total_steps)
+
+    result = Trainer(
+        torch.nn.Conv2d(1, 1, 1),
+        "mse",
+        DataLoader(LinearScenes(), batch_size=4, shuffle=True),
+        _config(epochs=3, lr=0.01, lr_step_size=1, lr_gamma=0.5),
+        tmp_path,
+        show_progress=False,
+        scheduler_fn=cosine,
+    ).fit()
+    assert seen["total_steps"] == 3 * 2  # 8 scenes in batches of 4, 3 epochs
+    expected = [0.01 * (1 + math.cos(math.pi * step / 6)) / 2 for step in (0, 2, 4)]
+    assert [row["lr"] for row in result.history] == pytest.approx(expected)  # not halved
+
+
 def test_paper_profile_uses_rmsprop_and_halving_every_30_epochs():
     cfg = load_training_config("paper")
     assert (cfg.optimizer, cfg.lr, cfg.momentum, cfg.weight_decay) == ("rmsprop", 1e-6, 0.999, 1e-4)

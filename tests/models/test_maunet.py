@@ -2,7 +2,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from prelib.downscaling.maunet import (
+from prelib.models.maunet import (
     MAUNet,
     MAUNetConfig,
     MaxAveragePool,
@@ -109,29 +109,15 @@ def test_conservative_output_keeps_every_block_mean():
         MAUNetConfig(factor=1, output="conservative")
 
 
-def test_fit_keeps_the_best_validation_epoch():
-    from prelib.downscaling.training import fit
+def test_registry_builds_maunet_and_diffusion_unet_from_their_configs():
+    from prelib.models import get_model
+    from prelib.models.diffusion_unet import ConditionalUNet, DiffusionUNetConfig
 
-    torch.manual_seed(0)
-    net = torch.nn.Linear(3, 1)
-    x, y = torch.randn(16, 3), torch.randn(16, 1)
-    scores, states = iter([3.0, 1.0, 2.0]), []
-
-    def validate():
-        states.append({k: v.clone() for k, v in net.state_dict().items()})
-        return next(scores)
-
-    fit(
-        net,
-        (x, y),
-        lambda a, b: ((net(a) - b) ** 2).mean(),
-        3,
-        4,
-        0.1,
-        validate=validate,
-        schedule="cosine",
-        progress=False,
-    )
-    for key, value in net.state_dict().items():
-        torch.testing.assert_close(value, states[1][key])
-        assert not torch.equal(value, states[2][key])
+    config = MAUNetConfig(base_width=4, depth=2, factor=4, width_mult=0.5)
+    net = get_model("maunet", config)
+    assert isinstance(net, MAUNet) and net.config == config
+    assert get_model("maunet", config, dropout=0.0).config.dropout == 0.0
+    unet = get_model("diffusion_unet", DiffusionUNetConfig(base_width=8))
+    assert isinstance(unet, ConditionalUNet) and unet.config.base_width == 8
+    with pytest.raises(ValueError, match="expected a MAUNetConfig"):
+        get_model("maunet", DiffusionUNetConfig())

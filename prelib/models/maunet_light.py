@@ -15,6 +15,11 @@ both networks and ``A_l`` learned 1×1 adapters from student to teacher channels
 applied only at pixels where the teacher is closer to the truth than the student currently is
 (``|T − y| < |S − y|``), so the student copies the teacher where the teacher knows better and
 learns from the truth alone elsewhere — it is never pulled towards the teacher's errors.
+
+:class:`MAUNetLightDistillation` holds the student, the adapters and the frozen teacher, so that
+the common :class:`~prelib.training.trainer.Trainer` trains it like any network
+(:func:`prelib.training.downscaling.distil_maunet_light`); its :attr:`~MAUNetLightDistillation.
+student` is what is kept afterwards.
 """
 
 from __future__ import annotations
@@ -23,10 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from prelib.downscaling.data import DownscalingPairs
-from prelib.downscaling.maunet import MAUNet
-from prelib.downscaling.training import fit, maunet_tensors, rate_rmse
-from prelib.downscaling.transform import PrecipTransform
+from prelib.models.maunet import MAUNet
 
 KD_MODES: tuple[str, ...] = ("standard", "refine")
 
@@ -94,77 +96,73 @@ def distillation_loss(
     return loss, parts
 
 
-def distil(
-    teacher: MAUNet,
-    student: MAUNet,
-    pairs: DownscalingPairs,
-    epochs: int,
-    batch_size: int = 8,
-    lr: float = 1e-3,
-    alpha: float = 0.5,
-    beta: float = 0.1,
-    kd_mode: str = "standard",
-    seed: int = 0,
-    transform: PrecipTransform | None = None,
-    schedule: str = "constant",
-    validation: DownscalingPairs | None = None,
-) -> list[float]:
-    """Train ``student`` from the frozen, trained ``teacher``; returns the loss per epoch.
+class MAUNetLightDistillation(nn.Module):
+    """Student, feature adapters and frozen teacher of one MAUNet-Light distillation.
 
-    Teacher outputs and features are recomputed per batch in eval mode (dropout off). With
-    ``validation`` pairs the epoch with the lowest validation RMSE is kept.
+    The teacher's parameters are frozen here (``requires_grad=False``), so the Trainer keeps it
+    in evaluation mode (dropout off, BatchNorm statistics fixed) and optimises only the student
+    and the adapters; call :meth:`release_teacher` afterwards to make it trainable again.
+
+    Parameters
+    ----------
+    student, teacher : MAUNet
+        Same ``factor``; the teacher is trained.
+    alpha, beta : float
+        Weights of the truth and feature terms (see :func:`distillation_loss`).
+    kd_mode : {"standard", "refine"}
     """
-    if teacher.config.factor != student.config.factor:
-        raise ValueError(
-            f"teacher factor {teacher.config.factor} != student factor {student.config.factor}"
-        )
-    transform = transform or PrecipTransform()
-    inputs, targets = maunet_tensors(student, pairs, transform)
-    validate = None
-    if validation is not None:
-        val_inputs, val_targets = maunet_tensors(student, validation, transform)
 
-        def validate() -> float:
-            return rate_rmse(student, val_inputs, val_targets, transform)
+    def __init__(
+        self,
+        student: MAUNet,
+        teacher: MAUNet,
+        alpha: float = 0.5,
+        beta: float = 0.1,
+        kd_mode: str = "standard",
+    ) -> None:
+        super().__init__()
+        if teacher.config.factor != student.config.factor:
+            raise ValueError(
+                f"teacher factor {teacher.config.factor} != student factor {student.config.factor}"
+            )
+        if kd_mode not in KD_MODES:
+            raise ValueError(f"kd_mode must be one of {list(KD_MODES)}, got {kd_mode!r}")
+        self.student = student
+        self.adapters = FeatureAdapters(student, teacher)
+        self.teacher = teacher.eval()
+        for parameter in self.teacher.parameters():
+            parameter.requires_grad_(False)
+        self.alpha, self.beta, self.kd_mode = alpha, beta, kd_mode
 
-    teacher.eval()
-    for parameter in teacher.parameters():
-        parameter.requires_grad_(False)
-    adapters = FeatureAdapters(student, teacher)
-    torch.manual_seed(seed)
+    def forward(
+        self, x: torch.Tensor, target: torch.Tensor
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        """The distillation loss of a batch and its parts.
 
-    def batch_loss(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        Parameters
+        ----------
+        x : Tensor ``(B, 1, h, w)``
+            Transformed coarse input.
+        target : Tensor ``(B, 1, H, W)``
+            Transformed truth.
+        """
         with torch.no_grad():
-            teacher_out, teacher_features = teacher(x, return_features=True)
-        student_out, student_features = student(x, return_features=True)
-        loss, _ = distillation_loss(
+            teacher_out, teacher_features = self.teacher(x, return_features=True)
+        student_out, student_features = self.student(x, return_features=True)
+        return distillation_loss(
             student_out,
             student_features,
             teacher_out,
             teacher_features,
-            y,
-            adapters,
-            alpha,
-            beta,
-            kd_mode,
+            target,
+            self.adapters,
+            self.alpha,
+            self.beta,
+            self.kd_mode,
         )
-        return loss
 
-    parameters = [*student.parameters(), *adapters.parameters()]
-    try:
-        return fit(
-            student,
-            (inputs, targets),
-            batch_loss,
-            epochs,
-            batch_size,
-            lr,
-            seed,
-            desc=f"MAUNet-Light ({kd_mode})",
-            parameters=parameters,
-            schedule=schedule,
-            validate=validate,
-        )
-    finally:
-        for parameter in teacher.parameters():
+    def release_teacher(self) -> MAUNet:
+        """Make the teacher's parameters trainable again (as they were before); returns it."""
+        for parameter in self.teacher.parameters():
             parameter.requires_grad_(True)
+        return self.teacher

@@ -5,7 +5,7 @@ detail as a log-normal field with a power-law spectrum extrapolated from the coa
 rescales it so every coarse box keeps its rain:
 
 1. fit the spectral slope ``α`` of the coarse field's radially averaged power spectrum
-   (``P(k) ∝ k^-α``; :func:`~prelib.downscaling.spectrum.spectral_slope`);
+   (``P(k) ∝ k^-α``; :func:`~prelib.metrics.spectrum.spectral_slope`);
 2. draw a Gaussian field ``g`` on the fine grid with amplitude spectrum ``|k|^-α/2`` and random
    phases, normalised to unit variance;
 3. take ``w = exp(g)`` (log-normal), weight it by the bilinear interpolation of the coarse field
@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from prelib.downscaling.fields import check_factor, check_precip, coarsen, upsample
-from prelib.downscaling.spectrum import spectral_slope
+from prelib.data.precip_grids import check_factor, check_precip, coarsen, upsample
+from prelib.metrics.spectrum import spectral_slope
 
 DEFAULT_ALPHA: float = 2.0
 """Slope used when the coarse field is too small or uniform to fit one (our choice)."""

@@ -2,7 +2,7 @@
 
 Dai & Ushijima-Mwesigwa, "PrecipDiff: Leveraging image diffusion models to enhance
 satellite-based precipitation observations", arXiv 2501.07447 (2025). Both stages are
-EDM-preconditioned U-Nets (:mod:`prelib.downscaling.edm`, :mod:`~.diffusion_unet`) trained to
+EDM-preconditioned U-Nets (:mod:`prelib.models.edm`, :mod:`~.diffusion_unet`) trained to
 denoise a *residual*:
 
 1. **correction** (coarse grid): ``r_c = T(max-pooled truth) − T(satellite)``, conditioned on
@@ -13,7 +13,7 @@ denoise a *residual*:
    not say; at inference the corrected members are downscaled, one fine member per corrected
    member.
 
-``T`` is :class:`~prelib.downscaling.transform.PrecipTransform` (log1p). Residuals are divided
+``T`` is :class:`~prelib.models.precip_transform.PrecipTransform` (log1p). Residuals are divided
 by a scale fitted on the training pairs so their standard deviation is EDM's σ_data (0.5),
 the data scale the preconditioning assumes (our choice). The same class with
 ``kind="regression"`` is CorrDiff's first stage (Mardani et al. 2025): U-Nets regressing the
@@ -28,10 +28,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from prelib.conventions import RAIN_THRESHOLD
-from prelib.downscaling.diffusion_unet import ConditionalUNet, DiffusionUNetConfig
-from prelib.downscaling.edm import EDMConfig, EDMPreconditioner, edm_loss, heun_sample
-from prelib.downscaling.fields import check_factor, check_precip, upsample_tensor
-from prelib.downscaling.transform import PrecipTransform
+from prelib.data.precip_grids import check_factor, check_precip, upsample_tensor
+from prelib.models.diffusion_unet import ConditionalUNet, DiffusionUNetConfig
+from prelib.models.edm import EDMConfig, EDMPreconditioner, edm_loss, heun_sample
+from prelib.models.precip_transform import PrecipTransform
 
 KINDS: tuple[str, ...] = ("diffusion", "regression")
 

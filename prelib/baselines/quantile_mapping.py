@@ -28,7 +28,7 @@ import dataclasses
 import numpy as np
 
 from prelib.conventions import RAIN_THRESHOLD
-from prelib.downscaling.fields import check_precip
+from prelib.data.precip_grids import check_precip
 
 
 @dataclasses.dataclass

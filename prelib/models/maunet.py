@@ -18,7 +18,7 @@ and dropout. The paper's wiring, depth and widths are not public, so the followi
   (SR-U-Net style, any factor such as ×10); with ``upsample_input=False`` the network ends with
   ``log2(factor)`` extra UpSampler stages (factors 2, 4, 8 …);
 * a global residual: the network predicts a correction added to the (interpolated) input, in the
-  :class:`~prelib.downscaling.transform.PrecipTransform` space (ours; it speeds up training).
+  :class:`~prelib.models.precip_transform.PrecipTransform` space (ours; it speeds up training).
 
 Paper size (our reading of a "classic" U-Net teacher): width 64, depth 4
 (64-128-256-512-1024): 37,304,321 parameters (more than the classic U-Net's 31 M because each
@@ -40,7 +40,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from prelib.config import Config, require_choice, require_in_range, require_positive
-from prelib.downscaling.fields import check_factor, upsample_tensor
+from prelib.data.precip_grids import check_factor, upsample_tensor
 
 MERGES: tuple[str, ...] = ("mean", "learned")
 OUTPUTS: tuple[str, ...] = ("residual", "conservative")
@@ -303,7 +303,7 @@ def conservative_output(logits: torch.Tensor, coarse: torch.Tensor, factor: int)
         Unconstrained network output on the fine grid.
     coarse : Tensor ``(B, C, H / factor, W / factor)``
         Coarse input in the ``log1p`` space of
-        :class:`~prelib.downscaling.transform.PrecipTransform` with scale 1.
+        :class:`~prelib.models.precip_transform.PrecipTransform` with scale 1.
     factor : int
 
     Returns

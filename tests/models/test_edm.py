@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from prelib.downscaling.edm import (
+from prelib.models.edm import (
     EDMConfig,
     EDMPreconditioner,
     edm_coefficients,

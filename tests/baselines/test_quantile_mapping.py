@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from prelib.downscaling.quantile_mapping import QuantileMapping
+from prelib.baselines.quantile_mapping import QuantileMapping
 
 
 def zero_inflated(n, wet, seed, shape=0.6, scale=3.0):
