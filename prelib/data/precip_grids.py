@@ -1,11 +1,13 @@
 """Checks and grid operations on precipitation fields: validation, coarsening, interpolation.
 
-Every downscaling method in :mod:`prelib.downscaling` moves fields between a coarse grid
-(``(…, h, w)``, e.g. 0.1° ≈ 10 km) and a fine grid ``(…, h·factor, w·factor)`` (≈ 1 km). The helpers
-here are the single place where the inputs are checked (non-negative, finite, integer factors
-that divide the fine grid) and where fields are coarsened (block max or mean) and interpolated
-(nearest, bilinear, bicubic). The interpolations double as the simplest baselines of the
-evaluation table.
+Every bias-correction and downscaling method (the networks of :mod:`prelib.models.maunet` and
+:mod:`prelib.models.precipdiff`, the baselines :mod:`prelib.baselines.quantile_mapping` and
+:mod:`prelib.baselines.rainfarm`, the pairs of :mod:`prelib.downscaling.data`) moves fields
+between a coarse grid (``(…, h, w)``, e.g. 0.1° ≈ 10 km) and a fine grid
+``(…, h·factor, w·factor)`` (≈ 1 km). The helpers here are the single place where the inputs
+are checked (non-negative, finite, integer factors that divide the fine grid) and where fields
+are coarsened (block max or mean) and interpolated (nearest, bilinear, bicubic). The
+interpolations double as the simplest baselines of the evaluation table.
 
 Arrays are numpy ``float32`` in mm h-1 unless stated; the last two axes are ``(y, x)``.
 """

@@ -57,14 +57,14 @@ from prelib.training.downscaling import (
     train_maunet,
     train_precipdiff,
 )
+from prelib.training.trainer import TrainingResult
 
 CHECKPOINT_PROFILE: str = "downscaling"
 """The ``profile`` label of downscaling checkpoint headers (their configuration is the resolved
 :class:`DownscalingConfig`, stored in full in the header)."""
 
 TRAINING_DIR: str = "training"
-"""Sub-folder of a model directory with each network's Trainer run (``last.pt``, ``best.pt``,
-``metrics.csv``)."""
+"""Sub-folder of a model directory with each network's Trainer metrics log."""
 
 MODEL_NAMES: tuple[str, ...] = (
     "maunet",
@@ -199,10 +199,11 @@ def train_models(
     """Train the selected models (teacher before students); save checkpoints to ``directory``.
 
     Every network trains through :class:`~prelib.training.trainer.Trainer`
-    (:mod:`prelib.training.downscaling`); its run (``last.pt``, ``best.pt``, metrics) goes to
-    ``directory/training/<name>/`` (a temporary folder without ``directory``). The trained
-    models are saved as ``directory/<name>.pt``: checkpoints with the resolved configuration
-    and a SHA-256 of the weights in their header, read back by :func:`load_models`.
+    (:mod:`prelib.training.downscaling`); its metrics log (``metrics.csv``, ``metrics.jsonl``)
+    stays in ``directory/training/<name>/`` (a temporary folder without ``directory``). The
+    trained models are saved as ``directory/<name>.pt``: checkpoints with the resolved
+    configuration and a SHA-256 of the weights in their header, read back by
+    :func:`load_models`.
 
     ``validation`` pairs (default: none) select each MAUNet's best epoch and fit PrecipDiff's
     wet/dry threshold (``config.calibrate_wet``; on the training pairs when no validation
@@ -222,6 +223,7 @@ def train_models(
         val = maunet_tensors(model, validation, transform) if validation is not None else None
         return (*maunet_tensors(model, train, transform), val)
 
+    runs: list[TrainingResult] = []
     with _training_root(directory) as root:
         if "maunet" in models:
             inputs, targets, val = tensors(models["maunet"])
@@ -236,6 +238,7 @@ def train_models(
                 **schedule,
             )
             history["maunet"] = losses(result)
+            runs.append(result)
         for name, mode in (("maunet-light", "standard"), ("maunet-light-kr", "refine")):
             if name not in models:
                 continue
@@ -254,6 +257,7 @@ def train_models(
                 **schedule,
             )
             history[name] = losses(result)
+            runs.append(result)
         for name in ("regression-mean", "precipdiff"):
             if name not in models:
                 continue
@@ -268,6 +272,7 @@ def train_models(
                 run_config=run_config,
             )
             history[name] = {stage: losses(result) for stage, result in results.items()}
+            runs.extend(results.values())
     if "precipdiff" in models and config.calibrate_wet:
         pairs = validation if validation is not None else train
         models["precipdiff"].calibrate_wet_fraction(
@@ -278,7 +283,21 @@ def train_models(
         for name, model in models.items():
             save_model(model, name, config, directory / f"{name}.pt")
         write_json(directory / "history.json", history)
+        _drop_trainer_checkpoints(runs)
     return models, history
+
+
+def _drop_trainer_checkpoints(runs: list[TrainingResult]) -> None:
+    """Remove the Trainer's ``last.pt`` / ``best.pt`` once the models are saved.
+
+    They hold the optimiser state (and, for a distillation, the teacher) and would only serve a
+    resumption, which these runs do not do (their data are not part of a run's key); the
+    metrics logs stay. Only the files each run reports it wrote are removed.
+    """
+    for result in runs:
+        for path in (result.last_checkpoint, result.best_checkpoint):
+            if path is not None:
+                Path(path).unlink(missing_ok=True)
 
 
 def save_model(

@@ -30,3 +30,38 @@ def test_validation_names_the_field():
         DownscalingConfig(bias={"gamma": -1.0})
     with pytest.raises(ValueError, match="unknown field"):
         load_downscaling_config("tiny", widht=3)
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["train", "--profile", "paper"], {}),
+        (["evaluate", "--profile", "tiny", "--seed", "5", "--epochs", "2"], {"seed": 5}),
+    ],
+)
+def test_the_command_resolves_the_profiles_downscaling_section(argv, expected):
+    """``prelib downscale`` resolves the run once; without --seed the downscaling seed stays."""
+    import argparse
+
+    from prelib.downscaling.commands import _config, add_arguments
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    config = _config(args)
+    if "--epochs" in argv:
+        expected |= dict.fromkeys(("epochs_maunet", "epochs_student", "epochs_diffusion"), 2)
+    assert config == load_downscaling_config(args.profile, **expected)
+    assert config.seed == expected.get("seed", load_downscaling_config(args.profile).seed)
+
+
+def test_training_settings_of_each_network():
+    config = load_downscaling_config("tiny", epochs_maunet=3, epochs_student=2, lr=0.01)
+    maunet = config.training_config("maunet")
+    assert (maunet.epochs, maunet.optimizer, maunet.lr, maunet.weight_decay) == (3, "adam", 0.01, 0)
+    assert (maunet.grad_clip, maunet.lr_gamma, maunet.device, maunet.amp) == (0, 1.0, "cpu", "off")
+    assert maunet.best_metric == "val_rate_rmse" and maunet.seed == config.seed
+    assert config.training_config("student").epochs == 2
+    assert config.training_config("diffusion").epochs == config.epochs_diffusion
+    with pytest.raises(ValueError, match="network"):
+        config.training_config("gan")

@@ -4,6 +4,7 @@ import argparse
 
 import numpy as np
 import pytest
+import torch
 
 from prelib.downscaling.config import load_downscaling_config
 from prelib.downscaling.data import make_pairs
@@ -34,6 +35,32 @@ def test_train_evaluate_and_reload(toy, tmp_path):
             assert (a == b).all()
     with pytest.raises(ValueError, match="different configuration"):
         load_models(config.replace(seed=5), tmp_path)
+    # every network trained through the Trainer: its metrics log stays beside the model, its
+    # resumption checkpoints (optimiser state, the teacher of a distillation) do not
+    for name in ("maunet", "maunet-light", "maunet-light-kr"):
+        assert (tmp_path / "training" / name / "metrics.csv").is_file()
+    assert (tmp_path / "training" / "precipdiff" / "downscaling" / "metrics.jsonl").is_file()
+    assert not list((tmp_path / "training").rglob("*.pt"))
+
+
+def test_checkpoints_are_integrity_checked_and_old_ones_ask_for_retraining(toy, tmp_path):
+    from prelib.errors import InvalidDataError
+
+    config, train, _ = toy
+    train_models(config, train, tmp_path, ("maunet",))
+    path = tmp_path / "maunet.pt"
+    payload = torch.load(path, weights_only=True)
+    assert payload["header"]["model_name"] == "maunet" and "model_sha256" in payload["header"]
+    tampered = {**payload, "model": dict(payload["model"])}
+    name = next(k for k, v in tampered["model"].items() if v.is_floating_point())
+    tampered["model"][name] = tampered["model"][name] + 1.0
+    torch.save(tampered, path)
+    with pytest.raises(InvalidDataError, match="SHA-256"):
+        load_models(config, tmp_path, ("maunet",))
+    # a checkpoint of the earlier downscaling format: {"state_dict", "meta"}, no header
+    torch.save({"state_dict": payload["model"], "meta": {"config": "{}"}}, path)
+    with pytest.raises(ValueError, match=r"older prelib.*retrain"):
+        load_models(config, tmp_path, ("maunet",))
 
 
 def test_cli_arguments():
