@@ -308,9 +308,8 @@ def save_model(
     The header holds ``name``, the configuration and a SHA-256 of the weights; the file is
     written atomically.
     """
-    epochs = {"maunet": config.epochs_maunet}.get(name, config.epochs_student)
-    if name in ("regression-mean", "precipdiff"):
-        epochs = config.epochs_diffusion
+    network = {"maunet": "maunet", "regression-mean": "diffusion", "precipdiff": "diffusion"}
+    epochs = config.training_config(network.get(name, "student")).epochs
     header = make_header(name, CHECKPOINT_PROFILE, config.to_dict(), epochs)
     return save_checkpoint(path, {"header": header, "model": model.state_dict()})
 

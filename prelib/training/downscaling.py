@@ -11,11 +11,13 @@ the best-epoch selection; this module brings the step functions:
 * :func:`train_precipdiff` — PrecipDiff's (or the regression mean's) two residual stages.
 
 The caller seeds the run once (``prelib.runtime.seed_everything``, before the networks are
-built); each function below reseeds torch's global generator with ``config.seed`` before its
-network trains, so that a network's dropout and noise draws do not depend on which networks
-trained before it (the adapters of a distillation are created before that reseed). It gives a
-:class:`~prelib.training.config.TrainingConfig` (Adam, no clipping, constant or per-step cosine
-learning rate: :meth:`prelib.downscaling.config.DownscalingConfig.training_config`). With
+built). Each function below then reseeds torch's global generator with ``config.seed`` before
+its network trains (dropout; the diffusion stages draw their noise levels and noise from their
+own generator, seeded likewise), as the downscaling experiment always has; a distillation
+creates its feature adapters before that reseed. The
+:class:`~prelib.training.config.TrainingConfig`
+(:meth:`prelib.downscaling.config.DownscalingConfig.training_config`) sets Adam without
+clipping; ``schedule`` keeps the learning rate constant or decays it per step (cosine). With
 validation tensors, the epoch with the lowest validation RMSE of rates (``val_rate_rmse``) is
 kept: small, heavy-tailed rain batches make BatchNorm's running statistics and the last epoch's
 weights noisy (measured on MRMS: test RMSE jumped by ±10 % between consecutive epochs).
