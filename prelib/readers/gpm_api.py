@@ -16,11 +16,14 @@ equals what prelib's own readers return for the same file:
   second (prelib keeps the milliseconds);
 * units as in the file (``mm/hr``, ``K``, ``dBZ``).
 
-Converters: :func:`dpr_from_gpm_api` (2A-DPR, 2A-Ku, 2A-Ka →
-:func:`~prelib.readers.dpr.read_dpr_2a`), :func:`gmi_from_gpm_api` (1C-GMI S1 + S2 →
-:func:`~prelib.readers.gmi.read_gmi_1c`) and :func:`cmb_from_gpm_api` (2B-GPM-CORRA →
-:func:`~prelib.readers.cmb.read_cmb_2b`). 2A-GMI (GPROF) has no prelib reader: PRE-Net uses GMI brightness temperatures, not GPROF rain. The
-converters take datasets already in memory or lazily (dask) opened; they import nothing from
+Converters:
+
+* :func:`dpr_from_gpm_api`: 2A-DPR, 2A-Ku, 2A-Ka → :func:`~prelib.readers.dpr.read_dpr_2a`;
+* :func:`gmi_from_gpm_api`: 1C-GMI S1 + S2 → :func:`~prelib.readers.gmi.read_gmi_1c`;
+* :func:`cmb_from_gpm_api`: 2B-GPM-CORRA → :func:`~prelib.readers.cmb.read_cmb_2b`.
+
+2A-GMI (GPROF) has no prelib reader: PRE-Net uses GMI brightness temperatures, not GPROF rain.
+The converters take datasets in memory or opened lazily (dask); they import nothing from
 gpm-api.
 """
 
