@@ -15,6 +15,7 @@ only to build the scene; this module imports nothing from it.
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -240,8 +241,11 @@ def _satellite(scene: Any, names: set[str], satellite: str | None, label: str) -
 
 
 def _time(value: Any) -> np.datetime64 | None:
+    """satpy's ``start_time`` (a naive UTC ``datetime``; an aware one is converted to UTC)."""
     if value is None:
         return None
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        value = value.astimezone(dt.UTC).replace(tzinfo=None)
     return np.datetime64(value, "ns")
 
 

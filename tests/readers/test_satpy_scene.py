@@ -6,6 +6,7 @@ the real FY-4A/4B layouts read by satpy's own readers, compared with prelib's re
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 
 import numpy as np
@@ -99,6 +100,10 @@ def test_in_memory_scene_becomes_the_reader_schema(projection):
     np.testing.assert_allclose(ds["lat"].values, lat, atol=1e-3)
     np.testing.assert_allclose(ds["lon"].values, lon, atol=1e-3)
     assert ds["time"].values == START
+    aware = dt.datetime(2021, 7, 20, 14, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    for name in CHANNELS:
+        scene[name].attrs["start_time"] = aware  # 14:00 Beijing time = 06:00 UTC
+    assert agri_from_satpy(scene)["time"].values == START
     assert ds.attrs["satellite"] == "FY4A" and ds.attrs["resolution_m"] == 4000
     assert ds["wavelength"].values[5] == pytest.approx(10.8)
     # the attributes place_in_disc reads give back the projection
