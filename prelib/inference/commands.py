@@ -44,6 +44,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     source.add_argument("--case", choices=cv.CASE_STUDIES, help="a named synthetic case study")
     parser.add_argument(
+        "--satpy-reader",
+        default=None,
+        choices=("agri_fy4a_l1", "agri_fy4b_l1"),
+        help="read the --input AGRI L1 file through satpy with this reader instead of prelib's "
+        "own (needs satpy: pip install 'prelib[real]')",
+    )
+    parser.add_argument(
         "--region",
         help="'fulldisc' (the whole --input file, or a synthetic full disc without --input), or "
         "a synthetic box lat_min,lat_max,lon_min,lon_max (deg)",
@@ -142,8 +149,10 @@ def _source(args: argparse.Namespace):
             raise ValueError(
                 f"--region {region!r} with --input: only 'fulldisc' (the whole file) applies"
             )
-        source = open_source(args.input)
+        source = open_source(args.input, satpy_reader=getattr(args, "satpy_reader", None))
         return source, source.name
+    if getattr(args, "satpy_reader", None) is not None:
+        raise ValueError("--satpy-reader reads an --input file; give --input")
     if args.case is not None:
         from prelib.data.regions import simulate_case
 

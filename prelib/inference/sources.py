@@ -9,6 +9,8 @@ holds a full-disc float tensor per intermediate:
   eight channels' raw uint16 counts (2 bytes a pixel instead of the 4 of a float) and calibrates
   each band through the look-up table when the engine asks for it; lat/lon come from the
   geostationary projection, per band.
+* :func:`satpy_source` — a satpy ``Scene`` of AGRI L1 channels (readers ``agri_fy4a_l1`` /
+  ``agri_fy4b_l1``), converted by :func:`prelib.readers.satpy_scene.agri_from_satpy`.
 
 Missing pixels are filled with each channel's median over its valid pixels before the networks
 see them (as :func:`prelib.inference.retrieval.retrieve_precipitation` does) and masked to NaN
@@ -259,8 +261,80 @@ def _calibration_table(
     return np.append(table, np.float32(np.nan))
 
 
-def open_source(path: str | os.PathLike) -> SceneSource:
+def satpy_source(scene, channels=None, *, satellite: str | None = None, name: str | None = None):
+    """An :class:`ArraySource` for a satpy ``Scene`` holding AGRI L1 brightness temperatures.
+
+    Parameters
+    ----------
+    scene : satpy.Scene
+        With the thermal channels loaded (``scene.load(["C07", …, "C14"])`` on FY-4A).
+    channels, satellite
+        See :func:`prelib.readers.satpy_scene.agri_from_satpy`.
+    name : str, optional
+        Label for output names; default ``<satellite>_<scan start>``.
+
+    Raises
+    ------
+    prelib.errors.InvalidDataError
+        Missing channels, a calibration other than brightness temperature, channels on
+        different grids (see :func:`~prelib.readers.satpy_scene.agri_from_satpy`).
+    """
+    from prelib.readers.satpy_scene import agri_from_satpy
+
+    ds = agri_from_satpy(scene, channels, satellite=satellite)
+    if name is None:
+        stamp = ""
+        if "time" in ds.coords:
+            stamp = str(ds["time"].values)[:16].replace("-", "").replace(":", "")
+        name = f"{ds.attrs['satellite']}_satpy" + (f"_{stamp}" if stamp else "")
+    return ArraySource.from_dataset(ds, name)
+
+
+def open_satpy_file(path: str | os.PathLike, reader: str) -> ArraySource:
+    """Read an AGRI L1 file through satpy's ``reader`` (``agri_fy4a_l1``/``agri_fy4b_l1``).
+
+    Raises
+    ------
+    ImportError
+        satpy is not installed (``pip install 'prelib[real]'``).
+    prelib.errors.InvalidDataError
+        satpy cannot read the file with that reader, or the scene lacks a channel.
+    """
+    from prelib.errors import InvalidDataError
+    from prelib.readers import agri_channels
+    from prelib.readers.satpy_scene import SATPY_READERS
+
+    try:
+        import satpy
+    except ImportError as err:  # an optional extra: say which one
+        raise ImportError("--satpy-reader needs satpy: pip install 'prelib[real]'") from err
+    path = Path(path)
+    satellite = {v: k for k, v in SATPY_READERS.items()}.get(reader)
+    if satellite is None:
+        raise InvalidDataError(
+            f"{path}: satpy reader {reader!r} is not an AGRI L1 reader; "
+            f"choose one of {sorted(SATPY_READERS.values())}"
+        )
+    channels = list(agri_channels.default_ir_channels(satellite))
+    try:
+        scene = satpy.Scene([str(path)], reader=reader)
+        scene.load(channels)
+    except Exception as err:  # satpy raises ValueError, KeyError, AttributeError … per reader
+        raise InvalidDataError(
+            f"{path}: satpy's {reader} reader cannot read it ({type(err).__name__}: {err})"
+        ) from err
+    return satpy_source(scene, satellite=satellite, name=path.stem)
+
+
+def open_source(path: str | os.PathLike, *, satpy_reader: str | None = None) -> SceneSource:
     """A source for ``path``: an AGRI L1 ``.HDF``/``.h5`` file or a NetCDF/Zarr scene.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    satpy_reader : str, optional
+        Read the AGRI L1 file through satpy with this reader (``agri_fy4a_l1`` /
+        ``agri_fy4b_l1``) instead of prelib's own reader.
 
     Raises
     ------
@@ -270,6 +344,8 @@ def open_source(path: str | os.PathLike) -> SceneSource:
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no input scene at {path}")
+    if satpy_reader is not None:
+        return open_satpy_file(path, satpy_reader)
     if path.suffix.lower() in (".hdf", ".h5", ".hdf5"):
         return AgriL1Source(path)
     import xarray as xr

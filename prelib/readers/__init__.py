@@ -8,7 +8,9 @@ each returning an :class:`xarray.Dataset` with CF attributes, fill as NaN and UT
 ``datetime64[ns]`` times. :func:`open_product` recognises the family from the file name.
 Files in the same layouts are written by :mod:`prelib.writers`; the real-data benchmark
 builder (``prelib build swath|fulldisc``) is :mod:`prelib.data.build`. ``catalogs/real.yaml``
-points intake at a user's archive (:mod:`~prelib.readers.intake_source`).
+points intake at a user's archive (:mod:`~prelib.readers.intake_source`). Data already opened by
+other tools converts to the same schemas: a satpy ``Scene`` of AGRI channels
+(:mod:`~prelib.readers.satpy_scene`) and gpm-api swath datasets (:mod:`~prelib.readers.gpm_api`).
 Format facts (file layouts, variables, scaling) are in each reader module's docstring.
 """
 
