@@ -2,10 +2,10 @@
 
 Printed, in one run:
 
-1. **RAPSD** — prelib's :func:`~prelib.downscaling.spectrum.radial_power_spectrum` against
+1. **RAPSD** — prelib's :func:`~prelib.metrics.spectrum.radial_power_spectrum` against
    ``pysteps.utils.spectral.rapsd`` on random square, odd and non-square fields: the largest
    relative difference on the wavenumbers both return.
-2. **Spectral slope** — prelib's :func:`~prelib.downscaling.spectrum.spectral_slope` (log-log
+2. **Spectral slope** — prelib's :func:`~prelib.metrics.spectrum.spectral_slope` (log-log
    fit of the radially averaged spectrum, all wavenumbers) against the slope pysteps' RainFARM
    fits (``downscale(..., return_alpha=True)``: log-log fit over every 2-D Fourier coefficient,
    the outer sixth of the log-wavenumber range trimmed at both ends), on Gaussian power-law
@@ -36,10 +36,8 @@ import numpy as np
 
 def _rainfarm():
     """prelib's RainFARM through its public import (the module may live in ``baselines``)."""
-    try:
-        from prelib.baselines.rainfarm import rainfarm_downscale
-    except ImportError:
-        from prelib.downscaling.rainfarm import rainfarm_downscale
+    from prelib.baselines.rainfarm import rainfarm_downscale
+
     return rainfarm_downscale
 
 
@@ -57,7 +55,7 @@ def power_law_field(shape: tuple[int, int], alpha: float, rng: np.random.Generat
 def rapsd_table() -> list[tuple[str, int, float]]:
     from pysteps.utils.spectral import rapsd
 
-    from prelib.downscaling.spectrum import radial_power_spectrum
+    from prelib.metrics.spectrum import radial_power_spectrum
 
     rng = np.random.default_rng(0)
     rows = []
@@ -74,7 +72,7 @@ def rapsd_table() -> list[tuple[str, int, float]]:
 def slope_table(coarse_fields: list[np.ndarray]) -> list[tuple[str, float, float, float, float]]:
     from pysteps.downscaling.rainfarm import downscale
 
-    from prelib.downscaling.spectrum import spectral_slope
+    from prelib.metrics.spectrum import spectral_slope
 
     rng = np.random.default_rng(1)
     rows = []
@@ -124,8 +122,8 @@ def rain_patches(
 def rainfarm_table(fine_patches, factor: int, members: int):
     from pysteps.downscaling.rainfarm import downscale
 
-    from prelib.downscaling.fields import coarsen
-    from prelib.downscaling.spectrum import radial_power_spectrum, small_scale_power_ratio
+    from prelib.data.precip_grids import coarsen
+    from prelib.metrics.spectrum import radial_power_spectrum, small_scale_power_ratio
 
     rainfarm_downscale = _rainfarm()
     variants = {
@@ -148,7 +146,7 @@ def rainfarm_table(fine_patches, factor: int, members: int):
                 coarse = coarsen(patch, factor, "mean")
                 alpha = None
                 if slope_source == "prelib":
-                    from prelib.downscaling.spectrum import spectral_slope
+                    from prelib.metrics.spectrum import spectral_slope
 
                     alpha = spectral_slope(coarse)
                 elif slope_source == "pysteps":
@@ -205,7 +203,7 @@ def main() -> None:
         print(f"| {shape} | {n} | {diff:.2e} |")
     print("\n## 2. Spectral slope alpha: mean ± sd\n")
     print("| fields | prelib spectral_slope | pysteps RainFARM alpha |\n|---|---|---|")
-    from prelib.downscaling.fields import coarsen
+    from prelib.data.precip_grids import coarsen
 
     coarse = [coarsen(p, args.factor, "mean") for p in fine]
     for name, m1, s1, m2, s2 in slope_table(coarse):

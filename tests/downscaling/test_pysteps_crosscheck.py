@@ -11,16 +11,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from prelib.downscaling.fields import coarsen
-from prelib.downscaling.spectrum import radial_power_spectrum, spectral_slope
+from prelib.data.precip_grids import coarsen
+from prelib.metrics.spectrum import radial_power_spectrum, spectral_slope
 
 pysteps_rainfarm = pytest.importorskip("pysteps.downscaling.rainfarm")
 pysteps_spectral = pytest.importorskip("pysteps.utils.spectral")
 
-try:  # RainFARM through its public import, wherever the package keeps it
-    from prelib.baselines.rainfarm import rainfarm_downscale
-except ImportError:
-    from prelib.downscaling.rainfarm import rainfarm_downscale
+from prelib.baselines.rainfarm import rainfarm_downscale
 
 
 def _power_law(shape, alpha, rng):
