@@ -13,12 +13,11 @@ written before the run configuration, a profile name is still accepted in place 
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from torch import nn
 
-from prelib.config import Config
+from prelib.config import Config, deprecated_profile_name
 from prelib.models.config import CONFIG_CLASSES, ModelConfigs, load_model_config, load_model_configs
 from prelib.models.distill import DISTILLERS, Distiller
 
@@ -26,19 +25,10 @@ MODEL_NAMES: tuple[str, ...] = ("teacher", "prenet", "unet", "prenet_light")
 DISTILLER_NAMES: tuple[str, ...] = tuple(DISTILLERS)
 
 
-def _deprecated_profile(profile: str, where: str) -> None:
-    warnings.warn(
-        f"{where}: passing a profile name ({profile!r}) is deprecated; pass the configuration "
-        "from prelib.config.resolve(profile) instead",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-
-
 def _section(name: str, config: Config | ModelConfigs | str | None, overrides: dict) -> Config:
     """The validated section ``name`` from a section, all sections, or (deprecated) a profile."""
     if isinstance(config, str):
-        _deprecated_profile(config, f"get_model({name!r}, ...)")
+        deprecated_profile_name(config, f"get_model({name!r}, ...)", stacklevel=4)
         return load_model_config(name, config, **overrides)
     if config is None:
         section = CONFIG_CLASSES[name]()
@@ -105,7 +95,7 @@ def _level_channels(section: Config) -> tuple[int, int, int]:
 
 def _all_sections(configs: ModelConfigs | str | None, where: str) -> ModelConfigs:
     if isinstance(configs, str):
-        _deprecated_profile(configs, where)
+        deprecated_profile_name(configs, where, stacklevel=4)
         return load_model_configs(configs)
     if configs is None:
         return ModelConfigs()

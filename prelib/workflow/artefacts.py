@@ -31,6 +31,7 @@ import dataclasses
 from pathlib import Path
 
 from prelib import paths
+from prelib.config import RunConfig
 
 CHECKPOINTS: tuple[str, ...] = ("best.pt", "last.pt")
 """Checkpoint files of a training run folder."""
@@ -61,9 +62,9 @@ class RunLayout:
             object.__setattr__(self, "data_root", Path(self.data_root))
 
     @classmethod
-    def for_profile(cls, profile: str, data_root: str | Path | None = None) -> RunLayout:
-        """The default run of ``profile``: ``PRELIB_OUTPUT_DIR/<profile>``."""
-        return cls(paths.profile_output_dir(profile), data_root)
+    def for_run(cls, cfg: RunConfig, data_root: str | Path | None = None) -> RunLayout:
+        """The default folder of the run ``cfg``: ``PRELIB_OUTPUT_DIR/<profile>``."""
+        return cls(paths.profile_output_dir(cfg.profile), data_root)
 
     # -- data ------------------------------------------------------------------------------
     @property
@@ -71,11 +72,11 @@ class RunLayout:
         """The data folder holding the benchmark stores."""
         return self.data_root if self.data_root is not None else paths.data_dir()
 
-    def benchmark(self, kind: str, split: str, profile: str, seed: int) -> Path:
-        """``<data>/synthetic/<profile>/seed<seed>/<kind>_<split>.zarr``."""
+    def benchmark(self, kind: str, split: str, cfg: RunConfig) -> Path:
+        """``<data>/synthetic/<profile>/seed<data.seed>/<kind>_<split>.zarr`` of the run ``cfg``."""
         from prelib.data.store import benchmark_path
 
-        return benchmark_path(kind, split, profile, seed, root=self.data_dir)
+        return benchmark_path(kind, split, cfg, root=self.data_dir)
 
     # -- trained networks --------------------------------------------------------------------
     @property

@@ -534,7 +534,7 @@ def ensure_fulldisc_unet(
             run_dir,
             val_loader=val,
             model_name=name,
-            profile=cfg.profile,
+            label=cfg.profile,
             show_progress=show_progress,
             run_config=cfg.to_dict(),
         ).fit()
