@@ -65,7 +65,7 @@ def test_trainer_logs_a_finite_gradient_norm_per_term(tmp_path, weighting):
         tmp_path,
         val_loader=_batches(2),
         model_name="student:comwe:reg",
-        profile="tiny",
+        label="tiny",
         show_progress=False,
     ).fit()
     row = result.history[-1]

@@ -64,7 +64,7 @@ def _adapt_one_epoch(model, tmp_path, adabn: bool):
         config,
         tmp_path,
         model_name="adapted:randmask:reg",
-        profile="tiny",
+        label="tiny",
         show_progress=False,
     ).fit()
 
