@@ -113,7 +113,7 @@ class Trainer:
     model_name, label : str
         Written into checkpoint headers (``model_name``, ``profile``); resuming or loading
         refuses other values. ``label`` names the run's profile and is only a label (nothing is
-        read from it); default ``run_config["profile"]``, else ``"custom"``.
+        read from it); default ``run_config["profile"]``, else ``"tiny"``.
     evaluate_fn : callable, optional
         ``evaluate_fn(model, val_loader, device) -> dict`` of extra validation metrics (e.g. CSI
         from ``prelib.metrics``); merged with the step function's validation scalars.
@@ -166,7 +166,7 @@ class Trainer:
             deprecated_profile_name(profile, "Trainer(profile=...)", "label=... or run_config")
             label = label or profile
         if label is None:
-            label = str((run_config or {}).get("profile", "custom"))
+            label = str((run_config or {}).get("profile", "tiny"))
         self.model_name, self.profile = model_name, label
         self.run_config = to_plain(dict(run_config)) if run_config is not None else None
         self.run_dir = Path(run_dir)

@@ -53,7 +53,7 @@ def spied_session(monkeypatch):
         }
 
     def net(task):
-        return get_model("unet", "tiny", n_classes=2 if task == "cls" else 1)
+        return get_model("unet", resolve("tiny").models, n_classes=2 if task == "cls" else 1)
 
     monkeypatch.setattr(session, "score_predictor", spy)
     cls = session.ExperimentSession

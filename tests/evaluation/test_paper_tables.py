@@ -99,5 +99,5 @@ def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="already holds its training settings"):
         run_table("3", resolve("tiny"), training_overrides={"epochs": 1})
     with pytest.warns(DeprecationWarning, match="run_table"):
-        with pytest.raises(ValueError, match="seeds"):
-            run_table("3", "tiny", seeds=())
+        with pytest.raises(ValueError, match="Table 3 methods"):
+            run_table("3", "tiny", rows=["nope"])

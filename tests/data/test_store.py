@@ -7,7 +7,6 @@ import pytest
 from prelib.config import resolve
 from prelib.conventions import RAIN_THRESHOLD
 from prelib.data.benchmark_config import load_benchmark_config
-from prelib.data.build.synthetic import build_benchmark
 from prelib.data.samples import generate_sample
 from prelib.data.store import benchmark_path, open_benchmark, write_benchmark
 
@@ -18,18 +17,6 @@ def _files(root: Path) -> dict[str, bytes]:
     return {
         str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
     }
-
-
-def test_same_seed_gives_identical_bytes_for_any_number_of_workers(tmp_path):
-    a = build_benchmark("fulldisc", "val", TINY, out=tmp_path / "a.zarr", progress=False)
-    b = build_benchmark("fulldisc", "val", TINY, out=tmp_path / "b.zarr", progress=False, workers=2)
-    files_a, files_b = _files(a), _files(b)
-    assert files_a.keys() == files_b.keys() and "ir/1.0.0.0" in files_a
-    assert files_a == files_b
-    c = build_benchmark(
-        "fulldisc", "val", TINY, out=tmp_path / "c.zarr", progress=False, seed=1, n_samples=1
-    )
-    assert _files(c)["ir/0.0.0.0"] != files_a["ir/0.0.0.0"]
 
 
 def test_store_layout_chunks_and_dry_filter(swath_store, fulldisc_store):
@@ -93,11 +80,6 @@ def test_paths_and_missing_stores(tmp_path):
     assert benchmark_path("swath", "val", demo, root=tmp_path).parent.name == "seed0"
     with pytest.raises(FileNotFoundError, match="prelib simulate build"):
         open_benchmark(path)
-    with pytest.raises(ValueError, match="no profile to place the store by"):
-        build_benchmark("swath", "val", demo.data)  # a data section alone needs out=
-    with pytest.warns(DeprecationWarning, match="profile name"):
-        with pytest.raises(ValueError, match="profile"):
-            build_benchmark("swath", "val", "huge", out=tmp_path / "y.zarr")
     with pytest.warns(DeprecationWarning, match="benchmark_path"):
         assert benchmark_path("swath", "val", "demo", 3, root=tmp_path) == path
 
