@@ -8,9 +8,9 @@ the pipeline runner and the evaluation session and study. Everything else takes 
 that takes a string, unless
 
 * it is on :data:`ALLOWED` below, with the reason, or
-* it is a deprecated compatibility path: the function warns through
-  :func:`prelib.config.deprecated_profile_name` (directly, or through a helper of prelib that
-  does) before reading the profile.
+* it is a deprecated compatibility path: the function hands that parameter to
+  :func:`prelib.config.deprecated_profile_name` (directly, or to a helper of prelib that does)
+  before reading the profile.
 
 The same holds for a parameter that takes a configuration object *or* a string (``config:
 RunConfig | str``): the string is a profile name, so the function must warn.
@@ -29,6 +29,7 @@ ENTRY_MODULES: dict[str, str] = {
     "prelib.cli": "the command line",
     "prelib.config": "resolve() itself and the profile files it reads",
     "prelib.notebook": "setup(): the notebooks' entry point",
+    "prelib.explore": "the case explorer of notebook 08 (top layer, as in the layering test)",
     "prelib.pipeline.runner": "the notebook pipeline (prelib pipeline run, make demo)",
     "prelib.evaluation.session": "ExperimentSession resolves one seed's run",
     "prelib.evaluation.study": "run_study resolves each study setting's run",
@@ -77,16 +78,30 @@ def _functions(tree: ast.AST, prefix: str = ""):
             yield from _functions(node, f"{prefix}{node.name}.")
 
 
-def _calls(function: ast.AST) -> set[str]:
-    names = set()
+def _arguments(function: ast.AST) -> list[ast.arg]:
+    args = function.args
+    return args.posonlyargs + args.args + args.kwonlyargs
+
+
+def _callee(call: ast.Call) -> str:
+    target = call.func
+    if isinstance(target, ast.Name):
+        return target.id
+    return target.attr if isinstance(target, ast.Attribute) else ""
+
+
+def _handed_on(function: ast.AST) -> set[tuple[str, str]]:
+    """``(callee, parameter)`` for every call of ``function`` that passes one of its parameters
+    as an argument (positional or keyword) by name."""
+    params = {a.arg for a in _arguments(function)}
+    pairs = set()
     for node in ast.walk(function):
         if isinstance(node, ast.Call):
-            target = node.func
-            if isinstance(target, ast.Name):
-                names.add(target.id)
-            elif isinstance(target, ast.Attribute):
-                names.add(target.attr)
-    return names
+            values = list(node.args) + [k.value for k in node.keywords]
+            for value in values:
+                if isinstance(value, ast.Name) and value.id in params:
+                    pairs.add((_callee(node), value.id))
+    return pairs
 
 
 def _takes_a_profile_name(arg: ast.arg) -> bool:
@@ -106,19 +121,25 @@ def find_violations(sources: dict[str, str]) -> list[str]:
     """``module.function(parameter)`` of every function breaking the rule in ``sources``
     (module name → source text)."""
     trees = {module: ast.parse(text) for module, text in sources.items()}
-    calls = {
-        (module, name): _calls(node)
-        for module, tree in trees.items()
-        for name, node in _functions(tree)
+    functions = {
+        (module, name): node for module, tree in trees.items() for name, node in _functions(tree)
     }
-    # functions that warn, directly or through another function of the package that warns
+    handed = {key: _handed_on(node) for key, node in functions.items()}
+    profile_params = {
+        key: {a.arg for a in _arguments(node) if _takes_a_profile_name(a)}
+        for key, node in functions.items()
+    }
+    # functions that warn about a profile name given to them: they hand such a parameter to the
+    # helper, or to another function of the package that does (by simple name)
     warning = {DEPRECATION_HELPER}
     changed = True
     while changed:
         changed = False
-        for (_, name), called in calls.items():
-            simple = name.rsplit(".", 1)[-1]
-            if simple not in warning and called & warning:
+        for key, pairs in handed.items():
+            simple = key[1].rsplit(".", 1)[-1]
+            if simple in warning:
+                continue
+            if any(callee in warning and p in profile_params[key] for callee, p in pairs):
                 warning.add(simple)
                 changed = True
     found = []
@@ -129,9 +150,9 @@ def find_violations(sources: dict[str, str]) -> list[str]:
             qualified = f"{module}.{name}"
             if qualified in ALLOWED:
                 continue
-            args = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
-            for arg in args:
-                if _takes_a_profile_name(arg) and not calls[module, name] & warning:
+            warned = {param for callee, param in handed[module, name] if callee in warning}
+            for arg in _arguments(node):
+                if _takes_a_profile_name(arg) and arg.arg not in warned:
                     found.append(f"{qualified}({arg.arg}: {ast.unparse(arg.annotation)})")
     return found
 
@@ -156,18 +177,22 @@ def test_the_rule_catches_a_profile_parameter_and_accepts_the_deprecated_path():
             "    return load_config('data', profile)\n"
             "def build_from(kind, config: 'RunConfig | str'):\n"
             "    return config\n"
-            "def _read(profile):\n"
+            "def _read(profile: str):\n"
             "    deprecated_profile_name(profile, 'old(...)')\n"
             "def old(kind, profile: str | None = None):\n"
             "    _read(profile)\n"
             "def label(name: str, config: RunConfig):\n"
             "    return name\n"
+            "def sneaky(config: RunConfig | str, other: str):\n"
+            "    old(other)\n"
+            "    return resolve(config)\n"
         ),
         "prelib.data.commands": "def run(profile: str):\n    return profile\n",
     }
     assert find_violations(sources) == [
         "prelib.data.fake.build(profile: str)",
         "prelib.data.fake.build_from(config: 'RunConfig | str')",
+        "prelib.data.fake.sneaky(config: RunConfig | str)",
     ]
 
 

@@ -72,9 +72,8 @@ def train_light_distillation(
     """
     name = None
     if isinstance(models, str):
-        name = models
-        deprecated_profile_name(name, "train_light_distillation(...)", "cfg.models and config")
-        models = load_model_configs(name)
+        deprecated_profile_name(models, "train_light_distillation(...)", "cfg.models and config")
+        name, models = models, load_model_configs(models)
         config = config or load_training_config(name, "adapt")
     if config is None:
         raise ValueError("train_light_distillation needs config (cfg.training.adapt)")

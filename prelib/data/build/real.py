@@ -4,12 +4,13 @@ A build indexes the input folders by file name, runs one unit of work per DPR gr
 or per CLDAS hour (full disc) — :mod:`prelib.data.build.units` — in parallel with dask
 (:mod:`prelib.data.build.execution`: by default a ``dask.distributed`` LocalCluster when
 ``workers > 1``, or any running cluster given by its address), and writes **exactly** the
-synthetic schema through :func:`prelib.data.store.write_benchmark` (atomic and validated:
-never a partial store) plus ``<store>.manifest.json``: the settings,
+synthetic schema through :func:`prelib.data.store.write_benchmark` — on the same runner, as the
+synthetic builder does (atomic and validated: never a partial store) — plus
+``<store>.manifest.json``: the settings,
 every input file used, every rejection with its reason, and the source of every sample.
 
 Resumable: each unit's patches go to ``<store>.parts/<key>.nc`` and then a ``<key>.json``
-record (both atomic), keyed by the file name, its size and modification time and the settings
+record (both atomic), keyed by the file name, its size and modification time and the thresholds
 that change the samples (:func:`prelib.data.build.execution.unit_identity`); a rerun skips units
 whose record is current, so an interrupted build continues where it stopped, while a changed file
 or other settings rebuild the unit (stale parts are deleted). Samples are ordered by unit name,
