@@ -275,7 +275,9 @@ def write_benchmark(
         write_one = functools.partial(_simulate_and_write, make_sample, tmp, fields, scalars)
         with tqdm(total=int(n_samples), desc=f"{kind} → {path.name}", disable=not progress) as bar:
             bar.update(1)
-            gathered += runner.map(write_one, range(1, int(n_samples)), name="sample", bar=bar)
+            gathered += runner.map(
+                write_one, range(1, int(n_samples)), name="sample", bar=bar, fork=True
+            )
         _write_scalars(tmp, template, scalars, gathered)
         _write_time_bounds(tmp, template, gathered)
         import zarr

@@ -37,10 +37,12 @@ The default is ``"distributed"`` when ``workers > 1`` or a cluster is given, els
 wrong cluster address fails before any work is done. :func:`cluster_runner` maps a command's
 ``--cluster`` / ``--workers`` options onto a runner.
 
-Local worker processes are forked on Linux (:func:`process_context`): no re-import of
-``__main__`` (scripts need no ``if __name__ == "__main__"`` guard for them) and the synthetic
-world's static data loaded by the first sample (the land mask, the DEM) is shared copy-on-write
-instead of loaded once per worker. Elsewhere the safe default, spawn, is kept.
+The local worker processes of a store's samples are forked on Linux (``map(..., fork=True)``,
+:func:`process_context`): no re-import of ``__main__`` (scripts need no
+``if __name__ == "__main__"`` guard for them) and the synthetic world's static data loaded by the
+first sample (the land mask, the DEM) is shared copy-on-write instead of loaded once per worker.
+Other work (units, inference, evaluation: processes that may have run torch) and other systems
+keep dask's safe default, spawn.
 """
 
 from __future__ import annotations
@@ -381,7 +383,14 @@ class UnitRunner:
                 self._run_local_dask(todo, parts, bar)
         return len(todo)
 
-    def map(self, function: Callable, items: Sequence, name: str = "task", bar=None) -> list:
+    def map(
+        self,
+        function: Callable,
+        items: Sequence,
+        name: str = "task",
+        bar=None,
+        fork: bool = False,
+    ) -> list:
         """``[function(item) for item in items]``, run where the runner's scheduler says.
 
         For work other than the real builder's recorded units: the samples of a benchmark store
@@ -401,6 +410,9 @@ class UnitRunner:
         bar : tqdm.tqdm, optional
             Advanced by one as each item finishes (:func:`progress_callback` on the local dask
             schedulers, finished futures on a cluster).
+        fork : bool
+            Fork local worker processes on Linux (:func:`process_context`); for work that has
+            not run torch in this process (the synthetic samples).
         """
         items = list(items)
         prefix = f"prelib-{name}-{uuid.uuid4().hex[:8]}-"  # unique on a shared cluster
@@ -420,7 +432,8 @@ class UnitRunner:
         run = dask.delayed(function, pure=False)
         tasks = [run(item, dask_key_name=f"{prefix}{i}") for i, item in enumerate(items)]
         counting = progress_callback(bar, prefix) if bar is not None else contextlib.nullcontext()
-        with counting, dask.config.set(process_context()):
+        forking = dask.config.set(process_context()) if fork else contextlib.nullcontext()
+        with counting, forking:
             return list(dask.compute(*tasks, scheduler=self.scheduler, num_workers=self.workers))
 
     def _map_distributed(self, function: Callable, items: list, prefix: str, bar) -> list:
@@ -463,7 +476,7 @@ class UnitRunner:
             )
             for i, unit in enumerate(todo)
         ]
-        with progress_callback(bar, prefix), dask.config.set(process_context()):
+        with progress_callback(bar, prefix):
             dask.compute(*tasks, scheduler=self.scheduler, num_workers=self.workers)
 
     def _run_distributed(self, todo: list[Unit], parts: Path, bar) -> None:

@@ -151,11 +151,15 @@ def _record_unit(name: str):
     return [], [name], []
 
 
-@pytest.mark.parametrize("scheduler", ["synchronous", "threads", "processes"])
-def test_map_keeps_the_order_and_advances_one_bar_on_every_local_scheduler(scheduler):
+@pytest.mark.parametrize(
+    ("scheduler", "fork"),
+    [("synchronous", False), ("threads", False), ("processes", False), ("processes", True)],
+)
+def test_map_keeps_the_order_and_advances_one_bar_on_every_local_scheduler(scheduler, fork):
     bar = _Counter()
     with UnitRunner(scheduler, 2) as runner:
-        assert runner.map(_square, range(5), name="sample", bar=bar) == [0, 1, 4, 9, 16]
+        got = runner.map(_square, range(5), name="sample", bar=bar, fork=fork)
+        assert got == [0, 1, 4, 9, 16]
         assert runner.map(_square, [], bar=bar) == []
     assert bar.n == 5
 
