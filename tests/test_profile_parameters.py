@@ -51,6 +51,7 @@ ALLOWED: dict[str, str] = {
     "prelib.training.checkpoint.check_header": "compares a header's label with the expected one",
     "prelib.training.checkpoint.load_checkpoint": "refuses a checkpoint of another label",
     "prelib.training.checkpoint.load_model_weights": "refuses a checkpoint of another label",
+    "prelib.training.trainer.Trainer.__init__": "the label it writes into its checkpoints",
 }
 """``module.function`` (``module.Class.method``) → why it may take a profile name."""
 

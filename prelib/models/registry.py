@@ -17,7 +17,7 @@ from typing import Any
 
 from torch import nn
 
-from prelib.config import Config, deprecated_profile_name
+from prelib.config import Config
 from prelib.models.config import CONFIG_CLASSES, ModelConfigs, load_model_config, load_model_configs
 from prelib.models.distill import DISTILLERS, Distiller
 
@@ -25,10 +25,16 @@ MODEL_NAMES: tuple[str, ...] = ("teacher", "prenet", "unet", "prenet_light")
 DISTILLER_NAMES: tuple[str, ...] = tuple(DISTILLERS)
 
 
+def _deprecated_profile(profile: str, where: str) -> None:
+    from prelib.config import deprecated_profile_name
+
+    deprecated_profile_name(profile, where, stacklevel=5)  # points at the caller of ``where``
+
+
 def _section(name: str, config: Config | ModelConfigs | str | None, overrides: dict) -> Config:
     """The validated section ``name`` from a section, all sections, or (deprecated) a profile."""
     if isinstance(config, str):
-        deprecated_profile_name(config, f"get_model({name!r}, ...)", stacklevel=4)
+        _deprecated_profile(config, f"get_model({name!r}, ...)")
         return load_model_config(name, config, **overrides)
     if config is None:
         section = CONFIG_CLASSES[name]()
@@ -95,7 +101,7 @@ def _level_channels(section: Config) -> tuple[int, int, int]:
 
 def _all_sections(configs: ModelConfigs | str | None, where: str) -> ModelConfigs:
     if isinstance(configs, str):
-        deprecated_profile_name(configs, where, stacklevel=4)
+        _deprecated_profile(configs, where)
         return load_model_configs(configs)
     if configs is None:
         return ModelConfigs()

@@ -14,8 +14,6 @@ import torch
 from torch import nn
 
 from prelib import runtime
-from prelib.config import deprecated_profile_name
-from prelib.models.config import ModelConfigs, load_model_configs
 from prelib.training.checkpoint import load_checkpoint
 from prelib.training.config import TrainingConfig, load_training_config
 from prelib.training.stages import _check_task, _task_loss, load_adapted
@@ -27,16 +25,16 @@ def light_name(task: str) -> str:
     return f"prenet_light:{task}"
 
 
-def build_light_distillation(models: ModelConfigs, task: str, teacher: nn.Module) -> nn.Module:
-    """Student for ``task`` and adapters to ``teacher``'s feature widths.
+def build_light_distillation(profile: str | Any, task: str, teacher: nn.Module) -> nn.Module:
+    """Student of ``profile`` for ``task`` and adapters to ``teacher``'s feature widths.
 
-    ``models`` is the run's model configurations (``cfg.models``).
+    ``profile`` is a profile name or the run's model configurations (``cfg.models``).
     """
     from prelib.models import get_model
     from prelib.models.light_distill import LightDistillation
     from prelib.models.preparation import prepare_for_inference
 
-    student = get_model("prenet_light", models, n_classes=_check_task(task))
+    student = get_model("prenet_light", profile, n_classes=_check_task(task))
     w_s = student.config.base_width
     w_t = teacher.config.base_width
     frozen = prepare_for_inference(teacher, "cpu", channels_last=False, fold_bn=False)
@@ -57,7 +55,7 @@ def train_light_distillation(
     val_loader,
     run_dir: str | Path,
     teacher_checkpoint: str | Path,
-    models: ModelConfigs | str,
+    profile: str | Any = "demo",
     task: str = "reg",
     teacher_variant: str = "selfmask",
     config: TrainingConfig | None = None,
@@ -66,20 +64,18 @@ def train_light_distillation(
 ) -> TrainingResult:
     """Distil PRE-Net-Light for ``task`` from the adapted PRE-Net in ``teacher_checkpoint``.
 
-    ``models`` is the run's model configurations (``cfg.models``, which also give the teacher's
-    structure) and ``config`` its Stage-II settings (``cfg.training.adapt``); a profile name is
-    deprecated. ``run_config`` (``cfg.to_dict()``) goes into the checkpoint header.
+    ``profile`` is a profile name or the run's model configurations (``cfg.models``, which
+    then also give the teacher's structure); ``run_config`` (``cfg.to_dict()``) goes into the
+    checkpoint header and names the profile there when ``profile`` is not a name.
     """
-    name = None
-    if isinstance(models, str):
-        deprecated_profile_name(models, "train_light_distillation(...)", "cfg.models and config")
-        name, models = models, load_model_configs(models)
-        config = config or load_training_config(name, "adapt")
+    name = profile if isinstance(profile, str) else None
     if config is None:
-        raise ValueError("train_light_distillation needs config (cfg.training.adapt)")
+        if name is None:
+            raise ValueError("config is required when profile is not a profile name")
+        config = load_training_config(name, "adapt")
     runtime.seed_everything(config.seed)
-    teacher = load_adapted(teacher_checkpoint, models, task, teacher_variant)
-    model = build_light_distillation(models, task, teacher)
+    teacher = load_adapted(teacher_checkpoint, profile, task, teacher_variant)
+    model = build_light_distillation(profile, task, teacher)
     return Trainer(
         model,
         light_step_fn(task),
@@ -88,21 +84,22 @@ def train_light_distillation(
         run_dir,
         val_loader=val_loader,
         model_name=light_name(task),
-        label=name,
+        profile=name,
         show_progress=show_progress,
         run_config=run_config,
     ).fit()
 
 
-def load_light(path: str | Path, models: ModelConfigs, task: str) -> nn.Module:
+def load_light(path: str | Path, profile: str | Any, task: str) -> nn.Module:
     """The distilled student from a :func:`train_light_distillation` checkpoint (eval mode).
 
-    ``models`` is the run's model configurations (``cfg.models``).
+    ``profile`` is a profile name (checked against the checkpoint) or model configurations.
     """
     from prelib.models import get_model
 
-    student = get_model("prenet_light", models, n_classes=_check_task(task))
-    payload = load_checkpoint(path, model_name=light_name(task))
+    student = get_model("prenet_light", profile, n_classes=_check_task(task))
+    checked = profile if isinstance(profile, str) else None
+    payload = load_checkpoint(path, model_name=light_name(task), profile=checked)
     state = {
         key.removeprefix("student."): value
         for key, value in payload["model"].items()

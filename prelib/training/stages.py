@@ -185,7 +185,7 @@ def train_teacher(
         run_dir,
         val_loader=val_loader,
         model_name=name,
-        label=_label(run_config, profile),
+        profile=_label(run_config, profile),
         show_progress=show_progress,
         run_config=run_config,
     ).fit()
@@ -318,7 +318,7 @@ def train_swath_distilling(
         run_dir,
         val_loader=val_loader,
         model_name=student_name(distiller, task) + _suffix(overrides),
-        label=_label(run_config, profile),
+        profile=_label(run_config, profile),
         show_progress=show_progress,
         run_config=run_config,
     ).fit()
@@ -460,7 +460,7 @@ def train_full_disc_adaptation(
         run_dir,
         val_loader=val_loader,
         model_name=name,
-        label=label,
+        profile=label,
         show_progress=show_progress,
         run_config=run_config,
     ).fit()

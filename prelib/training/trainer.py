@@ -35,7 +35,6 @@ from tqdm.auto import tqdm
 
 from prelib import runtime
 from prelib.atomic import atomic_path
-from prelib.config import deprecated_profile_name
 from prelib.errors import InvalidDataError, PrelibError
 from prelib.training import distributed
 from prelib.training.checkpoint import (
@@ -110,10 +109,9 @@ class Trainer:
     config : TrainingConfig
     run_dir : path-like
         Where ``last.pt``, ``best.pt`` and the metrics log go.
-    model_name, label : str
-        Written into checkpoint headers (``model_name``, ``profile``); resuming or loading
-        refuses other values. ``label`` names the run's profile and is only a label (nothing is
-        read from it); default ``run_config["profile"]``, else ``"tiny"``.
+    model_name, profile : str
+        Written into checkpoint headers; resuming or loading refuses other values. ``profile`` is
+        only a label (nothing is read from it); with ``run_config`` it defaults to the run's.
     evaluate_fn : callable, optional
         ``evaluate_fn(model, val_loader, device) -> dict`` of extra validation metrics (e.g. CSI
         from ``prelib.metrics``); merged with the step function's validation scalars.
@@ -126,8 +124,6 @@ class Trainer:
     run_config : mapping, optional
         The resolved run configuration (``prelib.config.RunConfig.to_dict()``), stored in every
         checkpoint header as ``run_config`` so that the model can be rebuilt from its file.
-    profile : str, optional
-        Deprecated name of ``label``.
 
     Notes
     -----
@@ -145,7 +141,7 @@ class Trainer:
         run_dir: str | Path,
         val_loader=None,
         model_name: str = "model",
-        label: str | None = None,
+        profile: str | None = None,
         evaluate_fn: EvaluateFn | None = None,
         image_key: str = "ir",
         index_key: str = "index",
@@ -153,8 +149,6 @@ class Trainer:
         show_progress: bool = True,
         epoch_callbacks: list[Callable[[int, dict[str, Any]], None]] | None = None,
         run_config: dict[str, Any] | None = None,
-        *,
-        profile: str | None = None,
     ) -> None:
         if not isinstance(config, TrainingConfig):
             raise ValueError(f"config must be a TrainingConfig, got {type(config).__name__}")
@@ -162,12 +156,9 @@ class Trainer:
             step_fn = make_step_fn(step_fn, input_key=image_key, mask_key=mask_key)
         self.config = config
         self.step_fn = step_fn
-        if profile is not None:  # the label's old name
-            deprecated_profile_name(profile, "Trainer(profile=...)", "label=... or run_config")
-            label = label or profile
-        if label is None:
-            label = str((run_config or {}).get("profile", "tiny"))
-        self.model_name, self.profile = model_name, label
+        if profile is None:
+            profile = str((run_config or {}).get("profile", "tiny"))
+        self.model_name, self.profile = model_name, profile
         self.run_config = to_plain(dict(run_config)) if run_config is not None else None
         self.run_dir = Path(run_dir)
         self.evaluate_fn = evaluate_fn

@@ -31,7 +31,7 @@ import dataclasses
 from pathlib import Path
 
 from prelib import paths
-from prelib.config import RunConfig
+from prelib.config import RunConfig, deprecated_profile_name
 
 CHECKPOINTS: tuple[str, ...] = ("best.pt", "last.pt")
 """Checkpoint files of a training run folder."""
@@ -65,6 +65,12 @@ class RunLayout:
     def for_run(cls, cfg: RunConfig, data_root: str | Path | None = None) -> RunLayout:
         """The default folder of the run ``cfg``: ``PRELIB_OUTPUT_DIR/<profile>``."""
         return cls(paths.profile_output_dir(cfg.profile), data_root)
+
+    @classmethod
+    def for_profile(cls, profile: str, data_root: str | Path | None = None) -> RunLayout:
+        """Deprecated: :meth:`for_run` of the resolved configuration."""
+        deprecated_profile_name(profile, "RunLayout.for_profile(...)", "RunLayout.for_run(cfg)")
+        return cls(paths.profile_output_dir(profile), data_root)
 
     # -- data ------------------------------------------------------------------------------
     @property

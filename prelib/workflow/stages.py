@@ -534,7 +534,7 @@ def ensure_fulldisc_unet(
             run_dir,
             val_loader=val,
             model_name=name,
-            label=cfg.profile,
+            profile=cfg.profile,
             show_progress=show_progress,
             run_config=cfg.to_dict(),
         ).fit()

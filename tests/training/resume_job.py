@@ -114,7 +114,7 @@ def _run(run_dir: str, kill_after: int | None) -> Trainer:
         run_dir,
         val_loader=DataLoader(data, batch_size=6),
         model_name="masked-net",
-        label="tiny",
+        profile="tiny",
         show_progress=False,
         epoch_callbacks=callbacks,
     )

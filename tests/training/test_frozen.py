@@ -65,7 +65,7 @@ def _adapt_one_epoch(model, tmp_path, adabn: bool):
         config,
         tmp_path,
         model_name="adapted:randmask:reg",
-        label="tiny",
+        profile="tiny",
         show_progress=False,
     ).fit()
 

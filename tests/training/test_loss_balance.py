@@ -66,7 +66,7 @@ def test_trainer_logs_a_finite_gradient_norm_per_term(tmp_path, weighting):
         tmp_path,
         val_loader=_batches(2),
         model_name="student:comwe:reg",
-        label="tiny",
+        profile="tiny",
         show_progress=False,
     ).fit()
     row = result.history[-1]
@@ -139,9 +139,9 @@ def test_standardised_teacher_features_change_the_terms_not_the_task():
 
 
 def test_shared_parameters_are_the_encoder():
-    student = get_student("comwe", resolve("tiny").models, n_classes=1)
+    student = get_student("comwe", "tiny", n_classes=1)
     ids = {id(p) for p in shared_encoder_parameters(student)}
     assert ids == {id(p) for p in student.encoder.parameters()}
-    unet = get_student("kd", resolve("tiny").models, n_classes=1)
+    unet = get_student("kd", "tiny", n_classes=1)
     ids = {id(p) for p in shared_encoder_parameters(unet)}
     assert ids and not ids & {id(p) for p in unet.head.parameters()}

@@ -28,6 +28,8 @@ def test_defaults_follow_the_environment(tmp_path, monkeypatch):
     layout = RunLayout.for_run(resolve("demo"))
     assert layout.root == tmp_path / "out" / "demo"
     assert layout.data_dir == tmp_path / "data"
+    with pytest.warns(DeprecationWarning, match="RunLayout.for_run"):
+        assert RunLayout.for_profile("demo").root == layout.root
 
 
 def test_find_checkpoint_prefers_best_then_last(tmp_path):
