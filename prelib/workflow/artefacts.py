@@ -78,11 +78,14 @@ class RunLayout:
         """The data folder holding the benchmark stores."""
         return self.data_root if self.data_root is not None else paths.data_dir()
 
-    def benchmark(self, kind: str, split: str, cfg: RunConfig) -> Path:
-        """``<data>/synthetic/<profile>/seed<data.seed>/<kind>_<split>.zarr`` of the run ``cfg``."""
+    def benchmark(
+        self, kind: str, split: str, cfg: RunConfig | str, seed: int | None = None
+    ) -> Path:
+        """``<data>/synthetic/<profile>/seed<data.seed>/<kind>_<split>.zarr`` of the run ``cfg``
+        (another benchmark ``seed`` when given; a profile name is deprecated)."""
         from prelib.data.store import benchmark_path
 
-        return benchmark_path(kind, split, cfg, root=self.data_dir)
+        return benchmark_path(kind, split, cfg, seed, root=self.data_dir)
 
     # -- trained networks --------------------------------------------------------------------
     @property

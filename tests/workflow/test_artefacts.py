@@ -19,6 +19,8 @@ def test_layout_paths(tmp_path):
     assert layout.adapted_dir("selfmask", "cls").parent.name == "adapted-selfmask"
     assert layout.notebook_dir("02_teacher_training") == tmp_path / "run" / "02_teacher_training"
     store = layout.benchmark("swath", "val", resolve("tiny"))
+    with pytest.warns(DeprecationWarning, match="benchmark_path"):
+        assert layout.benchmark("swath", "val", "tiny", 0) == store
     assert store == tmp_path / "data" / "synthetic" / "tiny" / "seed0" / "swath_val.zarr"
 
 
