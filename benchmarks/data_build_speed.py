@@ -2,7 +2,7 @@
 
 Prints, per benchmark kind:
 
-* build throughput (patches/s) of :func:`prelib.data.store.build_benchmark` with 1 and 2 dask
+* build throughput (patches/s) of :func:`prelib.data.build.synthetic.build_benchmark` with 1 and 2
   worker processes (after a warm-up that loads the world's static data, which every build pays
   once: ≈ 5–15 s for the 1 GB land mask and the DEM);
 * the store size per patch and per 1000 patches (extrapolated linearly from the patches built:
@@ -28,10 +28,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from prelib.data.benchmark_config import load_benchmark_config
+from prelib.config import resolve
+from prelib.data.build.synthetic import build_benchmark
 from prelib.data.datasets import BenchmarkDataset, make_dataloader
 from prelib.data.samples import generate_sample
-from prelib.data.store import build_benchmark
 
 
 def _size_bytes(path: Path) -> int:
@@ -62,7 +62,8 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="prelib-bench-") as tmp:
         for kind in args.kinds:
-            config = load_benchmark_config(args.profile)
+            cfg = resolve(args.profile)
+            config = cfg.data
             n = args.n_samples or config.size(kind, "train")
             start = time.perf_counter()
             generate_sample(kind, "train", 0, config)  # warm-up: static world data
@@ -76,7 +77,7 @@ def main() -> None:
                 build_benchmark(
                     kind,
                     "train",
-                    args.profile,
+                    cfg,
                     out=out,
                     n_samples=n,
                     workers=workers,
@@ -92,7 +93,7 @@ def main() -> None:
                 )
             stored = BenchmarkDataset.from_zarr(Path(tmp) / f"{kind}_w{args.workers[0]}.zarr")
             print(f"[{kind}] Zarr DataLoader, 0 workers: {_loader_rate(stored, 0):.1f} items/s")
-            live = BenchmarkDataset.simulated(kind, "train", args.profile, args.loader_samples)
+            live = BenchmarkDataset.simulated(kind, "train", config, args.loader_samples)
             rates = {}
             for workers in (0, 2):
                 rates[workers] = _loader_rate(live, workers)

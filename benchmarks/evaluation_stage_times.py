@@ -23,10 +23,10 @@ import time
 import torch
 
 
-def _batches(kind: str, profile: str, batch_size: int, steps: int):
+def _batches(kind: str, data, batch_size: int, steps: int):
     from prelib.data.datasets import BenchmarkDataset, make_dataloader
 
-    dataset = BenchmarkDataset.simulated(kind, "train", profile, n_samples=batch_size * steps)
+    dataset = BenchmarkDataset.simulated(kind, "train", data, n_samples=batch_size * steps)
     return list(make_dataloader(dataset, batch_size))
 
 
@@ -61,7 +61,7 @@ def time_stage(stage: str, profile: str, steps: int) -> dict[str, float]:
     cfg = resolve(profile)
     config, data = cfg.training.stage(stage), cfg.data
     kind = "fulldisc" if stage == "adapt" else "swath"
-    batches = _batches(kind, profile, config.batch_size, steps + 1)
+    batches = _batches(kind, data, config.batch_size, steps + 1)
     model, step = _model_and_step(stage, cfg.models)
     optimizer = build_optimizer([p for p in model.parameters() if p.requires_grad], config)
     model.train()

@@ -50,6 +50,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from prelib.config import resolve
+
 PROFILES = ("paper", "demo", "light")
 DISC_SIZE = 2748
 
@@ -153,16 +155,17 @@ def build_retrieval(profile: str, seed: int = 0):
     import torch
 
     from prelib.inference.composition import TwoNetworkRetrieval
-    from prelib.models import apply_lora, get_model, load_model_config
+    from prelib.models import apply_lora, get_model
 
     torch.manual_seed(seed)
     if profile == "light":
-        nets = [get_model("prenet_light", "demo", n_classes=n) for n in (2, 1)]
+        nets = [get_model("prenet_light", resolve("demo").models, n_classes=n) for n in (2, 1)]
     else:
-        lora = load_model_config("lora", profile)
+        models = resolve(profile).models
+        lora = models.lora
         nets = []
         for n_classes in (2, 1):
-            net = get_model("prenet", profile, n_classes=n_classes, n_splits=1)
+            net = get_model("prenet", models, n_classes=n_classes, n_splits=1)
             apply_lora(net, lora.rank, lora.alpha, tuple(lora.targets))
             nets.append(net)
     return TwoNetworkRetrieval(nets[0].eval(), nets[1].eval())

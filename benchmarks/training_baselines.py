@@ -34,13 +34,15 @@ def main() -> None:
     args = parser.parse_args()
 
     from prelib.baselines import get_baseline
+    from prelib.config import resolve
     from prelib.data.datasets import BenchmarkDataset
     from prelib.evaluation.scoring import score_arrays
 
     started = time.perf_counter()
-    train = _arrays(BenchmarkDataset.simulated("fulldisc", "train", args.profile, args.n_train))
+    data = resolve(args.profile).data
+    train = _arrays(BenchmarkDataset.simulated("fulldisc", "train", data, args.n_train))
     test_ir, test_precip, test_valid = _arrays(
-        BenchmarkDataset.simulated("fulldisc", "test", args.profile, args.n_test)
+        BenchmarkDataset.simulated("fulldisc", "test", data, args.n_test)
     )
     print(
         f"generated {args.n_train} + {args.n_test} samples in {time.perf_counter() - started:.0f} s"

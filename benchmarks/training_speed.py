@@ -51,7 +51,9 @@ def main() -> None:
 
     kind = "fulldisc" if args.stage == "adapt" else "swath"
     started = time.perf_counter()
-    source = BenchmarkDataset.simulated(kind, "train", args.profile, n_samples=args.n_samples)
+    source = BenchmarkDataset.simulated(
+        kind, "train", resolve(args.profile), n_samples=args.n_samples
+    )
     items = [source[i] for i in range(len(source))]
     print(f"generated {len(items)} {kind} samples in {time.perf_counter() - started:.1f} s")
     cfg = resolve(

@@ -32,6 +32,7 @@ import dataclasses
 import hashlib
 import json
 import math
+import warnings
 from functools import cache
 from importlib import resources
 from typing import Any, ClassVar, TypeVar
@@ -89,6 +90,35 @@ def check_profile(profile: str) -> str:
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; choose one of {list(PROFILES)}")
     return profile
+
+
+def deprecated_profile_name(
+    profile: str, where: str, instead: str = "", stacklevel: int = 3
+) -> None:
+    """Warn that ``where`` was given a profile name where it takes a configuration object.
+
+    The one deprecation path of the rule "only entry points read profiles": a function below the
+    entry points that still accepts a profile name (for code written before
+    :func:`resolve`) calls this before reading the profile itself. ``tests/test_config_rule.py``
+    checks that every such function does.
+
+    Parameters
+    ----------
+    profile : str
+        The profile name received.
+    where : str
+        The function, as the user called it (``"build_benchmark(...)"``).
+    instead : str, optional
+        What to pass instead (default: the configuration from ``resolve(profile)``).
+    stacklevel : int
+        Of the warning; 3 points at the caller of ``where``.
+    """
+    instead = instead or "the configuration from prelib.config.resolve(profile)"
+    warnings.warn(
+        f"{where}: passing a profile name ({profile!r}) is deprecated; pass {instead} instead",
+        DeprecationWarning,
+        stacklevel=stacklevel,
+    )
 
 
 @cache
@@ -220,6 +250,23 @@ class RunConfig:
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with whole sections (or ``profile``/``seed``/``device``) replaced."""
         return dataclasses.replace(self, **changes)
+
+    def with_seed(self, seed: int) -> RunConfig:
+        """The same run with another training seed: what ``resolve(profile, seed=seed, …)``
+        gives (every training stage and the downscaling experiment take ``seed``; the
+        benchmark's ``data.seed`` is unchanged)."""
+        if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+            raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
+        stages = {
+            f.name: getattr(self.training, f.name).replace(seed=seed)
+            for f in dataclasses.fields(self.training)
+        }
+        return dataclasses.replace(
+            self,
+            seed=seed,
+            training=self.training.replace(**stages),
+            downscaling=self.downscaling.replace(seed=seed),
+        )
 
 
 def resolve(

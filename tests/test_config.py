@@ -71,3 +71,25 @@ def test_to_dict_is_plain_and_hash_is_stable_and_sensitive():
     assert config_hash(cfg.to_dict()) == config_hash(resolve("tiny", seed=1).to_dict())
     assert config_hash(cfg.to_dict()) != config_hash(resolve("tiny", seed=2).to_dict())
     assert len(config_hash(cfg.models)) == 16
+
+
+def test_with_seed_is_what_resolve_gives_for_that_seed():
+    overrides = {"epochs": 1, "adapt": {"lr": 1e-4}}
+    base = resolve("tiny", training=overrides)
+    for seed in (0, 5):
+        again = base.with_seed(seed)
+        assert again == resolve("tiny", seed=seed, training=overrides)
+        assert config_hash(again.to_dict()) == config_hash(
+            resolve("tiny", seed=seed, training=overrides).to_dict()
+        )
+    assert base.with_seed(5).data.seed == base.data.seed  # the benchmark keeps its seed
+    with pytest.raises(ValueError, match="seed"):
+        base.with_seed(-1)
+
+
+def test_a_profile_name_below_the_entry_points_warns_once_naming_the_call():
+    from prelib.data.datasets import BenchmarkDataset
+
+    with pytest.warns(DeprecationWarning, match=r"BenchmarkDataset\.simulated.*'tiny'") as seen:
+        BenchmarkDataset.simulated("swath", "val", "tiny")
+    assert len(seen) == 1 and seen[0].filename == __file__  # points at the caller

@@ -227,7 +227,7 @@ def test_load_methods_takes_explicit_checkpoints_and_fits_baselines_on_the_store
     cfg = resolve("tiny")
     unet = _save_pair({t: tmp_path / "elsewhere" / t for t in ("cls", "reg")}, "unet", cfg)
     layout = RunLayout(tmp_path / "run", tmp_path / "data")
-    store = layout.benchmark("fulldisc", "train", cfg.profile, cfg.data.seed)
+    store = layout.benchmark("fulldisc", "train", cfg)
     methods, notes = load_methods(layout, cfg, checkpoints={"unet": unet}, baselines=("gpi",))
     assert list(methods) == ["UNet (IR only)", "GPI"]
     assert len(notes) == 1 and "PRE-Net" in notes[0]

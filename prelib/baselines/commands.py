@@ -112,7 +112,7 @@ def _default_store(args: argparse.Namespace) -> Path:
     from prelib.workflow import RunLayout, ensure_benchmarks
 
     cfg = resolve(args.profile)
-    layout = RunLayout(args.run_dir or RunLayout.for_profile(args.profile).root, args.data_dir)
+    layout = RunLayout(args.run_dir or RunLayout.for_run(cfg).root, args.data_dir)
     return ensure_benchmarks(cfg, layout, ("fulldisc",), ("train",))["fulldisc", "train"]
 
 

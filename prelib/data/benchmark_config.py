@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from prelib.config import Config, load_config, require_in_range, require_positive
+from prelib.config import (
+    Config,
+    RunConfig,
+    deprecated_profile_name,
+    load_config,
+    require_in_range,
+    require_positive,
+)
 from prelib.conventions import REGIMES, SPLITS
 
 BENCHMARK_KINDS: tuple[str, ...] = ("swath", "fulldisc")
@@ -108,3 +116,44 @@ class BenchmarkConfig(Config):
 def load_benchmark_config(profile: str = "tiny", **overrides: object) -> BenchmarkConfig:
     """The :class:`BenchmarkConfig` of a profile (``tiny``/``demo``/``paper``) with overrides."""
     return load_config("data", profile, BenchmarkConfig, **overrides)
+
+
+def benchmark_section(
+    config: RunConfig | BenchmarkConfig | str,
+    where: str,
+    overrides: dict[str, Any] | None = None,
+    stacklevel: int = 4,
+) -> tuple[BenchmarkConfig, str]:
+    """The data section of a run, with field overrides, and the profile that labels its stores.
+
+    Parameters
+    ----------
+    config : RunConfig or BenchmarkConfig
+        A resolved run (:func:`prelib.config.resolve`: ``config.data``, label ``config.profile``)
+        or a data section alone (label ``"custom"``). A profile name is deprecated: it is read
+        here, with a ``DeprecationWarning`` naming ``where``.
+    where : str
+        The calling function, for messages.
+    overrides : dict, optional
+        :class:`BenchmarkConfig` fields to replace; ``None`` values are ignored.
+    stacklevel : int
+        Of the deprecation warning (4: the caller of the function that calls this).
+
+    Returns
+    -------
+    (BenchmarkConfig, str)
+    """
+    changes = {k: v for k, v in (overrides or {}).items() if v is not None}
+    if isinstance(config, str):
+        deprecated_profile_name(config, where, stacklevel=stacklevel)
+        return load_benchmark_config(config, **changes), config
+    if isinstance(config, RunConfig):
+        data, label = config.data, config.profile
+    elif isinstance(config, BenchmarkConfig):
+        data, label = config, "custom"
+    else:
+        raise ValueError(
+            f"{where}: expected a RunConfig (prelib.config.resolve) or a BenchmarkConfig, "
+            f"got {type(config).__name__}"
+        )
+    return (data.replace(**changes) if changes else data), label

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from prelib.config import RunConfig
 from prelib.conventions import (
     GEO_CHANNELS,
     VAR_IR,
@@ -36,7 +37,12 @@ from prelib.conventions import (
     VAR_PR,
     VAR_PRECIP,
 )
-from prelib.data.benchmark_config import check_kind, check_split, load_benchmark_config
+from prelib.data.benchmark_config import (
+    BenchmarkConfig,
+    benchmark_section,
+    check_kind,
+    check_split,
+)
 from prelib.data.transforms import sample_to_arrays
 
 RAW_VARIABLES: dict[str, tuple[str, ...]] = {
@@ -130,7 +136,7 @@ class BenchmarkDataset(Dataset):
         cls,
         kind: str,
         split: str,
-        profile: str = "tiny",
+        config: RunConfig | BenchmarkConfig | str,
         n_samples: int | None = None,
         **overrides: object,
     ) -> BenchmarkDataset:
@@ -140,16 +146,17 @@ class BenchmarkDataset(Dataset):
         ----------
         kind : {"swath", "fulldisc"}
         split : {"train", "val", "test"}
-        profile : {"tiny", "demo", "paper"}
-            Size and filtering settings (``prelib/profiles/data.yaml``).
+        config : RunConfig or BenchmarkConfig
+            The run (:func:`prelib.config.resolve`) or its data section: split sizes, seed and
+            dry-patch filtering. A profile name is deprecated.
         n_samples : int, optional
-            Override the profile's split size.
+            Override the split size.
         **overrides
             :class:`~prelib.data.benchmark_config.BenchmarkConfig` fields (``seed`` …).
         """
         check_kind(kind)
         check_split(split)
-        config = load_benchmark_config(profile, **overrides)
+        config, _ = benchmark_section(config, "BenchmarkDataset.simulated(...)", overrides)
         length = config.size(kind, split) if n_samples is None else n_samples
         if not isinstance(length, int) or isinstance(length, bool) or length < 1:
             raise ValueError(f"n_samples must be a positive integer, got {length!r}")

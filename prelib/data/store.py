@@ -1,4 +1,4 @@
-"""Materialise benchmarks to Zarr (parallel, atomic, deterministic) and open them again.
+"""Benchmark stores: where they live, writing one (parallel, atomic, deterministic), opening it.
 
 Layout of a store (Zarr format 2, consolidated metadata, readable by every Zarr library)::
 
@@ -14,39 +14,41 @@ Layout of a store (Zarr format 2, consolidated metadata, readable by every Zarr 
   validated (:func:`prelib.atomic.atomic_path`): a crash or a kill mid-write never leaves a
   partial store under the final name.
 
-Parallelism: each sample is one dask task that simulates the sample **and writes its own chunks**
-(compression happens in the workers; only a few scalars travel back), run by dask's process
-scheduler with ``workers`` processes and counted by a tqdm progress bar. Because samples are
-pure functions of their index (:mod:`prelib.data.sample_plan`), the bytes on disk do not depend
-on the number of workers.
+Parallelism: each sample is one task that makes the sample **and writes its own chunks**
+(compression happens in the workers; only a few scalars travel back), run by the builders' one
+execution module (:class:`prelib.data.build.execution.UnitRunner`: ``workers`` local processes,
+or a dask.distributed cluster) and counted by its tqdm progress bar. Because samples are pure
+functions of their index (:mod:`prelib.data.sample_plan`), the bytes on disk do not depend on the
+number of workers.
 
-:func:`write_benchmark` is general: the real-data builders pass their own ``make_sample``.
+:func:`write_benchmark` is shared by both builders in :mod:`prelib.data.build`: the synthetic
+one (:func:`prelib.data.build.synthetic.build_benchmark`) and the real-data one pass their own
+``make_sample``.
 """
 
 from __future__ import annotations
 
 import functools
 import os
-import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import xarray as xr
 
 from prelib.atomic import atomic_path
+from prelib.config import deprecated_profile_name
 from prelib.conventions import CONVENTIONS_ATTR, DIM_SAMPLE, VALID_RANGES, VAR_TIME
-from prelib.data.benchmark_config import (
-    BenchmarkConfig,
-    check_kind,
-    check_split,
-    load_benchmark_config,
-)
+from prelib.data.benchmark_config import check_kind, check_split
 from prelib.data.cf import LABEL_HOUR, TIME_BOUNDS_VAR, cf_complete
 from prelib.data.schema import validate_benchmark
 from prelib.errors import InvalidDataError
 from prelib.paths import data_dir
+
+if TYPE_CHECKING:
+    from prelib.config import RunConfig
+    from prelib.data.build.execution import UnitRunner
 
 TIME_ENCODING: dict[str, object] = {
     "units": "seconds since 1970-01-01T00:00:00",
@@ -66,20 +68,45 @@ def _compressor():
 def benchmark_path(
     kind: str,
     split: str,
-    profile: str = "tiny",
-    seed: int = 0,
+    config: RunConfig | str,
+    seed: int | None = None,
     root: str | os.PathLike | None = None,
 ) -> Path:
-    """Default location of a synthetic benchmark store.
+    """Default location of a synthetic benchmark store of a run.
 
     ``<root>/synthetic/<profile>/seed<seed>/<kind>_<split>.zarr`` with ``root`` defaulting to
     :func:`prelib.paths.data_dir` (``PRELIB_DATA_DIR``). The intake catalog
     ``catalogs/synthetic.yaml`` uses the same layout.
+
+    Parameters
+    ----------
+    kind : {"swath", "fulldisc"}
+    split : {"train", "val", "test"}
+    config : RunConfig
+        The run (:func:`prelib.config.resolve`): its profile names the folder and
+        ``config.data.seed`` the benchmark seed. A profile name is deprecated (seed 0 then).
+    seed : int, optional
+        Another benchmark seed than the run's.
+    root : path-like, optional
+        The data folder.
     """
+    if isinstance(config, str):
+        deprecated_profile_name(config, "benchmark_path(...)")
+        label, run_seed = config, 0
+    else:
+        label, run_seed = config.profile, config.data.seed
+    return store_path(kind, split, label, run_seed if seed is None else seed, root)
+
+
+def store_path(
+    kind: str, split: str, label: str, seed: int, root: str | os.PathLike | None = None
+) -> Path:
+    """``<root>/synthetic/<label>/seed<seed>/<kind>_<split>.zarr`` (:func:`benchmark_path`
+    of a run whose profile is ``label``)."""
     check_kind(kind)
     check_split(split)
     base = Path(root) if root is not None else data_dir()
-    return base / "synthetic" / profile / f"seed{int(seed)}" / f"{kind}_{split}.zarr"
+    return base / "synthetic" / label / f"seed{int(seed)}" / f"{kind}_{split}.zarr"
 
 
 def _split_sample(sample: xr.Dataset) -> tuple[list[str], list[str]]:
@@ -144,9 +171,9 @@ def _scalars(sample: xr.Dataset, scalars: list[str]) -> dict[str, np.ndarray]:
 def _simulate_and_write(
     make_sample: Callable[[int], xr.Dataset],
     path: Path,
-    index: int,
     fields: list[str],
     scalars: list[str],
+    index: int,
 ) -> dict[str, np.ndarray]:
     sample = make_sample(index)
     check_sample_values(sample, index)
@@ -171,42 +198,6 @@ def check_sample_values(sample: xr.Dataset, index: int) -> None:
         raise InvalidDataError(f"sample {index} cannot be stored: {'; '.join(problems)}")
 
 
-def _process_context() -> dict[str, str]:
-    """Worker processes are forked on Linux: no re-import of ``__main__`` (scripts need no
-    ``if __name__ == "__main__"`` guard) and the world's static data already loaded by sample 0
-    (the 1 GB land mask, the DEM) is shared copy-on-write instead of loaded once per worker.
-    Elsewhere the safe default, spawn, is kept."""
-    return {"multiprocessing.context": "fork" if sys.platform.startswith("linux") else "spawn"}
-
-
-def _compute_on_cluster(client, tasks: list, bar) -> list:
-    """The delayed ``tasks`` computed on a dask.distributed ``client``, in order; the bar
-    advances as they finish; on an error the others are cancelled and the error is raised."""
-    from distributed import as_completed
-
-    futures = client.compute(tasks)
-    try:
-        for future in as_completed(futures, loop=client.loop):
-            future.result()  # re-raises the sample's own exception
-            bar.update(1)
-        return client.gather(futures)
-    except BaseException:
-        client.cancel(futures)
-        raise
-
-
-def _progress_callback(bar, prefix: str):
-    """A dask callback advancing a tqdm bar each time a sample task (key ``prefix…``) ends."""
-    from dask.callbacks import Callback
-
-    class _SampleProgress(Callback):
-        def _posttask(self, key, result, dsk, state, worker_id):
-            if isinstance(key, str) and key.startswith(prefix):
-                bar.update(1)
-
-    return _SampleProgress()
-
-
 def write_benchmark(
     make_sample: Callable[[int], xr.Dataset],
     n_samples: int,
@@ -215,7 +206,7 @@ def write_benchmark(
     workers: int = 1,
     attrs: dict[str, object] | None = None,
     progress: bool = True,
-    client=None,
+    runner: UnitRunner | None = None,
 ) -> Path:
     """Write ``n_samples`` samples to a Zarr store atomically, in parallel.
 
@@ -233,30 +224,37 @@ def write_benchmark(
     kind : {"swath", "fulldisc"}
         Benchmark kind; the store is validated against it before it is moved into place.
     workers : int
-        Worker processes (1 = in this process).
+        Local worker processes (1 = in this process) when no ``runner`` is given.
     attrs : dict, optional
         Extra global attributes (build settings); must be deterministic for byte-identical
         rebuilds.
     progress : bool
-        Show a tqdm progress bar (without a ``client``: per sample).
-    client : distributed.Client, optional
-        Simulate the samples on this dask.distributed cluster instead (``workers`` is then
-        ignored); its workers write into the store's temporary folder, so they must see
-        ``path``'s folder at the same path.
+        Show a tqdm progress bar (one step per sample).
+    runner : prelib.data.build.execution.UnitRunner, optional
+        Where the samples are made (an open runner, e.g. a command's ``--cluster``); ``workers``
+        is then ignored. A cluster's workers write into the store's temporary folder, so they
+        must see ``path``'s folder at the same path. Default: ``workers`` local processes.
 
     Returns
     -------
     pathlib.Path
         ``path``.
     """
-    import dask
     from tqdm.auto import tqdm
+
+    from prelib.data.build.execution import UnitRunner
 
     check_kind(kind)
     if not isinstance(n_samples, int | np.integer) or isinstance(n_samples, bool) or n_samples < 1:
         raise ValueError(f"n_samples must be a positive integer, got {n_samples!r}")
     if not isinstance(workers, int | np.integer) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers!r}")
+    if runner is None:
+        local = UnitRunner("synchronous" if workers == 1 else "processes", int(workers))
+        with local:
+            return write_benchmark(
+                make_sample, n_samples, path, kind, workers, attrs, progress, runner=local
+            )
     path = Path(path)
     attrs = {"benchmark_kind": kind, **(attrs or {})}
     with atomic_path(path) as tmp:
@@ -274,23 +272,12 @@ def write_benchmark(
         )
         _write_fields(tmp, 0, first, fields)
         gathered = [_scalars(first, scalars)]
-        # keys unique per build: a cluster shared by two builds must not mix their samples
-        prefix = f"prelib-sample-{uuid.uuid4().hex[:8]}-"
-        task = dask.delayed(_simulate_and_write, pure=False)
-        tasks = [
-            task(make_sample, tmp, i, fields, scalars, dask_key_name=f"{prefix}{i}")
-            for i in range(1, int(n_samples))
-        ]
+        write_one = functools.partial(_simulate_and_write, make_sample, tmp, fields, scalars)
         with tqdm(total=int(n_samples), desc=f"{kind} → {path.name}", disable=not progress) as bar:
             bar.update(1)
-            if tasks and client is not None:
-                gathered += _compute_on_cluster(client, tasks, bar)
-            elif tasks:
-                scheduler = "synchronous" if workers == 1 else "processes"
-                with _progress_callback(bar, prefix), dask.config.set(_process_context()):
-                    gathered += list(
-                        dask.compute(*tasks, scheduler=scheduler, num_workers=int(workers))
-                    )
+            gathered += runner.map(
+                write_one, range(1, int(n_samples)), name="sample", bar=bar, fork=True
+            )
         _write_scalars(tmp, template, scalars, gathered)
         _write_time_bounds(tmp, template, gathered)
         import zarr
@@ -335,67 +322,6 @@ def _write_time_bounds(path: Path, template: xr.Dataset, rows: list[dict]) -> No
         region={DIM_SAMPLE: slice(0, len(rows))},
         zarr_format=2,
         consolidated=False,
-    )
-
-
-def _synthetic_sample(kind: str, split: str, config: BenchmarkConfig, index: int) -> xr.Dataset:
-    from prelib.data.samples import generate_sample
-
-    return generate_sample(kind, split, index, config)[0]
-
-
-def build_benchmark(
-    kind: str,
-    split: str,
-    profile: str = "tiny",
-    out: str | os.PathLike | None = None,
-    n_samples: int | None = None,
-    progress: bool = True,
-    client=None,
-    **overrides: object,
-) -> Path:
-    """Build one split of a synthetic benchmark into a Zarr store.
-
-    Parameters
-    ----------
-    kind : {"swath", "fulldisc"}
-    split : {"train", "val", "test"}
-    profile : {"tiny", "demo", "paper"}
-        Sets the split size and defaults (``prelib/profiles/data.yaml``).
-    out : path-like, optional
-        Store path; default :func:`benchmark_path` under ``PRELIB_DATA_DIR``.
-    n_samples : int, optional
-        Override the profile's split size (sample ``i`` is the same for every size).
-    progress : bool
-        tqdm progress bar.
-    client : distributed.Client, optional
-        Simulate the samples on this dask.distributed cluster (see :func:`write_benchmark`).
-    **overrides
-        :class:`~prelib.data.benchmark_config.BenchmarkConfig` fields (``seed``, ``workers``,
-        ``min_wet_fraction`` …).
-
-    Returns
-    -------
-    pathlib.Path
-        The store written.
-    """
-    check_kind(kind)
-    check_split(split)
-    config = load_benchmark_config(profile, **overrides)
-    size = config.size(kind, split) if n_samples is None else n_samples
-    path = Path(out) if out is not None else benchmark_path(kind, split, profile, config.seed)
-    attrs = {
-        "title": f"prelib synthetic {'Swath-MPR' if kind == 'swath' else 'Full-IPR'} benchmark",
-        "split": split,
-        "profile": profile,
-        "benchmark_seed": config.seed,
-        "min_wet_fraction": config.min_wet_fraction,
-        "min_valid_fraction": config.min_valid_fraction,
-        "forced_regimes": ",".join(config.regimes) if config.regimes else "climatology",
-    }
-    make_sample = functools.partial(_synthetic_sample, kind, split, config)
-    return write_benchmark(
-        make_sample, size, path, kind, config.workers, attrs, progress, client=client
     )
 
 
@@ -449,3 +375,19 @@ def open_benchmark(
     if validate:
         validate_benchmark(ds, kind)
     return ds
+
+
+def __getattr__(name: str):
+    # ``build_benchmark`` moved to prelib.data.build.synthetic beside the real-data builder
+    if name == "build_benchmark":
+        import warnings
+
+        warnings.warn(
+            "prelib.data.store.build_benchmark moved to prelib.data.build.synthetic",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        from prelib.data.build.synthetic import build_benchmark
+
+        return build_benchmark
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -85,14 +85,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the selected tables; prints each table as Markdown. Returns 0 on success."""
-    from prelib.evaluation.config import load_evaluation_config
+    from prelib.config import resolve
     from prelib.evaluation.report import to_markdown
     from prelib.evaluation.tables import TABLE_TITLES, run_table
     from prelib.paths import profile_output_dir
 
-    config = load_evaluation_config(
-        args.profile, n_train=args.n_train, n_val=args.n_val, n_test=args.n_test
-    )
     overrides = {
         k: v
         for k, v in (
@@ -103,6 +100,11 @@ def run(args: argparse.Namespace) -> int:
         )
         if v is not None
     }
+    cfg = resolve(
+        args.profile,
+        training=overrides,
+        evaluation={"n_train": args.n_train, "n_val": args.n_val, "n_test": args.n_test},
+    )
     out = args.out or profile_output_dir(args.profile) / "evaluation"
     if args.cluster is not None:
         _score_seeds_on_cluster(args, out)  # the pass below then reads the cached scores
@@ -111,13 +113,11 @@ def run(args: argparse.Namespace) -> int:
         started = time.perf_counter()
         summary = run_table(
             table,
-            args.profile,
+            cfg,
             args.seeds,
             out,
             rows="quick" if args.quick else args.rows,
             data=args.data,
-            config=config,
-            training_overrides=overrides,
             sessions=sessions,
             show_progress=not args.no_progress,
         )

@@ -26,7 +26,7 @@ import torch
 from torch.utils.data import Dataset
 
 from prelib.atomic import atomic_path
-from prelib.config import resolve
+from prelib.config import RunConfig, resolve
 from prelib.evaluation.config import EvaluationConfig, parse_modalities
 from prelib.evaluation.scoring import Predictor, score_predictor
 from prelib.workflow import (
@@ -100,7 +100,11 @@ class ExperimentSession:
 
     Parameters
     ----------
-    profile : {"tiny", "demo", "paper"}
+    profile : str or RunConfig
+        A profile name (``"tiny"``, ``"demo"``, ``"paper"`` …), resolved here with ``seed`` and
+        ``training_overrides`` (the session is an entry point), or a resolved run
+        (:func:`prelib.config.resolve`), which then takes ``seed``
+        (:meth:`~prelib.config.RunConfig.with_seed`) and already holds its training overrides.
     out_dir : path-like
         Root of the evaluation outputs; this seed uses ``out_dir/runs/seed-<seed>``.
     seed : int
@@ -121,7 +125,7 @@ class ExperimentSession:
 
     def __init__(
         self,
-        profile: str,
+        profile: str | RunConfig,
         out_dir: str | Path,
         seed: int = 0,
         data: str = "auto",
@@ -132,9 +136,18 @@ class ExperimentSession:
     ) -> None:
         if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
             raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-        self.profile, self.seed, self.data = profile, seed, data
+        self.seed, self.data = seed, data
         self.training_overrides = dict(training_overrides or {})
-        self.run_config = resolve(profile, seed=seed, training=dict(self.training_overrides))
+        if isinstance(profile, RunConfig):
+            if self.training_overrides:
+                raise ValueError(
+                    "ExperimentSession: a RunConfig already holds its training settings; "
+                    "resolve training_overrides into it (resolve(profile, training=...))"
+                )
+            self.run_config = profile.with_seed(seed)
+        else:
+            self.run_config = resolve(profile, seed=seed, training=dict(self.training_overrides))
+        self.profile = self.run_config.profile
         if config is not None:
             self.run_config = self.run_config.replace(evaluation=config)
         self.config = self.run_config.evaluation
@@ -163,7 +176,7 @@ class ExperimentSession:
         if self.data == "simulated":
             path = None
         elif self.data == "auto":
-            path = benchmark_path(kind, split, self.profile)
+            path = benchmark_path(kind, split, self.run_config)
             path = path if path.exists() else None
         else:
             path = Path(self.data) / f"{kind}_{split}.zarr"
@@ -171,7 +184,7 @@ class ExperimentSession:
                 raise FileNotFoundError(f"no {kind} {split} store at {path}")
         if path is None:
             dataset = BenchmarkDataset.simulated(
-                kind, split, self.profile, n_samples=length or None
+                kind, split, self.run_config, n_samples=length or None
             )
         else:
             dataset = BenchmarkDataset.from_zarr(path, kind)

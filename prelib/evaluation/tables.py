@@ -40,7 +40,8 @@ from typing import Any
 
 import pandas as pd
 
-from prelib.evaluation.config import EvaluationConfig, load_evaluation_config, parse_modalities
+from prelib.config import RunConfig, deprecated_profile_name, resolve
+from prelib.evaluation.config import EvaluationConfig, parse_modalities
 from prelib.evaluation.report import summarise, write_table
 from prelib.evaluation.scoring import SIZE_COLUMNS, baseline_predictor, two_network_predictor
 from prelib.evaluation.session import ExperimentSession
@@ -287,7 +288,7 @@ def test_set_note(raw: pd.DataFrame) -> str:
 # -- runner ------------------------------------------------------------------------------------
 def run_table(
     table: str,
-    profile: str = "demo",
+    run: RunConfig | str,
     seeds: Sequence[int] = (0,),
     out_dir: str | Path | None = None,
     rows: Sequence[str] | str | None = None,
@@ -303,17 +304,24 @@ def run_table(
     Parameters
     ----------
     table : {"2", "3", "4", "5", "7", "8"}
-    profile : {"tiny", "demo", "paper"}
+    run : RunConfig
+        The resolved run (:func:`prelib.config.resolve`, with its training overrides); each
+        seed's session takes it :meth:`~prelib.config.RunConfig.with_seed`. A profile name is
+        deprecated (it is resolved here with ``training_overrides``).
     seeds : sequence of int
         One training seed per repetition (the spread is the ``_std`` columns).
     out_dir : path-like, optional
         Where runs, cached scores and ``<table name>.csv/.md`` go; default
-        ``PRELIB_OUTPUT_DIR/<profile>/evaluation``.
+        ``PRELIB_OUTPUT_DIR/<run.profile>/evaluation``.
     rows : sequence of str, optional
         A subset of rows by key: Table 2 labels, Table 3 distillers, Table 4 variants, Table 5
         ``prenet``/``unet``/baseline names, Table 7 noise kinds, Table 8 modality subsets;
         ``"quick"`` = :data:`QUICK_ROWS` (the demo's one comparison per table); default all.
-    data, config, training_overrides, show_progress, cache_in_memory
+    config : EvaluationConfig, optional
+        Default ``run.evaluation``.
+    training_overrides : dict, optional
+        Only with a profile name (deprecated); a RunConfig holds its own.
+    data, show_progress, cache_in_memory
         See :class:`~prelib.evaluation.session.ExperimentSession`.
     sessions : dict, optional
         ``{seed: session}`` reused across tables (networks trained once); filled when given.
@@ -331,12 +339,22 @@ def run_table(
         raise ValueError("seeds must name at least one seed")
     from prelib.paths import profile_output_dir
 
-    config = config or load_evaluation_config(profile)
+    if isinstance(run, str):
+        deprecated_profile_name(run, "run_table(...)")
+        run = resolve(run, training=dict(training_overrides or {}))
+    elif training_overrides:
+        raise ValueError(
+            "run_table: a RunConfig already holds its training settings; resolve "
+            "training_overrides into it (resolve(profile, training=...))"
+        )
+    config = config or run.evaluation
     if isinstance(rows, str):
         if rows != "quick":
             raise ValueError(f"rows must be a sequence of row keys or 'quick', got {rows!r}")
         rows = QUICK_ROWS[table]
-    out_dir = Path(out_dir) if out_dir is not None else profile_output_dir(profile) / "evaluation"
+    if out_dir is None:
+        out_dir = profile_output_dir(run.profile) / "evaluation"
+    out_dir = Path(out_dir)
     specs = {
         "2": lambda: _table2_rows(rows),
         "3": lambda: _table3_rows(rows),
@@ -358,12 +376,11 @@ def run_table(
     for seed in seeds:
         if seed not in sessions:
             sessions[seed] = ExperimentSession(
-                profile,
+                run,
                 out_dir,
                 seed,
                 data=data,
                 config=config,
-                training_overrides=training_overrides,
                 cache_in_memory=cache_in_memory,
                 show_progress=show_progress,
             )
@@ -385,33 +402,33 @@ def run_table(
     return summary
 
 
-def table2_comwe_ablation(profile: str = "demo", seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
+def table2_comwe_ablation(run: RunConfig | str, seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
     """Table 2: RMKD on/off × DAWE on/off, and the reference DAWE (see :func:`run_table`)."""
-    return run_table("2", profile, seeds, **kw)
+    return run_table("2", run, seeds, **kw)
 
 
-def table3_kd_methods(profile: str = "demo", seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
+def table3_kd_methods(run: RunConfig | str, seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
     """Table 3: UNet no-KD, KD, MGD, MKD, RMKD, CoMWE on Swath-MPR (see :func:`run_table`)."""
-    return run_table("3", profile, seeds, **kw)
+    return run_table("3", run, seeds, **kw)
 
 
-def table4_adaptation(profile: str = "demo", seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
+def table4_adaptation(run: RunConfig | str, seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
     """Table 4: full-disc adaptation strategies on Full-IPR (see :func:`run_table`)."""
-    return run_table("4", profile, seeds, **kw)
+    return run_table("4", run, seeds, **kw)
 
 
-def table5_baselines(profile: str = "demo", seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
+def table5_baselines(run: RunConfig | str, seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
     """Table 5: PRE-Net vs UNet and the IR baselines, with CSI-4/CSI-8 (see :func:`run_table`)."""
-    return run_table("5", profile, seeds, **kw)
+    return run_table("5", run, seeds, **kw)
 
 
-def table7_noise(profile: str = "demo", seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
+def table7_noise(run: RunConfig | str, seeds: Sequence[int] = (0,), **kw) -> pd.DataFrame:
     """Table 7: additive (K) and multiplicative (relative) IR noise (see :func:`run_table`)."""
-    return run_table("7", profile, seeds, **kw)
+    return run_table("7", run, seeds, **kw)
 
 
 def table8_teacher_modalities(
-    profile: str = "demo", seeds: Sequence[int] = (0,), **kw
+    run: RunConfig | str, seeds: Sequence[int] = (0,), **kw
 ) -> pd.DataFrame:
     """Table 8: the teacher on modality subsets of IR / PMW / PR (see :func:`run_table`)."""
-    return run_table("8", profile, seeds, **kw)
+    return run_table("8", run, seeds, **kw)

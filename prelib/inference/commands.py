@@ -182,12 +182,13 @@ def _source(args: argparse.Namespace):
 
 def _networks(args: argparse.Namespace) -> dict:
     """The classifier and regressor: explicit checkpoints, else the run folder's."""
+    from prelib.config import resolve
     from prelib.workflow.networks import load_retrieval_networks
 
     return load_retrieval_networks(
         args.run_dir or profile_output_dir(args.profile),
         args.variant,
-        args.profile,
+        resolve(args.profile),
         {task: getattr(args, f"{task}_checkpoint") for task in ("cls", "reg")},
     )
 

@@ -113,6 +113,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the adapted networks, export, and check the graph with ONNX Runtime if present."""
+    from prelib.config import resolve
     from prelib.inference.composition import TwoNetworkRetrieval
     from prelib.paths import profile_output_dir
     from prelib.workflow.networks import load_retrieval_networks
@@ -120,7 +121,7 @@ def run(args: argparse.Namespace) -> int:
     nets = load_retrieval_networks(
         args.run_dir or profile_output_dir(args.profile),
         args.variant,
-        args.profile,
+        resolve(args.profile),
         {task: getattr(args, f"{task}_checkpoint") for task in ("cls", "reg")},
     )
     retrieval = TwoNetworkRetrieval(nets["cls"], nets["reg"], clamp_negative=not args.no_clamp)

@@ -13,7 +13,6 @@ written before the run configuration, a profile name is still accepted in place 
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 from torch import nn
@@ -43,12 +42,9 @@ DISTILLER_NAMES: tuple[str, ...] = tuple(DISTILLERS)
 
 
 def _deprecated_profile(profile: str, where: str) -> None:
-    warnings.warn(
-        f"{where}: passing a profile name ({profile!r}) is deprecated; pass the configuration "
-        "from prelib.config.resolve(profile) instead",
-        DeprecationWarning,
-        stacklevel=3,
-    )
+    from prelib.config import deprecated_profile_name
+
+    deprecated_profile_name(profile, where, stacklevel=5)  # points at the caller of ``where``
 
 
 def _section(name: str, config: Config | ModelConfigs | str | None, overrides: dict) -> Config:

@@ -93,10 +93,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the build; prints the store, sample and rejection counts and the manifest path."""
+    from prelib.config import resolve
     from prelib.data.build.real import build_fulldisc_benchmark, build_swath_benchmark
 
     common = {
-        "profile": args.profile,
+        "config": resolve(args.profile),
         "workers": args.workers,
         "scheduler": args.scheduler,
         "cluster": args.cluster,

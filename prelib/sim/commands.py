@@ -107,19 +107,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
-    if args.cluster is None:
-        return _build_splits(args, None)
+    from prelib.config import resolve
     from prelib.data.build.execution import cluster_runner
 
+    cfg = resolve(args.profile, data={"seed": args.seed, "workers": args.workers})
+    if args.cluster is None:
+        return _build_splits(args, cfg, None)  # the data section's workers, local processes
     with cluster_runner(args.cluster, args.workers or 1) as runner:  # connects before any work
-        return _build_splits(args, runner.client)
+        return _build_splits(args, cfg, runner)
 
 
-def _build_splits(args: argparse.Namespace, client) -> int:
-    from prelib.data.store import build_benchmark
+def _build_splits(args: argparse.Namespace, cfg, runner) -> int:
+    from prelib.data.build.synthetic import build_benchmark
 
     splits = [args.split] if args.split else list(SPLITS)
-    seed = args.seed if args.seed is not None else None
     for split in splits:
         if args.out is None:
             out = None
@@ -130,13 +131,11 @@ def _build_splits(args: argparse.Namespace, client) -> int:
         path = build_benchmark(
             args.kind,
             split,
-            args.profile,
+            cfg,
             out=out,
             n_samples=args.n_samples,
             progress=not args.no_progress,
-            seed=seed,
-            workers=args.workers,
-            client=client,
+            runner=runner,
         )
         print(f"wrote {path}")
     return 0

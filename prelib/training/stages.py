@@ -31,7 +31,6 @@ Tasks: ``"reg"`` (1 channel, MSE on mm h-1) and ``"cls"`` (2 logits, cross-entro
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -40,6 +39,7 @@ import torch
 from torch import nn
 
 from prelib import runtime
+from prelib.config import deprecated_profile_name
 from prelib.models.config import ModelConfigs, load_model_configs
 from prelib.training import distributed
 from prelib.training.checkpoint import (
@@ -70,11 +70,11 @@ def _configs(
 ) -> tuple[ModelConfigs, TrainingConfig | None, str]:
     """``(models, config, label)``; a profile name in place of ``models`` is deprecated."""
     if isinstance(models, str):
-        warnings.warn(
-            f"training.stages: passing a profile name ({models!r}) is deprecated; pass "
+        deprecated_profile_name(
+            models,
+            "training.stages",
             "cfg.models and cfg.training.<stage> from prelib.config.resolve(profile)",
-            DeprecationWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
         if config is None and stage is not None:
             config = load_training_config(models, stage)

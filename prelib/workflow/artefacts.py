@@ -31,6 +31,7 @@ import dataclasses
 from pathlib import Path
 
 from prelib import paths
+from prelib.config import RunConfig, deprecated_profile_name
 
 CHECKPOINTS: tuple[str, ...] = ("best.pt", "last.pt")
 """Checkpoint files of a training run folder."""
@@ -61,8 +62,14 @@ class RunLayout:
             object.__setattr__(self, "data_root", Path(self.data_root))
 
     @classmethod
+    def for_run(cls, cfg: RunConfig, data_root: str | Path | None = None) -> RunLayout:
+        """The default folder of the run ``cfg``: ``PRELIB_OUTPUT_DIR/<profile>``."""
+        return cls(paths.profile_output_dir(cfg.profile), data_root)
+
+    @classmethod
     def for_profile(cls, profile: str, data_root: str | Path | None = None) -> RunLayout:
-        """The default run of ``profile``: ``PRELIB_OUTPUT_DIR/<profile>``."""
+        """Deprecated: :meth:`for_run` of the resolved configuration."""
+        deprecated_profile_name(profile, "RunLayout.for_profile(...)", "RunLayout.for_run(cfg)")
         return cls(paths.profile_output_dir(profile), data_root)
 
     # -- data ------------------------------------------------------------------------------
@@ -71,11 +78,14 @@ class RunLayout:
         """The data folder holding the benchmark stores."""
         return self.data_root if self.data_root is not None else paths.data_dir()
 
-    def benchmark(self, kind: str, split: str, profile: str, seed: int) -> Path:
-        """``<data>/synthetic/<profile>/seed<seed>/<kind>_<split>.zarr``."""
+    def benchmark(
+        self, kind: str, split: str, cfg: RunConfig | str, seed: int | None = None
+    ) -> Path:
+        """``<data>/synthetic/<profile>/seed<data.seed>/<kind>_<split>.zarr`` of the run ``cfg``
+        (another benchmark ``seed`` when given; a profile name is deprecated)."""
         from prelib.data.store import benchmark_path
 
-        return benchmark_path(kind, split, profile, seed, root=self.data_dir)
+        return benchmark_path(kind, split, cfg, seed, root=self.data_dir)
 
     # -- trained networks --------------------------------------------------------------------
     @property

@@ -32,7 +32,8 @@ def ensure_benchmarks(
     Parameters
     ----------
     cfg : RunConfig
-        Its ``profile`` names the benchmark sizes and ``data.seed`` the benchmark's seed.
+        Its ``data`` section sets the benchmark sizes and seed; its ``profile`` names the
+        stores' folder.
     layout : RunLayout
     kinds, splits : iterables of str
         ``swath`` / ``fulldisc`` and ``train`` / ``val`` / ``test``.
@@ -44,21 +45,14 @@ def ensure_benchmarks(
     dict
         ``(kind, split)`` → path of the Zarr store.
     """
-    from prelib.data.store import build_benchmark
+    from prelib.data.build.synthetic import build_benchmark
 
     stores = {}
     for kind in kinds:
         for split in splits:
-            path = layout.benchmark(kind, split, cfg.profile, cfg.data.seed)
+            path = layout.benchmark(kind, split, cfg)
             if not path.exists():
-                build_benchmark(
-                    kind,
-                    split,
-                    profile=cfg.profile,
-                    out=path,
-                    progress=progress,
-                    seed=cfg.data.seed,
-                )
+                build_benchmark(kind, split, cfg, out=path, progress=progress)
             stores[kind, split] = path
     return stores
 
@@ -99,15 +93,15 @@ class BenchmarkData:
             return self._datasets[key]
         cfg = self.cfg
         if self.source == "simulated":
-            dataset = BenchmarkDataset.simulated(kind, split, cfg.profile, seed=cfg.data.seed)
+            dataset = BenchmarkDataset.simulated(kind, split, cfg)
         elif self.source in ("build", "auto"):
-            path = self.layout.benchmark(kind, split, cfg.profile, cfg.data.seed)
+            path = self.layout.benchmark(kind, split, cfg)
             if self.source == "build":
                 ensure_benchmarks(cfg, self.layout, (kind,), (split,))
             if path.exists():
                 dataset = BenchmarkDataset.from_zarr(path, kind)
             else:
-                dataset = BenchmarkDataset.simulated(kind, split, cfg.profile, seed=cfg.data.seed)
+                dataset = BenchmarkDataset.simulated(kind, split, cfg)
         else:
             path = Path(self.source) / f"{kind}_{split}.zarr"
             if not path.exists():

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from torch import nn
 
+from prelib.config import RunConfig, deprecated_profile_name
 from prelib.models.config import ModelConfigs
 from prelib.training import stages
 from prelib.training.checkpoint import load_checkpoint
@@ -109,7 +110,7 @@ def load_adapted_pair(
 def load_retrieval_networks(
     run_dir: str | Path,
     variant: str,
-    profile: str,
+    config: RunConfig | str | None = None,
     checkpoints: dict[str, str | Path | None] | None = None,
 ) -> dict[str, nn.Module]:
     """The classifier and regressor of a retrieval: explicit checkpoints, else the run folder's.
@@ -121,9 +122,10 @@ def load_retrieval_networks(
         ``models/adapted-<variant>/<task>/best.pt`` (else ``last.pt``).
     variant : str
         Full-Disc Adaptation variant.
-    profile : str
-        Profile named in the messages, and whose model configuration rebuilds checkpoints
-        written before run configurations were stored in them.
+    config : RunConfig, optional
+        The run (:func:`prelib.config.resolve`): its profile is named in the messages, and its
+        model configuration rebuilds checkpoints written before run configurations were stored
+        in them (newer checkpoints rebuild themselves). A profile name is deprecated.
     checkpoints : dict, optional
         ``{"cls": path, "reg": path}``; a ``None`` entry is looked up in the run folder.
 
@@ -137,6 +139,12 @@ def load_retrieval_networks(
     FileNotFoundError
         No checkpoint given or found; the message names the folder and how to train it.
     """
+    if isinstance(config, str):
+        from prelib.config import resolve
+
+        deprecated_profile_name(config, "load_retrieval_networks(...)")
+        config = resolve(config)
+    profile = f" --profile {config.profile}" if config is not None else ""
     layout = RunLayout(run_dir)
     checkpoints = checkpoints or {}
     nets = {}
@@ -148,15 +156,15 @@ def load_retrieval_networks(
                 path = find_checkpoint(folder, "best")
             except FileNotFoundError:
                 raise FileNotFoundError(
-                    f"no {task} checkpoint in {folder}; run `prelib train adapt --profile "
-                    f"{profile} --variant {variant}` (or the notebook pipeline), point "
+                    f"no {task} checkpoint in {folder}; run `prelib train adapt{profile} "
+                    f"--variant {variant}` (or the notebook pipeline), point "
                     f"--run-dir at the run folder, or pass --{task}-checkpoint"
                 ) from None
         try:
             models = checkpoint_models(path)
-        except ValueError:  # an older checkpoint: the profile's model configuration
-            from prelib.config import resolve
-
-            models = resolve(profile).models
+        except ValueError:  # an older checkpoint: the run's model configuration
+            if config is None:
+                raise
+            models = config.models
         nets[task] = load_adapted(path, task=task, variant=variant, models=models)
     return nets

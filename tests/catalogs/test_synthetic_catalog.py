@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
+from prelib.config import resolve
+from prelib.data.build.synthetic import build_benchmark
 from prelib.data.regions import case_path, simulate_case, write_scene
 from prelib.data.schema import validate_benchmark
-from prelib.data.store import benchmark_path, build_benchmark
+from prelib.data.store import benchmark_path
 from prelib.paths import catalogs_dir
 
 intake = pytest.importorskip("intake")
@@ -17,8 +19,8 @@ def data_root(tmp_path_factory):
     """Tiny stores for every benchmark entry and one case study, where the catalog expects them."""
     root = tmp_path_factory.mktemp("catalog_data")
     for kind in ("swath", "fulldisc"):
-        out = benchmark_path(kind, "val", "tiny", 0, root=root)
-        build_benchmark(kind, "val", "tiny", out=out, n_samples=1, progress=False)
+        out = benchmark_path(kind, "val", resolve("tiny"), root=root)
+        build_benchmark(kind, "val", resolve("tiny"), out=out, n_samples=1, progress=False)
     write_scene(simulate_case("convective", resolution_km=10.0), case_path("convective", root))
     return root
 
@@ -63,7 +65,7 @@ def test_default_data_dir_without_the_environment_variable(monkeypatch, tmp_path
     monkeypatch.delenv("PRELIB_DATA_DIR", raising=False)
     monkeypatch.setattr("prelib.paths.project_root", lambda: tmp_path)  # no stores there
     fresh = intake.open_catalog(str(catalog_file))
-    expected = benchmark_path("fulldisc", "val", "tiny", 0, root=data_dir())
+    expected = benchmark_path("fulldisc", "val", resolve("tiny"), root=data_dir())
     with pytest.raises(FileNotFoundError) as err:
         fresh(split="val", profile="tiny").full_ipr.read()
     assert str(expected) in str(err.value) and "None" not in str(err.value)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from prelib.data.store import build_benchmark
+from prelib.config import resolve
+from prelib.data.build.synthetic import build_benchmark
+
+TINY = resolve("tiny")
 
 
 @pytest.fixture(scope="session")
@@ -16,7 +19,7 @@ def store_dir(tmp_path_factory):
 def swath_store(store_dir):
     """3 Swath-MPR training samples of the tiny profile."""
     return build_benchmark(
-        "swath", "train", "tiny", out=store_dir / "swath_train.zarr", progress=False
+        "swath", "train", TINY, out=store_dir / "swath_train.zarr", progress=False
     )
 
 
@@ -24,5 +27,5 @@ def swath_store(store_dir):
 def fulldisc_store(store_dir):
     """3 Full-IPR training samples of the tiny profile."""
     return build_benchmark(
-        "fulldisc", "train", "tiny", out=store_dir / "fulldisc_train.zarr", progress=False
+        "fulldisc", "train", TINY, out=store_dir / "fulldisc_train.zarr", progress=False
     )

@@ -116,10 +116,12 @@ def test_scene_file_is_cf_clean(scene_file):
 
 @pytest.mark.parametrize("kind", ["fulldisc", "swath"])
 def test_benchmark_store_is_cf_clean(kind, tmp_path):
-    from prelib.data.store import build_benchmark, open_benchmark
+    from prelib.config import resolve
+    from prelib.data.build.synthetic import build_benchmark
+    from prelib.data.store import open_benchmark
 
     path = build_benchmark(
-        kind, "test", "tiny", out=tmp_path / "b.zarr", n_samples=2, progress=False
+        kind, "test", resolve("tiny"), out=tmp_path / "b.zarr", n_samples=2, progress=False
     )
     ds = open_benchmark(path)
     assert_cf_resolves(ds)

@@ -21,6 +21,7 @@ def tiny_config():
 @pytest.fixture(scope="session")
 def tiny_eval(tmp_path_factory, tiny_config):
     """``run(table, rows)`` on one output folder with sessions shared across tables."""
+    from prelib.config import resolve
     from prelib.evaluation.tables import run_table
 
     out_dir = tmp_path_factory.mktemp("evaluation")
@@ -29,13 +30,12 @@ def tiny_eval(tmp_path_factory, tiny_config):
     def run(table: str, rows=None, seeds=(0,)):
         return run_table(
             table,
-            "tiny",
+            resolve("tiny", training=OVERRIDES),
             seeds,
             out_dir,
             rows=rows,
             data="simulated",
             config=tiny_config,
-            training_overrides=OVERRIDES,
             sessions=sessions,
             show_progress=False,
             cache_in_memory=True,

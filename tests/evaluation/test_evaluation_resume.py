@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from prelib.config import resolve
 from prelib.evaluation import session as session_module
 from prelib.evaluation import tables
 
@@ -21,13 +22,12 @@ def test_rerun_skips_training_and_scoring(tiny_eval, tiny_config, monkeypatch):
     # a fresh session (new process): everything comes from the checkpoints and score cache
     again = tables.run_table(
         "8",
-        "tiny",
+        resolve("tiny", training={"epochs": 1, "max_steps_per_epoch": 1, "batch_size": 2}),
         (0,),
         tiny_eval.out_dir,
         rows=["ir+pmw+pr"],
         data="simulated",
         config=tiny_config,
-        training_overrides={"epochs": 1, "max_steps_per_epoch": 1, "batch_size": 2},
         show_progress=False,
     )
     assert again.loc["IR + PMW + PR", "rmse"] == first.loc["IR + PMW + PR", "rmse"]

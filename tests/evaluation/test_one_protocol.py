@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import torch
 
+from prelib.config import resolve
 from prelib.evaluation import scoring, session, tables
 from prelib.evaluation.config import load_evaluation_config
 from prelib.evaluation.scoring import (
@@ -52,7 +53,7 @@ def spied_session(monkeypatch):
         }
 
     def net(task):
-        return get_model("unet", "tiny", n_classes=2 if task == "cls" else 1)
+        return get_model("unet", resolve("tiny").models, n_classes=2 if task == "cls" else 1)
 
     monkeypatch.setattr(session, "score_predictor", spy)
     cls = session.ExperimentSession
@@ -70,7 +71,9 @@ def test_every_row_of_every_table_goes_through_the_one_scoring_function(
     spied_session, tmp_path, table
 ):
     config = load_evaluation_config("tiny")
-    summary = tables.run_table(table, "tiny", (0,), tmp_path, config=config, show_progress=False)
+    summary = tables.run_table(
+        table, resolve("tiny"), (0,), tmp_path, config=config, show_progress=False
+    )
     assert len(spied_session) == len(summary) > 0
     for name, calibrated in spied_session:
         assert calibrated  # the validation split is always given for the p-threshold

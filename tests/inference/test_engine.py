@@ -8,6 +8,7 @@ import torch
 import xarray as xr
 
 from prelib import conventions as cv
+from prelib.config import resolve
 from prelib.inference.composition import TwoNetworkRetrieval, compose_precipitation
 from prelib.inference.engine import InferenceSettings, infer
 from prelib.inference.retrieval import _fill_missing, normalize_ir
@@ -26,8 +27,8 @@ def _scene(h=150, w=170, seed=0):
 
 def _tiny_pair() -> TwoNetworkRetrieval:
     torch.manual_seed(0)
-    cls = get_model("prenet", "tiny", n_classes=2).eval()
-    reg = get_model("prenet", "tiny").eval()
+    cls = get_model("prenet", resolve("tiny").models, n_classes=2).eval()
+    reg = get_model("prenet", resolve("tiny").models).eval()
     return TwoNetworkRetrieval(cls, reg)
 
 

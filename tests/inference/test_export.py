@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from prelib.config import resolve
 from prelib.inference.composition import TwoNetworkRetrieval
 from prelib.inference.export import export_onnx
 from prelib.models import apply_lora, get_model
@@ -14,7 +15,7 @@ from prelib.models.lora import lora_modules
 
 def _adapted(n_classes: int, seed: int) -> torch.nn.Module:
     torch.manual_seed(seed)
-    model = get_model("prenet", "tiny", n_classes=n_classes, n_splits=1)
+    model = get_model("prenet", resolve("tiny").models, n_classes=n_classes, n_splits=1)
     apply_lora(model)
     with torch.no_grad():
         for module in lora_modules(model):

@@ -6,13 +6,14 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from prelib.config import resolve
 from prelib.models import get_model
 from prelib.models.light_distill import LightDistillation, response_loss
 
 
 @pytest.mark.parametrize("shape", [(64, 64), (256, 49), (33, 80)])
 def test_light_shapes_and_features(shape):
-    net = get_model("prenet_light", "tiny", n_classes=2).eval()
+    net = get_model("prenet_light", resolve("tiny").models, n_classes=2).eval()
     out = net(torch.rand(2, 8, *shape))
     assert out.logits.shape == (2, 2, *shape)
     w = net.config.base_width
@@ -42,8 +43,8 @@ def _gflop(net) -> float:
 
 @pytest.mark.slow
 def test_light_has_at_least_ten_times_fewer_flops_than_prenet_at_demo_size():
-    prenet = get_model("prenet", "demo", n_splits=1).eval()
-    light = get_model("prenet_light", "demo").eval()
+    prenet = get_model("prenet", resolve("demo").models, n_splits=1).eval()
+    light = get_model("prenet_light", resolve("demo").models).eval()
     assert _gflop(prenet) >= 10 * _gflop(light)
 
 
@@ -58,8 +59,8 @@ def test_response_loss_is_zero_for_equal_outputs_and_positive_otherwise():
 
 def test_distillation_steps_lower_the_loss_and_keep_the_teacher_fixed():
     torch.manual_seed(0)
-    teacher = get_model("prenet", "tiny", n_classes=2, n_splits=1).eval()
-    student = get_model("prenet_light", "tiny", n_classes=2)
+    teacher = get_model("prenet", resolve("tiny").models, n_classes=2, n_splits=1).eval()
+    student = get_model("prenet_light", resolve("tiny").models, n_classes=2)
     w_s, w_t = student.config.base_width, teacher.config.base_width
     pair = LightDistillation(student, teacher, (w_s, 2 * w_s, 4 * w_s), (2 * w_t, 4 * w_t, 8 * w_t))
     before = {k: v.clone() for k, v in teacher.state_dict().items()}

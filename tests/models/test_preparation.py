@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 
+from prelib.config import resolve
 from prelib.inference.composition import TwoNetworkRetrieval
 from prelib.models import apply_lora, get_model
 from prelib.models.lora import lora_modules
@@ -12,7 +13,7 @@ from prelib.models.preparation import fold_batchnorm, prepare_for_inference
 
 def _adapted(n_classes: int, seed: int) -> torch.nn.Module:
     torch.manual_seed(seed)
-    model = get_model("prenet", "tiny", n_classes=n_classes, n_splits=1)
+    model = get_model("prenet", resolve("tiny").models, n_classes=n_classes, n_splits=1)
     apply_lora(model, rank=1, alpha=1.0)
     with torch.no_grad():
         for module in lora_modules(model):  # non-zero adapters, or merging would be trivial

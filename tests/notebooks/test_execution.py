@@ -13,6 +13,7 @@ import math
 
 import pytest
 
+from prelib.config import resolve
 from prelib.pipeline.runner import load_run_order, run_pipeline
 
 pytestmark = [pytest.mark.notebooks, pytest.mark.slow]
@@ -67,7 +68,7 @@ def test_networks_and_stores_are_in_the_shared_run_layout(tiny_run):
             layout.adapted_dir("selfmask", task),
         ):
             assert (run_dir / "last.pt").is_file() and (run_dir / "run_key.json").is_file()
-    assert layout.benchmark("fulldisc", "test", "tiny", 0).is_dir()
+    assert layout.benchmark("fulldisc", "test", resolve("tiny")).is_dir()
     assert (root / "run_config.json").is_file()
 
 

@@ -5,14 +5,22 @@ from __future__ import annotations
 import pytest
 import zarr
 
-from prelib.data.store import build_benchmark, open_benchmark
+from prelib.config import resolve
+from prelib.data.build.synthetic import build_benchmark
+from prelib.data.store import open_benchmark
 from prelib.sim.scene import WORLD_VERSION
 
 
 @pytest.mark.slow
 def test_store_records_the_world_version_and_refuses_an_old_one(tmp_path):
     path = build_benchmark(
-        "swath", "test", "tiny", out=tmp_path / "s.zarr", n_samples=1, progress=False, workers=1
+        "swath",
+        "test",
+        resolve("tiny"),
+        out=tmp_path / "s.zarr",
+        n_samples=1,
+        progress=False,
+        workers=1,
     )
     assert open_benchmark(path).attrs["world_version"] == WORLD_VERSION
     group = zarr.open_group(str(path), mode="r+")

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from prelib.config import resolve
 from prelib.models import get_distiller, get_student
 from prelib.models.config import DistillConfig
 from prelib.training.config import load_training_config
@@ -42,14 +43,14 @@ def _batches(n=4):
 
 def _pair(weighting: str, **cfg):
     torch.manual_seed(0)
-    student = get_student("comwe", "tiny", n_classes=1)
-    distiller = get_distiller("comwe", "tiny", weighting=weighting, **cfg)
+    student = get_student("comwe", resolve("tiny").models, n_classes=1)
+    distiller = get_distiller("comwe", resolve("tiny").models, weighting=weighting, **cfg)
     return DistillationPair(student, distiller, "reg")
 
 
 def _teacher():
     torch.manual_seed(1)
-    return build_teacher("tiny", "reg").eval().requires_grad_(False)
+    return build_teacher(resolve("tiny").models, "reg").eval().requires_grad_(False)
 
 
 @pytest.mark.parametrize("weighting", ["paper", "code", "gradnorm"])

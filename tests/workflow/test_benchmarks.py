@@ -12,7 +12,7 @@ def test_missing_stores_are_built_once_in_the_data_folder(tmp_path):
     cfg, layout = resolve("tiny"), RunLayout(tmp_path / "run", tmp_path / "data")
     stores = ensure_benchmarks(cfg, layout, kinds=("swath",), splits=("val",))
     path = stores["swath", "val"]
-    assert path == layout.benchmark("swath", "val", "tiny", cfg.data.seed) and path.is_dir()
+    assert path == layout.benchmark("swath", "val", cfg) and path.is_dir()
     stamp = path.stat().st_mtime_ns
     assert ensure_benchmarks(cfg, layout, kinds=("swath",), splits=("val",)) == stores
     assert path.stat().st_mtime_ns == stamp  # found, not rebuilt

@@ -1,4 +1,10 @@
-"""Running the benchmark builder's units of work, and recording each one so a rerun resumes.
+"""Where the benchmark builders' work runs, with one progress bar, and the real builder's records.
+
+Both builders run through :class:`UnitRunner`: the real-data builder's units of work
+(:meth:`UnitRunner.run`, recorded so a rerun resumes) and every store's samples
+(:meth:`UnitRunner.map`, from :func:`prelib.data.store.write_benchmark`, which the synthetic and
+the real builder share). Progress is one tqdm bar advanced by :func:`progress_callback` on the
+local dask schedulers and by finished futures on a cluster.
 
 A unit (one DPR granule for Swath-MPR, one CLDAS hour for Full-IPR) returns its patches, the
 input files it used and its rejections; :func:`run_unit` writes the patches to
@@ -28,7 +34,15 @@ Where the units run (``scheduler``):
 
 The default is ``"distributed"`` when ``workers > 1`` or a cluster is given, else
 ``"synchronous"``. Use :class:`UnitRunner` as a context manager: it connects on entry, so a
-wrong cluster address fails before any work is done.
+wrong cluster address fails before any work is done. :func:`cluster_runner` maps a command's
+``--cluster`` / ``--workers`` options onto a runner.
+
+The local worker processes of a store's samples are forked on Linux (``map(..., fork=True)``,
+:func:`process_context`): no re-import of ``__main__`` (scripts need no
+``if __name__ == "__main__"`` guard for them) and the synthetic world's static data loaded by the
+first sample (the land mask, the DEM) is shared copy-on-write instead of loaded once per worker.
+Other work (units, inference, evaluation: processes that may have run torch) and other systems
+keep dask's safe default, spawn.
 """
 
 from __future__ import annotations
@@ -36,6 +50,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import sys
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -84,6 +99,44 @@ def unit_identity(path: str | Path, settings: dict) -> str:
 
 def _key_of(unit: Unit) -> str:
     return unit[3] if len(unit) > 3 and unit[3] else unit_key(unit[0])
+
+
+def process_context() -> dict[str, str]:
+    """dask configuration of local worker processes: forked on Linux, spawned elsewhere (see
+    the module docstring)."""
+    return {"multiprocessing.context": "fork" if sys.platform.startswith("linux") else "spawn"}
+
+
+def progress_callback(bar, prefix: str):
+    """The one dask callback of prelib's builders: advance the tqdm ``bar`` by one each time a
+    task whose key starts with ``prefix`` finishes (other tasks of the graph are not counted).
+
+    Parameters
+    ----------
+    bar : tqdm.tqdm
+        The progress bar (any object with ``update(n)``).
+    prefix : str
+        Key prefix of the counted tasks; make it unique per batch (:meth:`UnitRunner.map` adds a
+        random batch id) so that two builds never count each other's tasks.
+
+    Returns
+    -------
+    dask.callbacks.Callback
+        Use as a context manager around ``dask.compute``.
+    """
+    from dask.callbacks import Callback
+
+    class _TaskProgress(Callback):
+        def _posttask(self, key, result, dsk, state, worker_id):
+            if isinstance(key, str) and key.startswith(prefix):
+                bar.update(1)
+
+    return _TaskProgress()
+
+
+def _call(function: Callable, item):
+    """``function(item)``: lets a cluster receive ``function`` once, as a scattered future."""
+    return function(item)
 
 
 def read_record(key: str, parts: Path) -> dict | None:
@@ -330,49 +383,86 @@ class UnitRunner:
                 self._run_local_dask(todo, parts, bar)
         return len(todo)
 
-    def map(self, function: Callable, items: Sequence, name: str = "task") -> list:
+    def map(
+        self,
+        function: Callable,
+        items: Sequence,
+        name: str = "task",
+        bar=None,
+        fork: bool = False,
+    ) -> list:
         """``[function(item) for item in items]``, run where the runner's scheduler says.
 
-        For work other than the builder's recorded units (``prelib infer --times``,
-        ``prelib simulate build --cluster``): the results come back in the order of ``items``;
-        the first failing item's exception is raised and the others are cancelled.
-        ``function`` must be picklable (a module-level function) for the process and
-        distributed schedulers.
+        For work other than the real builder's recorded units: the samples of a benchmark store
+        (:func:`prelib.data.store.write_benchmark`, both builders), ``prelib infer --times``,
+        ``prelib evaluate --cluster``. The results come back in the order of ``items``; the first
+        failing item's exception is raised and the others are cancelled. ``function`` must be
+        picklable (a module-level function or a ``functools.partial`` of one) for the process
+        and distributed schedulers; on a cluster it is sent to the workers once.
+
+        Parameters
+        ----------
+        function : callable
+            ``function(item) -> result``.
+        items : sequence
+        name : str
+            Names the tasks (``prelib-<name>-<batch>-<i>``).
+        bar : tqdm.tqdm, optional
+            Advanced by one as each item finishes (:func:`progress_callback` on the local dask
+            schedulers, finished futures on a cluster).
+        fork : bool
+            Fork local worker processes on Linux (:func:`process_context`); for work that has
+            not run torch in this process (the synthetic samples).
         """
         items = list(items)
+        prefix = f"prelib-{name}-{uuid.uuid4().hex[:8]}-"  # unique on a shared cluster
         if self.scheduler == "distributed":
-            if self._client is None:
-                raise RuntimeError("UnitRunner.map needs `with UnitRunner(...) as runner:`")
-            batch = uuid.uuid4().hex[:8]
-            futures = [
-                self._client.submit(function, item, key=f"prelib-{name}-{batch}-{i}", pure=False)
-                for i, item in enumerate(items)
-            ]
-            try:
-                return self._client.gather(futures)
-            except BaseException:
-                self._client.cancel(futures)
-                raise
+            return self._map_distributed(function, items, prefix, bar)
         if self.scheduler == "synchronous" or self.workers == 1:
-            return [function(item) for item in items]
+            results = []
+            for item in items:
+                results.append(function(item))
+                if bar is not None:
+                    bar.update(1)
+            return results
+        import contextlib
+
         import dask
 
         run = dask.delayed(function, pure=False)
-        return list(
-            dask.compute(
-                *[run(item) for item in items], scheduler=self.scheduler, num_workers=self.workers
-            )
-        )
+        tasks = [run(item, dask_key_name=f"{prefix}{i}") for i, item in enumerate(items)]
+        counting = progress_callback(bar, prefix) if bar is not None else contextlib.nullcontext()
+        forking = dask.config.set(process_context()) if fork else contextlib.nullcontext()
+        with counting, forking:
+            return list(dask.compute(*tasks, scheduler=self.scheduler, num_workers=self.workers))
+
+    def _map_distributed(self, function: Callable, items: list, prefix: str, bar) -> list:
+        from distributed import as_completed
+
+        client = self._client
+        if client is None:
+            raise RuntimeError("UnitRunner.map needs `with UnitRunner(...) as runner:`")
+        if not items:
+            return []
+        shared = client.scatter(function, hash=False)  # sent once, not once per item
+        futures = [
+            client.submit(_call, shared, item, key=f"{prefix}{i}", pure=False)
+            for i, item in enumerate(items)
+        ]
+        try:
+            for future in as_completed(futures, loop=client.loop):
+                future.result()  # re-raises the item's own exception
+                if bar is not None:
+                    bar.update(1)
+            return client.gather(futures)
+        except BaseException:
+            client.cancel(futures)
+            raise
 
     def _run_local_dask(self, todo: list[Unit], parts: Path, bar) -> None:
         import dask
-        from dask.callbacks import Callback
 
-        class _Progress(Callback):
-            def _posttask(self, key, result, dsk, state, worker_id):
-                if isinstance(key, str) and key.startswith("prelib-unit-"):
-                    bar.update(1)
-
+        prefix = f"prelib-unit-{uuid.uuid4().hex[:8]}-"
         run = dask.delayed(run_unit, pure=False)
         tasks = [
             run(
@@ -382,11 +472,11 @@ class UnitRunner:
                 *unit[2],
                 key=_key_of(unit),
                 fail_fast=self.fail_fast,
-                dask_key_name=f"prelib-unit-{i}",
+                dask_key_name=f"{prefix}{i}",
             )
             for i, unit in enumerate(todo)
         ]
-        with _Progress():
+        with progress_callback(bar, prefix):
             dask.compute(*tasks, scheduler=self.scheduler, num_workers=self.workers)
 
     def _run_distributed(self, todo: list[Unit], parts: Path, bar) -> None:
@@ -502,6 +592,8 @@ __all__ = [
     "cluster_runner",
     "file_stamp",
     "is_finished",
+    "process_context",
+    "progress_callback",
     "read_record",
     "resolve_scheduler",
     "run_unit",

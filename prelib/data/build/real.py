@@ -4,12 +4,13 @@ A build indexes the input folders by file name, runs one unit of work per DPR gr
 or per CLDAS hour (full disc) — :mod:`prelib.data.build.units` — in parallel with dask
 (:mod:`prelib.data.build.execution`: by default a ``dask.distributed`` LocalCluster when
 ``workers > 1``, or any running cluster given by its address), and writes **exactly** the
-synthetic schema through :func:`prelib.data.store.write_benchmark` (atomic and validated:
-never a partial store) plus ``<store>.manifest.json``: the settings,
+synthetic schema through :func:`prelib.data.store.write_benchmark` — on the same runner, as the
+synthetic builder does (atomic and validated: never a partial store) — plus
+``<store>.manifest.json``: the settings,
 every input file used, every rejection with its reason, and the source of every sample.
 
 Resumable: each unit's patches go to ``<store>.parts/<key>.nc`` and then a ``<key>.json``
-record (both atomic), keyed by the file name, its size and modification time and the settings
+record (both atomic), keyed by the file name, its size and modification time and the thresholds
 that change the samples (:func:`prelib.data.build.execution.unit_identity`); a rerun skips units
 whose record is current, so an interrupted build continues where it stopped, while a changed file
 or other settings rebuild the unit (stale parts are deleted). Samples are ordered by unit name,
@@ -34,6 +35,12 @@ from pathlib import Path
 import xarray as xr
 
 from prelib.atomic import check_output, write_json
+from prelib.config import RunConfig, deprecated_profile_name
+from prelib.data.benchmark_config import (
+    BenchmarkConfig,
+    benchmark_section,
+    load_benchmark_config,
+)
 from prelib.conventions import DIM_SAMPLE
 from prelib.data.build.collocation import IndexedFile, index_products
 from prelib.data.build.execution import UnitRunner, read_record, unit_identity, unit_key
@@ -144,7 +151,7 @@ def _assemble(
     units: list[tuple],
     parts: Path,
     out: Path,
-    workers: int,
+    runner: UnitRunner,
     progress: bool,
     settings: dict,
     inputs: dict,
@@ -182,7 +189,10 @@ def _assemble(
             "manifest": manifest_path.name,
             **{k: v for k, v in settings.items() if isinstance(v, int | float | str)},
         }
-        store = write_benchmark(make_sample, len(sources), out, kind, workers, attrs, progress)
+        # the samples are assembled where the units ran (the same runner, one progress bar)
+        store = write_benchmark(
+            make_sample, len(sources), out, kind, attrs=attrs, progress=progress, runner=runner
+        )
     n_in_store = 0
     if store is not None:
         with open_benchmark(store, kind) as written:
@@ -218,19 +228,19 @@ def _sample_from_sources(sources: tuple[tuple[str, int], ...], index: int) -> xr
     return _load_part_sample(Path(path), position)
 
 
-def _settings(profile: str, overrides: dict) -> tuple[BuildSettings, dict]:
-    """The build thresholds: the profile's, with the given overrides, validated (a fraction
-    outside [0, 1] is refused with the option's name)."""
-    from prelib.data.benchmark_config import load_benchmark_config
-
+def _settings(
+    config: RunConfig | BenchmarkConfig | None, overrides: dict, where: str
+) -> tuple[BuildSettings, dict]:
+    """The build thresholds: the data section's, with the given overrides, validated (a
+    fraction outside [0, 1] is refused with the option's name)."""
     names = ("min_wet_fraction", "min_valid_fraction")
     unknown = sorted(set(overrides) - set(names))
     if unknown:
         raise ValueError(f"unknown build setting(s) {unknown}; expected {list(names)}")
     given = {k: float(v) for k, v in overrides.items() if v is not None}
-    config = load_benchmark_config(profile, **given)
-    settings = BuildSettings(**{name: float(getattr(config, name)) for name in names})
-    return settings, {"profile": profile, **dataclasses.asdict(settings)}
+    data, _ = benchmark_section(config or BenchmarkConfig(), where, given)
+    settings = BuildSettings(**{name: float(getattr(data, name)) for name in names})
+    return settings, dataclasses.asdict(settings)
 
 
 def build_swath_benchmark(
@@ -240,12 +250,13 @@ def build_swath_benchmark(
     out: str | os.PathLike,
     *,
     gmi_dir: str | os.PathLike | None = None,
-    profile: str = "tiny",
+    config: RunConfig | BenchmarkConfig | None = None,
     workers: int = 1,
     progress: bool = True,
     scheduler: str | None = None,
     cluster: str | None = None,
     fail_fast: bool = False,
+    profile: str | None = None,
     **overrides: float,
 ) -> BuildResult:
     """Build a Swath-MPR benchmark from real AGRI, GMI 1C, DPR 2A and CLDAS files.
@@ -259,8 +270,10 @@ def build_swath_benchmark(
     out : path-like
         The Zarr store to write (``*.zarr``); ``<out>.manifest.json`` and ``<out>.parts/``
         are written beside it.
-    profile : {"tiny", "demo", "paper"}
-        Supplies the dry-patch thresholds of the synthetic builder (``prelib/profiles/data.yaml``).
+    config : RunConfig or BenchmarkConfig, optional
+        The run (:func:`prelib.config.resolve`) or its data section: the dry-patch thresholds
+        of the synthetic builder (``min_wet_fraction``, ``min_valid_fraction``); default
+        :class:`~prelib.data.benchmark_config.BenchmarkConfig` (every profile's thresholds).
     workers : int
         Parallel workers over granules (dask) and processes for the Zarr write.
     scheduler : {"distributed", "processes", "threads", "synchronous"}, optional
@@ -274,6 +287,8 @@ def build_swath_benchmark(
         :class:`ValueError` naming it before any work is done.
     fail_fast : bool
         Stop at the first unit that raises (default: record it as failed and go on).
+    profile : str, optional
+        Deprecated: a profile name read for the thresholds (pass ``config``).
     **overrides
         ``min_wet_fraction``, ``min_valid_fraction``.
 
@@ -282,7 +297,10 @@ def build_swath_benchmark(
     BuildResult
     """
     out = Path(out)
-    settings, record = _settings(profile, overrides)
+    if profile is not None:  # the old keyword: a profile name, read here
+        deprecated_profile_name(profile, "build_swath_benchmark(...)", "config=cfg.data")
+        config = load_benchmark_config(profile)
+    settings, record = _settings(config, overrides, "build_swath_benchmark(...)")
     # connect first: a wrong cluster address fails before the archive is indexed
     check_output(out, "zarr")
     duplicates: list[dict] = []
@@ -306,11 +324,11 @@ def build_swath_benchmark(
         parts.mkdir(parents=True, exist_ok=True)
         _remove_stale_parts(parts, {u[3] for u in units})
         runner.run(units, parts, progress)
-    inputs = {
-        k: [str(f.path) for f in v]
-        for k, v in {"agri_l1": agri, "gmi_1c": gmi, "dpr_2a": dpr, "cldas": cldas}.items()
-    }
-    return _assemble("swath", units, parts, out, workers, progress, record, inputs, duplicates)
+        inputs = {
+            k: [str(f.path) for f in v]
+            for k, v in {"agri_l1": agri, "gmi_1c": gmi, "dpr_2a": dpr, "cldas": cldas}.items()
+        }
+        return _assemble("swath", units, parts, out, runner, progress, record, inputs, duplicates)
 
 
 def build_fulldisc_benchmark(
@@ -318,12 +336,13 @@ def build_fulldisc_benchmark(
     cldas_dir: str | os.PathLike,
     out: str | os.PathLike,
     *,
-    profile: str = "tiny",
+    config: RunConfig | BenchmarkConfig | None = None,
     workers: int = 1,
     progress: bool = True,
     scheduler: str | None = None,
     cluster: str | None = None,
     fail_fast: bool = False,
+    profile: str | None = None,
     **overrides: float,
 ) -> BuildResult:
     """Build a Full-IPR benchmark from real AGRI and CLDAS files (one unit per CLDAS hour).
@@ -331,7 +350,10 @@ def build_fulldisc_benchmark(
     Parameters are as for :func:`build_swath_benchmark`.
     """
     out = Path(out)
-    settings, record = _settings(profile, overrides)
+    if profile is not None:  # the old keyword: a profile name, read here
+        deprecated_profile_name(profile, "build_fulldisc_benchmark(...)", "config=cfg.data")
+        config = load_benchmark_config(profile)
+    settings, record = _settings(config, overrides, "build_fulldisc_benchmark(...)")
     check_output(out, "zarr")
     duplicates: list[dict] = []
     with UnitRunner(scheduler, workers, cluster, fail_fast=fail_fast) as runner:
@@ -352,8 +374,10 @@ def build_fulldisc_benchmark(
         parts.mkdir(parents=True, exist_ok=True)
         _remove_stale_parts(parts, {u[3] for u in units})
         runner.run(units, parts, progress)
-    inputs = {"agri_l1": [str(f.path) for f in agri], "cldas": [str(f.path) for f in cldas]}
-    return _assemble("fulldisc", units, parts, out, workers, progress, record, inputs, duplicates)
+        inputs = {"agri_l1": [str(f.path) for f in agri], "cldas": [str(f.path) for f in cldas]}
+        return _assemble(
+            "fulldisc", units, parts, out, runner, progress, record, inputs, duplicates
+        )
 
 
 __all__ = ["BuildResult", "build_fulldisc_benchmark", "build_swath_benchmark", "deduplicate"]

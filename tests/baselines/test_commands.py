@@ -15,10 +15,13 @@ from prelib.cli import main
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     """A two-sample Full-IPR training store of the tiny profile."""
-    from prelib.data.store import build_benchmark
+    from prelib.config import resolve
+    from prelib.data.build.synthetic import build_benchmark
 
     path = tmp_path_factory.mktemp("data") / "fulldisc_train.zarr"
-    return build_benchmark("fulldisc", "train", "tiny", out=path, n_samples=2, progress=False)
+    return build_benchmark(
+        "fulldisc", "train", resolve("tiny"), out=path, n_samples=2, progress=False
+    )
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import torch
 from torch.utils.data import DataLoader
 
+from prelib.config import resolve
 from prelib.models import apply_lora, freeze_for_adaptation, get_student, load_model_config
 from prelib.training.config import load_training_config
 from prelib.training.stages import adaptation_step_fn
@@ -14,7 +15,7 @@ from prelib.training.trainer import Trainer
 
 def _adapted_prenet():
     torch.manual_seed(0)
-    model = get_student("comwe", "tiny", n_classes=1)
+    model = get_student("comwe", resolve("tiny").models, n_classes=1)
     model.set_num_splits(1)
     lora = load_model_config("lora", "tiny")
     apply_lora(model, lora.rank, lora.alpha, tuple(lora.targets))

@@ -1,6 +1,7 @@
-"""Where the builder's units run: scheduler selection, the distributed LocalCluster (units in
+"""Where the builders' work runs: scheduler selection, the distributed LocalCluster (units in
 worker processes, errors raised, cluster closed, finished units kept and skipped on a rerun),
-and a wrong cluster address failing clearly before any work. Loopback only."""
+a wrong cluster address failing clearly before any work, and the one progress bar of both
+builders (units and store samples). Loopback only."""
 
 from __future__ import annotations
 
@@ -112,6 +113,11 @@ def test_running_cluster_by_address_is_used_and_left_running(tmp_path):
         with UnitRunner(None, 1, address) as runner:
             assert runner.scheduler == "distributed" and runner.client.scheduler.address == address
             assert runner.run([("x.h5", one_patchless_unit, ())], tmp_path, progress=False) == 1
+            bar = _Counter()  # map: results in order, one bar step per finished item
+            assert runner.map(_square, [3, 1, 2], name="sample", bar=bar) == [9, 1, 4]
+            assert bar.n == 3
+            with pytest.raises(ZeroDivisionError):
+                runner.map(_inverse, [1, 0, 2])
         assert cluster.status.name == "running"  # not ours to close
     record = json.loads((tmp_path / "x.h5.json").read_text())
     assert record == {
@@ -121,3 +127,57 @@ def test_running_cluster_by_address_is_used_and_left_running(tmp_path):
         "input_stamps": {"used.h5": None},
         "rejections": [{"unit": "x.h5", "reason": "dry"}],
     }
+
+
+class _Counter:
+    """Stands in for a tqdm bar: counts ``update`` steps."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def update(self, n: int = 1) -> None:
+        self.n += n
+
+
+def _square(x: int) -> int:
+    return x * x
+
+
+def _inverse(x: int) -> float:
+    return 1 / x
+
+
+def _record_unit(name: str):
+    return [], [name], []
+
+
+@pytest.mark.parametrize(
+    ("scheduler", "fork"),
+    [("synchronous", False), ("threads", False), ("processes", False), ("processes", True)],
+)
+def test_map_keeps_the_order_and_advances_one_bar_on_every_local_scheduler(scheduler, fork):
+    bar = _Counter()
+    with UnitRunner(scheduler, 2) as runner:
+        got = runner.map(_square, range(5), name="sample", bar=bar, fork=fork)
+        assert got == [0, 1, 4, 9, 16]
+        assert runner.map(_square, [], bar=bar) == []
+    assert bar.n == 5
+
+
+def test_units_on_a_process_pool_advance_the_same_bar(tmp_path):
+    units = [(f"u{i}.h5", _record_unit, (f"u{i}.h5",)) for i in range(3)]
+    with UnitRunner("processes", 2) as runner:
+        assert runner.run(units, tmp_path, progress=False) == 3
+        assert runner.run(units, tmp_path, progress=False) == 0  # all recorded: skipped
+    assert sorted(p.name for p in tmp_path.glob("*.json")) == ["u0.h5.json", "u1.h5.json", "u2.h5.json"]
+
+
+def test_the_progress_callback_counts_only_the_tasks_of_its_batch():
+    import dask
+
+    bar = _Counter()
+    ours = [dask.delayed(_square)(i, dask_key_name=f"prelib-sample-ab12-{i}") for i in range(3)]
+    other = [dask.delayed(_square)(i, dask_key_name=f"prelib-sample-cd34-{i}") for i in range(2)]
+    with unit_execution.progress_callback(bar, "prelib-sample-ab12-"):
+        dask.compute(*ours, *other, scheduler="synchronous")
+    assert bar.n == 3

@@ -7,6 +7,7 @@ import math
 import numpy as np
 import pytest
 
+from prelib.config import resolve
 from prelib.evaluation.tables import (
     ADAPTATION_ROWS,
     KD_METHODS,
@@ -90,8 +91,13 @@ def test_files_written_for_each_table(tiny_eval):
 
 def test_bad_arguments_raise():
     with pytest.raises(ValueError, match="table must be one of"):
-        run_table("6")
+        run_table("6", resolve("tiny"))
     with pytest.raises(ValueError, match="Table 3 methods"):
-        run_table("3", "tiny", rows=["nope"])
+        run_table("3", resolve("tiny"), rows=["nope"])
     with pytest.raises(ValueError, match="seeds"):
-        run_table("3", "tiny", seeds=())
+        run_table("3", resolve("tiny"), seeds=())
+    with pytest.raises(ValueError, match="already holds its training settings"):
+        run_table("3", resolve("tiny"), training_overrides={"epochs": 1})
+    with pytest.warns(DeprecationWarning, match="run_table"):
+        with pytest.raises(ValueError, match="Table 3 methods"):
+            run_table("3", "tiny", rows=["nope"])

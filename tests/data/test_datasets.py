@@ -2,11 +2,14 @@ import numpy as np
 import pytest
 import torch
 
+from prelib.config import resolve
 from prelib.data.benchmark_config import load_benchmark_config
 from prelib.data.datasets import BenchmarkDataset, make_dataloader
 from prelib.data.samples import generate_sample
 from prelib.data.store import write_benchmark
 from prelib.data.transforms import IGNORE_INDEX
+
+TINY_DATA = resolve("tiny").data
 
 
 def test_swath_items_have_the_documented_layout(swath_store):
@@ -33,7 +36,7 @@ def test_swath_items_have_the_documented_layout(swath_store):
 
 def test_on_the_fly_items_equal_the_stored_ones(fulldisc_store):
     stored = BenchmarkDataset.from_zarr(fulldisc_store, kind="fulldisc")
-    live = BenchmarkDataset.simulated("fulldisc", "train", "tiny")
+    live = BenchmarkDataset.simulated("fulldisc", "train", resolve("tiny"))
     assert len(stored) == len(live) and live.is_simulated and not stored.is_simulated
     a, b = stored[2], live[2]
     assert a.keys() == b.keys() and "pmw" not in a
@@ -70,10 +73,14 @@ def test_missing_labels_in_a_store_become_invalid_pixels(tmp_path):
 
 def test_bad_requests():
     with pytest.raises(ValueError, match="split"):
-        BenchmarkDataset.simulated("swath", "dev")
+        BenchmarkDataset.simulated("swath", "dev", TINY_DATA)
     with pytest.raises(ValueError, match="n_samples"):
-        BenchmarkDataset.simulated("swath", "val", n_samples=0)
-    ds = BenchmarkDataset.simulated("swath", "val", n_samples=2)
+        BenchmarkDataset.simulated("swath", "val", TINY_DATA, n_samples=0)
+    with pytest.raises(ValueError, match="RunConfig"):
+        BenchmarkDataset.simulated("swath", "val", {"seed": 0})
+    with pytest.warns(DeprecationWarning, match="BenchmarkDataset.simulated"):
+        assert len(BenchmarkDataset.simulated("swath", "val", "tiny")) == TINY_DATA.swath_val
+    ds = BenchmarkDataset.simulated("swath", "val", TINY_DATA, n_samples=2)
     with pytest.raises(IndexError):
         ds[2]
     with pytest.raises(ValueError, match="batch_size"):
