@@ -9,14 +9,18 @@ child process, and prints for each notebook:
   not inflated by waiting for a core, so on a shared machine it is the steadier number;
 * the load average (``/proc/loadavg``, 1 min) when the notebook started.
 
-Several source trees can be compared in one run (``--tree A --tree B``): their runs are
-interleaved (A B A B …) so that both see the same machine load. The persistent caches of the
-synthetic world (land mask, terrain under ``PRELIB_DATA_DIR``/the user cache) are warm after the
-first run; the benchmark stores are always built afresh, as in CI.
+Several variants can be compared in one run (``--tree A --tree B@1``: a source tree, and
+optionally how many notebooks run at once, ``prelib pipeline run --jobs``; without ``@N`` the
+tree's default): their runs are interleaved (A B A B …) so that all see the same machine load.
+With several notebooks at once the per-notebook CPU column is not meaningful (a kernel's CPU
+time is counted when it exits, whichever notebook was then running); the totals are.
+
+The persistent caches of the synthetic world (land mask, terrain under ``PRELIB_DATA_DIR``) are
+warm after the first run; the benchmark stores are always built afresh, as in CI.
 
 Usage::
 
-    python benchmarks/tiny_pipeline.py [--repeat 2] [--tree PATH ...] [--only NAME ...]
+    python benchmarks/tiny_pipeline.py [--repeat 2] [--tree PATH[@JOBS] ...] [--only NAME ...]
 """
 
 from __future__ import annotations
@@ -45,7 +49,7 @@ def _cpu() -> float:
     return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
-def _child(root: Path, only: list[str] | None) -> None:
+def _child(root: Path, only: list[str] | None, jobs: int | None) -> None:
     """Run the pipeline in this process and print one JSON line of per-notebook timings."""
     from prelib.pipeline.runner import run_pipeline
 
@@ -66,18 +70,21 @@ def _child(root: Path, only: list[str] | None) -> None:
             }
 
     t0, c0, load0 = time.perf_counter(), _cpu(), _loadavg()
-    run_pipeline("tiny", only=only, output_root=root, log=log, data_root=root / "data")
+    extra = {} if jobs is None else {"jobs": jobs}  # older trees have no jobs argument
+    run_pipeline("tiny", only=only, output_root=root, log=log, data_root=root / "data", **extra)
     total = {"wall": time.perf_counter() - t0, "cpu": _cpu() - c0, "load": load0}
     print("RESULT " + json.dumps({"rows": rows, "total": total}))
 
 
-def _run(tree: Path, only: list[str] | None) -> dict:
+def _run(tree: Path, jobs: int | None, only: list[str] | None) -> dict:
     """One pipeline run of ``tree`` in a child process (fresh imports, fresh folders)."""
     with tempfile.TemporaryDirectory(prefix="tiny_bench_") as tmp:
         env = dict(os.environ, PYTHONPATH=str(tree), OMP_NUM_THREADS="1")
         command = [sys.executable, str(Path(__file__).resolve()), "--child", tmp]
         for name in only or []:
             command += ["--only", name]
+        if jobs is not None:
+            command += ["--jobs", str(jobs)]
         load = _loadavg()
         t0 = time.perf_counter()
         done = subprocess.run(command, cwd=tree, env=env, capture_output=True, text=True)
@@ -107,20 +114,27 @@ def _print(label: str, result: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tree", action="append", type=Path, help="source tree (repeatable)")
+    parser.add_argument(
+        "--tree", action="append", help="source tree, optionally @JOBS (repeatable)"
+    )
+    parser.add_argument("--jobs", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--repeat", type=int, default=2, help="runs per tree, interleaved (2)")
     parser.add_argument("--only", action="append", help="run only these notebooks")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        _child(Path(args.child), args.only)
+        _child(Path(args.child), args.only, args.jobs)
         return
-    trees = [t.resolve() for t in (args.tree or [HERE])]
+    variants = []
+    for text in args.tree or [str(HERE)]:
+        path, _, jobs = text.partition("@")
+        variants.append((Path(path).resolve(), int(jobs) if jobs else None))
     print(f"tiny pipeline on {os.cpu_count()} CPUs (shared machine: see the load column)")
     for repeat in range(args.repeat):
-        for tree in trees:
-            result = _run(tree, args.only)
-            _print(f"run {repeat + 1}: {tree}", result)
+        for tree, jobs in variants:
+            result = _run(tree, jobs, args.only)
+            label = f"jobs={jobs}" if jobs is not None else "default jobs"
+            _print(f"run {repeat + 1}: {tree} ({label})", result)
 
 
 if __name__ == "__main__":
