@@ -13,8 +13,10 @@ stops at the first failing notebook, shows the failing cell, and the command exi
 Notebooks whose inputs are ready can run at the same time (``jobs``): each entry of the run
 order names the earlier notebooks it ``needs`` (whose networks or stores it uses; without the
 key, every earlier notebook), and a notebook starts once those have finished, the longest
-chain of waiting notebooks first. The kernels then share the CPU cores (``PRELIB_THREADS`` and
-``OMP_NUM_THREADS`` are set to the cores per notebook unless already set).
+chain of waiting notebooks first. Each kernel starts with its share of the CPU cores
+(``PRELIB_THREADS`` and ``OMP_NUM_THREADS``, unless already set): the cores divided by the
+notebooks running when it starts, so one that runs alone while the others wait for it gets
+them all.
 """
 
 from __future__ import annotations
@@ -388,14 +390,39 @@ def _chain_lengths(steps: list[NotebookStep], needs: dict[str, set[str]]) -> dic
     return lengths
 
 
-def _thread_environment(jobs: int) -> dict[str, str]:
-    """``PRELIB_THREADS`` / ``OMP_NUM_THREADS`` for kernels that share the cores ``jobs`` ways
-    (only those the user has not set)."""
-    if jobs <= 1:
-        return {}
+THREAD_VARIABLES = ("PRELIB_THREADS", "OMP_NUM_THREADS")
+"""Environment variables that size a kernel's thread pools (torch, OpenMP)."""
+
+
+def _usable_cores() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    per_job = str(max(1, (cores or 1) // jobs))
-    return {k: per_job for k in ("PRELIB_THREADS", "OMP_NUM_THREADS") if k not in os.environ}
+    return max(1, cores or 1)
+
+
+def kernel_threads(sharing: int) -> dict[str, str]:
+    """:data:`THREAD_VARIABLES` for a kernel that shares the cores with ``sharing − 1`` others
+    (the cores split evenly); empty when it runs alone or the user has set them."""
+    if sharing <= 1:
+        return {}
+    per_kernel = str(max(1, _usable_cores() // sharing))
+    return {k: per_kernel for k in THREAD_VARIABLES if k not in os.environ}
+
+
+def _with_environment(manager, environment: dict[str, str]):
+    """A kernel manager class that starts its kernel with ``environment`` added to ours."""
+    if not environment:
+        return manager
+    if manager is None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        manager = AsyncKernelManager
+
+    class KernelWithEnvironment(manager):
+        async def _async_pre_start_kernel(self, **kw):
+            kw["env"] = {**os.environ, **kw.get("env", {}), **environment}
+            return await super()._async_pre_start_kernel(**kw)
+
+    return KernelWithEnvironment
 
 
 def run_pipeline(
@@ -446,40 +473,31 @@ def run_pipeline(
     failures: list[tuple[str, str]] = []
     started = time.perf_counter()
     manager = ipc_kernel_manager()
-    environment = _thread_environment(min(jobs, len(planned)))
-    previous = {key: os.environ.get(key) for key in environment}
-    os.environ.update(environment)
-    try:
-        pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else _InlineExecutor()
-        with pool:
-            running: dict[Any, str] = {}
-            while pending or running:
-                for item in list(pending):
-                    if failures or len(running) >= jobs:
-                        break
-                    step, params = item
-                    if needs[step.name] <= set(records):
-                        pending.remove(item)
-                        future = pool.submit(
-                            _execute_step, step, params, directory, profile, manager, log
-                        )
-                        running[future] = step.name
-                if not running:
-                    break
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    name = running.pop(future)
-                    try:
-                        records[name] = future.result()
-                    except _NotebookFailed as failure:
-                        records[name] = failure.record
-                        failures.append((name, failure.message))
-    finally:
-        for key, value in previous.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else _InlineExecutor()
+    with pool:
+        running: dict[Any, str] = {}
+        while pending or running:
+            ready = [item for item in pending if needs[item[0].name] <= set(records)]
+            launch = [] if failures else ready[: jobs - len(running)]
+            for item in launch:
+                step, params = item
+                pending.remove(item)
+                # the cores are split among the notebooks running from now on: a notebook
+                # that starts alone (others waiting for it) gets them all
+                sharing = len(running) + len(launch) if jobs > 1 else 1
+                kernel = _with_environment(manager, kernel_threads(sharing))
+                future = pool.submit(_execute_step, step, params, directory, profile, kernel, log)
+                running[future] = step.name
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                try:
+                    records[name] = future.result()
+                except _NotebookFailed as failure:
+                    records[name] = failure.record
+                    failures.append((name, failure.message))
     summary["notebooks"] = {name: records[name] for name in selected if name in records}
     summary["seconds"] = round(time.perf_counter() - started, 1)
     if failures:

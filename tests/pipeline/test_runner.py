@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -146,18 +147,23 @@ def test_run_and_data_folders_are_injected_where_declared(toy_pipeline, tmp_path
 
 def _timed_notebook(path, seconds: float = 2.0, fail: bool = False) -> None:
     body = (
-        "import time\n"
+        "import os, time\n"
         "from prelib.notebook import record_metrics\n"
         "start = time.time()\n"
         f"time.sleep({seconds})\n"
         + ("raise RuntimeError('broken on purpose')\n" if fail else "")
-        + "record_metrics(output_dir, start=start, end=time.time())\n"
+        + "threads = os.environ.get('PRELIB_THREADS', 'unset')\n"
+        + "record_metrics(output_dir, start=start, end=time.time(), threads=threads)\n"
     )
     _notebook(path, STANDARD, body)
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def _independent_pipeline(nbdir, fail_first: bool = False) -> None:
-    """``a`` and ``b`` need nothing; ``c`` needs ``a``."""
+    """``a`` and ``b`` need nothing; ``c`` needs both."""
     nbdir.mkdir()
     _timed_notebook(nbdir / "a.ipynb", fail=fail_first)
     _timed_notebook(nbdir / "b.ipynb")
@@ -166,7 +172,7 @@ def _independent_pipeline(nbdir, fail_first: bool = False) -> None:
         "notebooks:\n"
         "  - name: a\n    needs: []\n"
         "  - name: b\n    needs: []\n"
-        "  - name: c\n    needs: [a]\n"
+        "  - name: c\n    needs: [a, b]\n"
     )
 
 
@@ -180,7 +186,10 @@ def test_notebooks_whose_needs_are_met_run_at_the_same_time(tmp_path):
     assert list(summary["notebooks"]) == ["a", "b", "c"]  # run order, whatever finished first
     times = {name: record["metrics"] for name, record in summary["notebooks"].items()}
     assert times["b"]["start"] < times["a"]["end"] and times["a"]["start"] < times["b"]["end"]
-    assert times["c"]["start"] >= times["a"]["end"]  # c waited for what it needs
+    assert times["c"]["start"] >= max(times["a"]["end"], times["b"]["end"])  # what it needs
+    if "PRELIB_THREADS" not in os.environ:  # the cores are shared by the kernels running at once
+        assert times["a"]["threads"] == times["b"]["threads"] == str(max(1, _cores() // 2))
+        assert times["c"]["threads"] == "unset"  # started alone: every core, torch's default
     sequential = run_pipeline(  # one at a time, in the calling thread
         "tiny", output_root=tmp_path / "s", directory=nbdir, log=lambda _: None, jobs=1
     )
@@ -205,7 +214,7 @@ def test_a_failure_stops_new_notebooks_while_others_finish(tmp_path):
 def test_needs_must_name_earlier_notebooks(tmp_path):
     nbdir = tmp_path / "notebooks"
     _independent_pipeline(nbdir)
-    order = (nbdir / "run_order.yaml").read_text().replace("needs: [a]", "needs: [zz]")
+    order = (nbdir / "run_order.yaml").read_text().replace("needs: [a, b]", "needs: [zz]")
     (nbdir / "run_order.yaml").write_text(order)
     with pytest.raises(PipelineError, match="needs 'zz'"):
         plan_pipeline("tiny", output_root=tmp_path / "o", directory=nbdir)
