@@ -10,10 +10,11 @@ of a chosen pixel. :meth:`CaseExplorer.widget` wraps it in ipywidgets for notebo
 truth / methods / difference toggle, lon/lat boxes (or a click, with an interactive matplotlib
 backend) for the pixel.
 
-The synthetic world draws each label hour's weather afresh from its seed, time and place (a
-storm does not carry over from one hour to the next), so on synthetic cases the hour slider
-steps through independent hours of the same regime; hourly scenes of your own
-(:meth:`CaseExplorer.open_scenes`, e.g. consecutive AGRI images) show the real evolution.
+On synthetic cases and regions the hours are one evolving storm
+(:func:`prelib.data.regions.simulate_region_hours`): the first hour's rain and clouds move on
+with the steering wind, grow or decay, and renew their cells from hour to hour, so the hour
+slider follows the same weather; hourly scenes of your own (:meth:`CaseExplorer.open_scenes`,
+e.g. consecutive AGRI images) show the real evolution.
 
 A *method* is any callable ``method(ir, lat, lon) -> rain``: ``ir`` (8, y, x) brightness
 temperature in K (AGRI channels C07–C14), ``lat``/``lon`` (y, x) degrees, ``rain`` (y, x) in
@@ -314,21 +315,19 @@ class CaseExplorer:
         title: str | None = None,
     ) -> CaseExplorer:
         """Open any box (degrees, inside 0–65°N, 60–160°E) of the synthetic world from ``time``
-        (end of the first label hour, UTC) for :attr:`hours` hours."""
-        from prelib.data.regions import simulate_region
+        (end of the first label hour, UTC) for :attr:`hours` hours: one storm that evolves from
+        hour to hour (:func:`prelib.data.regions.simulate_region_hours`)."""
+        from prelib.data.regions import simulate_region_hours
 
-        start = np.datetime64(time, "m")
-        scenes = [
-            simulate_region(
-                lat_bounds,
-                lon_bounds,
-                start + np.timedelta64(60 * k, "m"),
-                seed=seed,
-                regime=regime,
-                resolution_km=self.resolution_km,
-            )
-            for k in range(self.hours)
-        ]
+        scenes = simulate_region_hours(
+            lat_bounds,
+            lon_bounds,
+            np.datetime64(time, "m"),
+            self.hours,
+            seed=seed,
+            regime=regime,
+            resolution_km=self.resolution_km,
+        )
         box = f"{lat_bounds[0]:g}–{lat_bounds[1]:g}°N, {lon_bounds[0]:g}–{lon_bounds[1]:g}°E"
         return self.open_scenes(scenes, title or f"synthetic world, {box}")
 

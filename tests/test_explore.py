@@ -63,6 +63,23 @@ def test_region_hours_are_simulated_and_every_method_runs(explorer):
     assert (gpi[cold] > 0).all() and (gpi[~cold] == 0).all()  # GPI: rain under cold tops only
 
 
+def test_the_hour_slider_follows_one_evolving_storm(methods):
+    """Consecutive hours of a synthetic case are one storm moved on by the wind, not unrelated
+    draws: the next hour's label matches this hour's moved one hour downwind."""
+    from scipy import ndimage
+
+    explorer = CaseExplorer(methods, hours=2).open_region(
+        (30.0, 33.0), (110.0, 113.0), START, seed=0, regime="frontal"
+    )
+    first, second = (scene["precip"].values for scene in explorer.scenes)
+    attrs = explorer.scenes[0].attrs
+    shift = (attrs["wind_v"] * 3.6 / 4.0, attrs["wind_u"] * 3.6 / 4.0)  # pixels in one hour
+    moved = ndimage.shift(first, shift, order=1, mode="constant", cval=np.nan)
+    inside = np.isfinite(moved)
+    assert np.corrcoef(moved[inside], second[inside])[0, 1] > 0.7
+    assert explorer.scenes[1].attrs["storm_start"] == START
+
+
 def test_views_switch_what_is_drawn(explorer):
     explorer.set_view("truth")
     assert list(explorer.fields()) == ["truth (hourly label)"]

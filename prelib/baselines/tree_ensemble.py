@@ -10,6 +10,8 @@ NaN follows ``missing_go_to_left``).
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 _NODE_FIELDS = (
@@ -64,9 +66,62 @@ def raw_prediction(
     """Sum of the baseline and every tree's leaf value for each row of ``x`` (n, n_features).
 
     For a regressor this is the prediction; for a binary classifier it is the log-odds of the
-    positive class (rain when > 0). All trees are walked together, one level per step, on
-    ``chunk_rows`` rows at a time; leaf values are added tree by tree as scikit-learn does.
+    positive class (rain when > 0). The trees are walked by scikit-learn's compiled tree
+    walker (:func:`compiled_raw_prediction`; the node arrays are only data, no pickle) when
+    this scikit-learn has it, else in numpy (:func:`numpy_raw_prediction`); both add the leaf
+    values tree by tree as scikit-learn does, so they agree bit for bit.
     """
+    compiled = compiled_raw_prediction(arrays, prefix, x)
+    if compiled is not None:
+        return compiled
+    return numpy_raw_prediction(arrays, prefix, x, chunk_rows)
+
+
+def _sklearn_tree_walker():
+    """scikit-learn's compiled walker and node dtype, or ``None`` if this version differs."""
+    try:
+        from sklearn.ensemble._hist_gradient_boosting._predictor import _predict_from_raw_data
+        from sklearn.ensemble._hist_gradient_boosting.common import PREDICTOR_RECORD_DTYPE
+    except ImportError:
+        return None
+    if not set(_NODE_FIELDS) <= set(PREDICTOR_RECORD_DTYPE.names or ()):
+        return None
+    return _predict_from_raw_data, PREDICTOR_RECORD_DTYPE
+
+
+def compiled_raw_prediction(
+    arrays: dict[str, np.ndarray], prefix: str, x: np.ndarray, n_threads: int = 1
+) -> np.ndarray | None:
+    """:func:`raw_prediction` through scikit-learn's compiled tree walker (about 100 times
+    faster than numpy on a 256 x 256 patch); ``None`` when this scikit-learn version has no
+    walker with the expected node layout. The node records are rebuilt from the plain arrays
+    (fields the walker does not read are zero)."""
+    walker = _sklearn_tree_walker()
+    if walker is None:
+        return None
+    predict, record = walker
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    offsets = arrays[f"{prefix}_offsets"].astype(np.int64)
+    nodes = np.zeros(int(offsets[-1]), dtype=record)
+    for field in _NODE_FIELDS:
+        nodes[field] = arrays[f"{prefix}_{field}"]
+    no_categories = np.zeros((0, 8), dtype=np.uint32)
+    feature_map = np.zeros(x.shape[1], dtype=np.uint32)
+    total = np.full(len(x), float(arrays[f"{prefix}_baseline"][0]))
+    leaf_values = np.empty(len(x), dtype=np.float64)
+    for start, stop in itertools.pairwise(offsets):
+        predict(
+            nodes[start:stop], x, no_categories, no_categories, feature_map, n_threads, leaf_values
+        )
+        total += leaf_values
+    return total
+
+
+def numpy_raw_prediction(
+    arrays: dict[str, np.ndarray], prefix: str, x: np.ndarray, chunk_rows: int = 8192
+) -> np.ndarray:
+    """:func:`raw_prediction` in numpy: all trees are walked together, one level per step, on
+    ``chunk_rows`` rows at a time; leaf values are added tree by tree as scikit-learn does."""
     x = np.asarray(x, dtype=np.float64)
     offsets = arrays[f"{prefix}_offsets"].astype(np.int64)
     starts, sizes = offsets[:-1], np.diff(offsets)
@@ -97,4 +152,4 @@ def raw_prediction(
     return total
 
 
-__all__ = ["export_trees", "raw_prediction"]
+__all__ = ["compiled_raw_prediction", "export_trees", "numpy_raw_prediction", "raw_prediction"]

@@ -154,6 +154,47 @@ def simulate_region(
     return scene
 
 
+def simulate_region_hours(
+    lat_bounds: tuple[float, float],
+    lon_bounds: tuple[float, float],
+    time: object,
+    hours: int,
+    seed: int = 0,
+    regime: str | None = None,
+    resolution_km: float = 4.0,
+    sensors: tuple[str, ...] = ("ir",),
+) -> list[xr.Dataset]:
+    """Consecutive hours of one evolving storm over a lat/lon box (the explorer's time axis).
+
+    Unlike calling :func:`simulate_region` for each hour (independent weather every hour), the
+    storm of the first hour is carried on by the wind, grows or decays and renews its cells
+    (:func:`prelib.sim.scene.simulate_grid_hours`). Arguments and variables as in
+    :func:`simulate_region`; ``time`` is the end of the first label hour and ``hours`` (≥ 1)
+    the number of hours. The first hour is not the same draw as :func:`simulate_region`'s
+    (a wider margin lets the storm travel).
+    """
+    from prelib.sim.scene import simulate_grid_hours
+
+    scenes = simulate_grid_hours(
+        tuple(lat_bounds),
+        tuple(lon_bounds),
+        time,
+        hours,
+        seed=seed,
+        regime=regime,
+        resolution_km=resolution_km,
+        sensors=tuple(sensors),
+    )
+    for scene in scenes:
+        scene.attrs.update(
+            title="prelib synthetic regional scene",
+            Conventions=CONVENTIONS_ATTR,
+            lat_bounds=[float(v) for v in lat_bounds],
+            lon_bounds=[float(v) for v in lon_bounds],
+        )
+    return scenes
+
+
 def check_case(name: str) -> CaseStudy:
     """The :class:`CaseStudy` called ``name``; unknown names raise ``ValueError``."""
     if name not in CASE_STUDIES:

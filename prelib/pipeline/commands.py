@@ -34,6 +34,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--data-dir", help="folder of the benchmark stores (default: $PRELIB_DATA_DIR or ./data)"
     )
     run.add_argument(
+        "--jobs",
+        type=int,
+        metavar="N",
+        help="notebooks run at once, each when the notebooks it needs have finished "
+        "(run_order.yaml); default 2 for tiny on two or more cores, else 1",
+    )
+    run.add_argument(
         "-p",
         "--parameter",
         action="append",
@@ -71,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             device=args.device,
             overrides=dict(args.parameter),
             data_root=args.data_dir,
+            jobs=args.jobs,
         )
     except PipelineError as err:
         print(f"prelib pipeline: {err}", file=sys.stderr)

@@ -9,15 +9,26 @@ notebooks, executes it into
 ``outputs/<profile>/summary.json`` together with durations. Everything that can be checked is
 checked before any notebook starts (profile, names, injectable parameters, given paths); the run
 stops at the first failing notebook, shows the failing cell, and the command exits non-zero.
+
+Notebooks whose inputs are ready can run at the same time (``jobs``): each entry of the run
+order names the earlier notebooks it ``needs`` (whose networks or stores it uses; without the
+key, every earlier notebook), and a notebook starts once those have finished, the longest
+chain of waiting notebooks first. Each kernel starts with its share of the CPU cores
+(``PRELIB_THREADS`` and ``OMP_NUM_THREADS``, unless already set): the cores divided by the
+notebooks running when it starts, so one that runs alone while the others wait for it gets
+them all.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import sys
 import time
+import uuid
 from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
@@ -82,10 +93,19 @@ def ipc_kernel_manager():
     if sys.platform == "win32":
         return None
     from jupyter_client.manager import AsyncKernelManager
-    from traitlets import CaselessStrEnum
+    from jupyter_core.paths import jupyter_runtime_dir
+    from traitlets import CaselessStrEnum, default
 
     class IPCKernelManager(AsyncKernelManager):
         transport = CaselessStrEnum(["tcp", "ipc"], default_value="ipc", config=True)
+
+        @default("ip")
+        def _ip_default(self) -> str:
+            # One socket prefix per kernel: jupyter_client's default ("kernel-ipc" in the
+            # working folder) makes kernels started at the same time pick the same sockets.
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(parents=True, exist_ok=True)
+            return str(runtime / f"prelib-{uuid.uuid4().hex[:12]}-ipc")
 
     return IPCKernelManager
 
@@ -108,12 +128,17 @@ class NotebookStep:
         Parameter name → ``"<earlier notebook>/<relative path>"`` artefacts it takes.
     figures : tuple[str, ...]
         Figure stems (PNG in its output folder) that ``make figures`` curates.
+    needs : tuple[str, ...] or None
+        Earlier notebooks that must have finished before this one starts (their trained
+        networks or benchmark stores); ``None``: every earlier notebook. The sources of
+        ``inputs`` are always needed.
     """
 
     name: str
     purpose: str = ""
     inputs: dict[str, str] = dataclasses.field(default_factory=dict)
     figures: tuple[str, ...] = ()
+    needs: tuple[str, ...] | None = None
 
 
 def notebooks_dir() -> Path:
@@ -138,6 +163,7 @@ def load_run_order(directory: str | Path | None = None) -> list[NotebookStep]:
             purpose=entry.get("purpose", ""),
             inputs=dict(entry.get("inputs") or {}),
             figures=tuple(entry.get("figures") or ()),
+            needs=None if entry.get("needs") is None else tuple(entry["needs"]),
         )
         if not (directory / f"{step.name}.ipynb").is_file():
             raise PipelineError(f"{path} lists {step.name!r} but {step.name}.ipynb does not exist")
@@ -146,14 +172,36 @@ def load_run_order(directory: str | Path | None = None) -> list[NotebookStep]:
     if len(set(names)) != len(names):
         raise PipelineError(f"{path}: duplicate notebook names in {names}")
     for step in steps:
+        earlier = names[: names.index(step.name)]
         for param, ref in step.inputs.items():
             source = ref.split("/", 1)[0]
-            if source not in names[: names.index(step.name)]:
+            if source not in earlier:
                 raise PipelineError(
                     f"{step.name}: input {param!r} comes from {source!r}, "
                     "which is not an earlier notebook of the run order"
                 )
+        for need in step.needs or ():
+            if need not in earlier:
+                raise PipelineError(
+                    f"{path}: {step.name} needs {need!r}, which is not an earlier notebook "
+                    "of the run order"
+                )
     return steps
+
+
+def step_needs(step: NotebookStep, steps: list[NotebookStep]) -> set[str]:
+    """Names of the notebooks of ``steps`` (the run order) that must finish before ``step``."""
+    names = [s.name for s in steps]
+    if step.needs is None:
+        return set(names[: names.index(step.name)])
+    return set(step.needs) | {ref.split("/", 1)[0] for ref in step.inputs.values()}
+
+
+def default_jobs(profile: str) -> int:
+    """Notebooks run at once by default: ``tiny`` (small networks, a smoke test) runs two on a
+    machine with two or more cores, the other profiles one at a time."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(2, cores or 1) if profile == "tiny" else 1
 
 
 def notebook_parameters(path: str | Path) -> dict[str, Any]:
@@ -263,6 +311,120 @@ def plan_pipeline(
     return planned
 
 
+class _NotebookFailed(Exception):
+    """A notebook's failure inside a worker thread: its record and the message to raise."""
+
+    def __init__(self, record: dict[str, Any], message: str) -> None:
+        super().__init__(message)
+        self.record = record
+        self.message = message
+
+
+def _execute_step(
+    step: NotebookStep,
+    params: dict[str, Any],
+    directory: Path,
+    profile: str,
+    manager,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Run one notebook with papermill; its summary record, or :class:`_NotebookFailed`."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    out = Path(params["output_dir"])
+    out.mkdir(parents=True, exist_ok=True)
+    executed = out / f"{step.name}.ipynb"
+    log(f"[{profile}] {step.name}: running -> {executed}")
+    t0 = time.perf_counter()
+    record: dict[str, Any] = {"output": str(executed)}
+    try:
+        papermill.execute_notebook(
+            str(directory / f"{step.name}.ipynb"),
+            str(executed),
+            parameters=params,
+            kernel_name="python3",
+            cwd=str(directory),
+            progress_bar=_progress_bar(profile, step.name, log),
+            **({"kernel_manager_class": manager} if manager else {}),
+        )
+    except PapermillExecutionError as err:
+        record.update(status="failed", seconds=round(time.perf_counter() - t0, 1))
+        record["error"] = f"{err.ename}: {err.evalue}"
+        raise _NotebookFailed(
+            record,
+            f"{step.name} failed in cell {err.cell_index} (execution {err.exec_count}):\n"
+            f"{err.source}\n---\n{err.ename}: {err.evalue}\n"
+            f"executed copy with the traceback: {executed}",
+        ) from None
+    record.update(status="ok", seconds=round(time.perf_counter() - t0, 1))
+    record["metrics"] = read_metrics(out)
+    log(f"[{profile}] {step.name}: ok in {record['seconds']} s")
+    return record
+
+
+class _InlineExecutor:
+    """``jobs = 1``: run each notebook in the calling thread (Ctrl-C stops it at once)."""
+
+    def __enter__(self) -> _InlineExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def submit(self, function: Callable[..., Any], *args: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(function(*args))
+        except Exception as err:
+            future.set_exception(err)
+        return future
+
+
+def _chain_lengths(steps: list[NotebookStep], needs: dict[str, set[str]]) -> dict[str, int]:
+    """Each step's longest chain of steps that wait on it (itself included)."""
+    lengths: dict[str, int] = {}
+    for step in reversed(steps):
+        waiting = [lengths[s.name] for s in steps if step.name in needs[s.name]]
+        lengths[step.name] = 1 + max(waiting, default=0)
+    return lengths
+
+
+THREAD_VARIABLES = ("PRELIB_THREADS", "OMP_NUM_THREADS")
+"""Environment variables that size a kernel's thread pools (torch, OpenMP)."""
+
+
+def _usable_cores() -> int:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
+def kernel_threads(sharing: int) -> dict[str, str]:
+    """:data:`THREAD_VARIABLES` for a kernel that shares the cores with ``sharing − 1`` others
+    (the cores split evenly); empty when it runs alone or the user has set them."""
+    if sharing <= 1:
+        return {}
+    per_kernel = str(max(1, _usable_cores() // sharing))
+    return {k: per_kernel for k in THREAD_VARIABLES if k not in os.environ}
+
+
+def _with_environment(manager, environment: dict[str, str]):
+    """A kernel manager class that starts its kernel with ``environment`` added to ours."""
+    if not environment:
+        return manager
+    if manager is None:
+        from jupyter_client.manager import AsyncKernelManager
+
+        manager = AsyncKernelManager
+
+    class KernelWithEnvironment(manager):
+        async def _async_pre_start_kernel(self, **kw):
+            kw["env"] = {**os.environ, **kw.get("env", {}), **environment}
+            return await super()._async_pre_start_kernel(**kw)
+
+    return KernelWithEnvironment
+
+
 def run_pipeline(
     profile: str,
     only: list[str] | None = None,
@@ -273,20 +435,27 @@ def run_pipeline(
     directory: str | Path | None = None,
     log: Callable[[str], None] = print,
     data_root: str | Path | None = None,
+    jobs: int | None = None,
 ) -> dict[str, Any]:
     """Execute the pipeline and return the summary written to ``summary.json``.
+
+    ``jobs`` notebooks run at once, each as soon as the notebooks it needs
+    (:attr:`NotebookStep.needs`) have finished; ``None`` takes :func:`default_jobs`. With
+    ``only``, notebooks outside the selection count as finished. The summary lists the
+    notebooks in run order.
 
     Raises
     ------
     PipelineError
         Before any work (see :func:`plan_pipeline`), or when a notebook fails; the message shows
-        the failing cell and error, and ``summary.json`` records the failure.
+        the failing cell and error, and ``summary.json`` records the failure. After a failure no
+        further notebook starts; those already running finish.
     """
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     directory = Path(directory) if directory else notebooks_dir()
     profile, seed, overrides = resolve_standard_overrides(profile, seed, overrides)
+    jobs = default_jobs(profile) if jobs is None else int(jobs)
+    if jobs < 1:
+        raise PipelineError(f"jobs must be at least 1, got {jobs}")
     planned = plan_pipeline(
         profile, only, output_root, seed, device, overrides, directory, data_root
     )
@@ -294,43 +463,49 @@ def run_pipeline(
     summary: dict[str, Any] = {"profile": profile, "seed": seed, "notebooks": {}}
     # The run's resolved configuration, as the notebooks resolve it (each in its setup call).
     write_json(root / "run_config.json", resolve(profile, seed=seed, data={"seed": seed}).to_dict())
+    steps = load_run_order(directory)
+    selected = [step.name for step, _ in planned]
+    needs = {step.name: step_needs(step, steps) & set(selected) for step, _ in planned}
+    chain = _chain_lengths([step for step, _ in planned], needs)
+    order = {name: index for index, name in enumerate(selected)}
+    pending = sorted(planned, key=lambda item: (-chain[item[0].name], order[item[0].name]))
+    records: dict[str, dict[str, Any]] = {}
+    failures: list[tuple[str, str]] = []
     started = time.perf_counter()
     manager = ipc_kernel_manager()
-    for step, params in planned:
-        out = Path(params["output_dir"])
-        out.mkdir(parents=True, exist_ok=True)
-        executed = out / f"{step.name}.ipynb"
-        log(f"[{profile}] {step.name}: running -> {executed}")
-        t0 = time.perf_counter()
-        record: dict[str, Any] = {"output": str(executed)}
-        try:
-            papermill.execute_notebook(
-                str(directory / f"{step.name}.ipynb"),
-                str(executed),
-                parameters=params,
-                kernel_name="python3",
-                cwd=str(directory),
-                progress_bar=_progress_bar(profile, step.name, log),
-                **({"kernel_manager_class": manager} if manager else {}),
-            )
-        except PapermillExecutionError as err:
-            record.update(status="failed", seconds=round(time.perf_counter() - t0, 1))
-            record["error"] = f"{err.ename}: {err.evalue}"
-            summary["notebooks"][step.name] = record
-            summary["status"] = "failed"
-            summary["seconds"] = round(time.perf_counter() - started, 1)
-            write_json(root / "summary.json", summary)
-            raise PipelineError(
-                f"{step.name} failed in cell {err.cell_index} (execution {err.exec_count}):\n"
-                f"{err.source}\n---\n{err.ename}: {err.evalue}\n"
-                f"executed copy with the traceback: {executed}"
-            ) from None
-        record.update(status="ok", seconds=round(time.perf_counter() - t0, 1))
-        record["metrics"] = read_metrics(out)
-        summary["notebooks"][step.name] = record
-        log(f"[{profile}] {step.name}: ok in {record['seconds']} s")
-    summary["status"] = "ok"
+    pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 else _InlineExecutor()
+    with pool:
+        running: dict[Any, str] = {}
+        while pending or running:
+            ready = [item for item in pending if needs[item[0].name] <= set(records)]
+            launch = [] if failures else ready[: jobs - len(running)]
+            for item in launch:
+                step, params = item
+                pending.remove(item)
+                # the cores are split among the notebooks running from now on: a notebook
+                # that starts alone (others waiting for it) gets them all
+                sharing = len(running) + len(launch) if jobs > 1 else 1
+                kernel = _with_environment(manager, kernel_threads(sharing))
+                future = pool.submit(_execute_step, step, params, directory, profile, kernel, log)
+                running[future] = step.name
+            if not running:
+                break
+            finished, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in finished:
+                name = running.pop(future)
+                try:
+                    records[name] = future.result()
+                except _NotebookFailed as failure:
+                    records[name] = failure.record
+                    failures.append((name, failure.message))
+    summary["notebooks"] = {name: records[name] for name in selected if name in records}
     summary["seconds"] = round(time.perf_counter() - started, 1)
+    if failures:
+        summary["status"] = "failed"
+        write_json(root / "summary.json", summary)
+        first = min(failures, key=lambda failure: order[failure[0]])
+        raise PipelineError(first[1])
+    summary["status"] = "ok"
     write_json(root / "summary.json", summary)
     return summary
 

@@ -155,12 +155,49 @@ def add_land_and_coast(
         zorder=3,
     )
     add_borders(ax, lat_bounds, lon_bounds)
-    grid = ax.gridlines(draw_labels=True, linewidth=0.3, color="grey", alpha=0.6, linestyle="--")
-    grid.top_labels = False
-    grid.right_labels = False
-    grid.left_labels = left_labels
-    grid.bottom_labels = bottom_labels
-    grid.xlabel_style = grid.ylabel_style = {"size": label_size}
+    _degree_grid(ax, lat_bounds, lon_bounds, left_labels, bottom_labels, label_size)
+
+
+def degree_ticks(bounds: tuple[float, float], n: int = 5) -> np.ndarray:
+    """Round degree values (steps of 1, 2, 2.5, 5 … × 10^k) about ``n`` of them, inside
+    ``bounds`` and not within 4 % of its ends (a label there would run past the frame)."""
+    from matplotlib.ticker import MaxNLocator
+
+    lo, hi = sorted(float(v) for v in bounds)
+    margin = 0.04 * (hi - lo)
+    ticks = MaxNLocator(nbins=n, steps=[1, 2, 2.5, 5, 10]).tick_values(lo, hi)
+    return ticks[(ticks >= lo + margin) & (ticks <= hi - margin)]
+
+
+def _degree_grid(ax, lat_bounds, lon_bounds, left_labels, bottom_labels, label_size) -> None:
+    """Dashed lat/lon lines with degree labels on the left and bottom edges.
+
+    The labels are the axes' own ticks (a PlateCarree map's x/y are lon/lat), not a cartopy
+    ``Gridliner``: its labels are placed by redrawing the grid for every layout pass, which made
+    saving a map several times slower while giving the same labels on these rectangular maps.
+    """
+    from cartopy.mpl.ticker import LatitudeFormatter, LongitudeFormatter
+
+    ccrs = _require_cartopy()
+    lons, lats = degree_ticks(lon_bounds), degree_ticks(lat_bounds)
+    style = dict(linewidth=0.3, color="grey", alpha=0.6, linestyle="--", zorder=2)
+    for lon in lons:
+        ax.plot([lon, lon], sorted(lat_bounds), transform=ccrs.PlateCarree(), **style)
+    for lat in lats:
+        ax.plot(sorted(lon_bounds), [lat, lat], transform=ccrs.PlateCarree(), **style)
+    ax.set_xticks(lons, crs=ccrs.PlateCarree())
+    ax.set_yticks(lats, crs=ccrs.PlateCarree())
+    ax.xaxis.set_major_formatter(LongitudeFormatter())
+    ax.yaxis.set_major_formatter(LatitudeFormatter())
+    ax.tick_params(
+        labelsize=label_size,
+        length=2,
+        direction="in",
+        labelbottom=bottom_labels,
+        labelleft=left_labels,
+        labeltop=False,
+        labelright=False,
+    )
 
 
 def plot_precip_map(

@@ -8,6 +8,6 @@ measures the information each modality carries about the label (sizes in ``confi
 ``prelib/profiles/sim.yaml``).
 """
 
-from prelib.sim.scene import SENSORS, simulate_grid_scene, simulate_swath_scene
+from prelib.sim.scene import SENSORS, simulate_grid_hours, simulate_grid_scene, simulate_swath_scene
 
-__all__ = ["SENSORS", "simulate_grid_scene", "simulate_swath_scene"]
+__all__ = ["SENSORS", "simulate_grid_hours", "simulate_grid_scene", "simulate_swath_scene"]

@@ -167,6 +167,7 @@ def simulate_clouds(
     land: np.ndarray,
     freezing_level_km: np.ndarray,
     tropopause_km: np.ndarray,
+    advect_px: tuple[float, float] = (0.0, 0.0),
 ) -> CloudFields:
     """Build the cloud fields of a scene from its rain at the observation time.
 
@@ -184,14 +185,28 @@ def simulate_clouds(
         Terrain (m) and land mask on the grid.
     freezing_level_km, tropopause_km : numpy.ndarray
         0 °C level and tropopause heights (km a.s.l.) on the grid.
+    advect_px : (float, float)
+        How far (pixels along y, x) the air has moved since the storm's first hour, for the
+        later hours of a multi-hour storm (:mod:`prelib.sim.weather`): drawn from the same
+        ``rng`` stream as that first hour, every cloud texture (decks, cirrus, warm-rain share,
+        humidity) is carried this far with the flow, so the clouds of hour ``h + 1`` are those
+        of hour ``h`` moved on, not a new draw. ``(0, 0)``: a single-hour scene, unchanged.
     """
     params = REGIME_PARAMS[regime]
+
+    def texture(*args, **kwargs) -> np.ndarray:
+        """A cloud texture from ``rng`` (:func:`power_law_noise`), carried by ``advect_px``."""
+        field = power_law_noise(rng, *args, **kwargs)
+        if advect_px[0] or advect_px[1]:
+            field = ndimage.shift(field, advect_px, order=1, mode="nearest")
+        return field
+
     spacing = (grid.dy_km, grid.dx_km)
     px_km = float(np.sqrt(grid.dy_km * grid.dx_km))
     ground_km = elevation_m / 1000.0
     fl = np.maximum(freezing_level_km, ground_km)
     trop = tropopause_km
-    wobble = power_law_noise(rng, grid.shape, 3.0, spacing, max_wavelength_km=40.0)
+    wobble = texture(grid.shape, 3.0, spacing, max_wavelength_km=40.0)
 
     # Rain-cloud tops per component (km a.s.l.).
     lo, hi = params.main_top_above_freezing_km
@@ -199,7 +214,7 @@ def simulate_clouds(
     top_main = fl + main_above + 0.6 * np.log1p(rain.main)
     # Warm rain: a mesoscale pattern picks the share of the main rain area whose clouds stay
     # below the 0 °C level (ice-free, IR-warm).
-    warm_field = power_law_noise(rng, grid.shape, 3.0, spacing, min_wavelength_km=30.0)
+    warm_field = texture(grid.shape, 3.0, spacing, min_wavelength_km=30.0)
     warm_share = rng.uniform(*WARM_RAIN_FRACTION[regime])
     if regime == "convective":
         warm_field = warm_field + np.where(land, -0.6, 0.3)
@@ -245,7 +260,7 @@ def simulate_clouds(
     main_top = np.where(raining, top_rain, np.where(fringe, top_fringe - 1.0 + 2.0 * weight, 0.0))
 
     # Low clouds (stratocumulus, more over the ocean) where there is no rain cloud: no rain.
-    low_field = power_law_noise(rng, grid.shape, 3.0, spacing, max_wavelength_km=300.0)
+    low_field = texture(grid.shape, 3.0, spacing, max_wavelength_km=300.0)
     low_field = low_field + np.where(land, -0.4, 0.4)
     low_cover = rng.uniform(0.1, 0.35)
     low = (low_field > np.quantile(low_field, 1.0 - low_cover)) & (main_tau == 0)
@@ -253,7 +268,7 @@ def simulate_clouds(
     main_top = np.where(low, ground_km + rng.uniform(0.8, 2.0) + 0.2 * wobble, main_top)
 
     # Non-raining mid-level decks (multi-layer cloud with the cirrus above).
-    mid_field = power_law_noise(rng, grid.shape, 3.0, spacing, max_wavelength_km=400.0)
+    mid_field = texture(grid.shape, 3.0, spacing, max_wavelength_km=400.0)
     mid_cover = rng.uniform(*MID_DECK_COVER[regime])
     mid = (mid_field > np.quantile(mid_field, 1.0 - mid_cover)) & (main_tau == 0)
     mid_tau = rng.uniform(4.0, 12.0) * np.exp(0.6 * wobble)
@@ -287,12 +302,12 @@ def simulate_clouds(
     anvil_top = trop - 1.0 - 1.5 * (1.0 - anvil)
 
     # Thin cirrus: a synoptic sheet thresholded to the regime's cover.
-    cirrus_field = power_law_noise(
-        rng, grid.shape, 3.0, spacing, min_wavelength_km=20.0, max_wavelength_km=600.0
+    cirrus_field = texture(
+        grid.shape, 3.0, spacing, min_wavelength_km=20.0, max_wavelength_km=600.0
     )
     cover = rng.uniform(*CIRRUS_COVER[regime])
     excess = cirrus_field - np.quantile(cirrus_field, 1.0 - cover)
-    patchiness = power_law_noise(rng, grid.shape, 2.5, spacing, max_wavelength_km=80.0)
+    patchiness = texture(grid.shape, 2.5, spacing, max_wavelength_km=80.0)
     cirrus_tau = np.where(
         excess > 0,
         (0.2 + 2.5 * np.clip(excess, 0.0, 1.2))
@@ -315,9 +330,7 @@ def simulate_clouds(
     )
     # Decaying cells keep part of their precipitation ice aloft (scattering without rain).
     ice_dying = 0.1 * decaying**0.8 * dying
-    ice_scatter = power_law_noise(
-        rng, grid.shape, 3.0, spacing, min_wavelength_km=20.0, max_wavelength_km=150.0
-    )
+    ice_scatter = texture(grid.shape, 3.0, spacing, min_wavelength_km=20.0, max_wavelength_km=150.0)
     ice_factor = np.exp(ICE_LOG_SPREAD * ice_scatter - 0.5 * ICE_LOG_SPREAD**2)
     # Anvil and cirrus ice is mostly small crystals: weak scattering per unit optical depth.
     ice_water_path = (
@@ -330,7 +343,7 @@ def simulate_clouds(
     rain_water = 0.072e-3 * rain.instant**0.88 * rain_depth_m
 
     # Upper-tropospheric humidity: synoptic pattern, moistened around deep cloud.
-    humid = power_law_noise(rng, grid.shape, 3.5, spacing, max_wavelength_km=200.0)
+    humid = texture(grid.shape, 3.5, spacing, max_wavelength_km=200.0)
     deep = _blur((high_tau + (main_top > fl + 3) * main_tau > 5).astype(float), 30.0 / px_km)
     upper_humidity = np.clip(_sigmoid(0.8 * humid - 0.3) + 0.4 * deep, 0.05, 1.0)
 

@@ -99,6 +99,14 @@ OBSERVATION_OFFSET_S = 600.0
 IR_IMAGE_OFFSET_S = 450.0
 """Maximum |IR image − overpass| (s) in swath scenes: half the 15-min full-disc cadence."""
 
+STORM_STREAMS: tuple[str, ...] = ("regime", "wind", "timing", "weather", "clouds")
+"""Random streams that a multi-hour storm (:func:`simulate_grid_hours`) draws once, at its
+first hour, and evolves; the other streams (sensor noise) are drawn for each hour."""
+
+STEERING_SPEED_MAX_MS = 20.0
+"""Fastest steering wind of the world (m s-1; :func:`prelib.sim.climate.steering_wind`): how far
+a storm can travel, for the margin of multi-hour scenes."""
+
 
 def _check_sensors(sensors: tuple[str, ...]) -> tuple[str, ...]:
     if isinstance(sensors, str):
@@ -121,11 +129,21 @@ def _simulate(
     location: tuple[float, ...],
     ray_offset: np.ndarray,
     ir_offset_range_s: float,
+    storm_time: np.datetime64 | None = None,
 ) -> tuple[dict[str, np.ndarray], dict[str, object]]:
-    """Run the world on a padded grid; returns cropped arrays and attributes."""
+    """Run the world on a padded grid; returns cropped arrays and attributes.
+
+    ``storm_time`` (an earlier whole hour, for the later hours of a multi-hour storm) seeds the
+    weather, the clouds, the wind, the regime and the timing from that hour instead of
+    ``time``, and evolves them to ``time`` (:data:`STORM_STREAMS`); the sensors' noise and the
+    climate (diurnal cycle) belong to ``time`` itself.
+    """
+    storm_time = time if storm_time is None else storm_time
+    lead_s = float((time - storm_time) / np.timedelta64(1, "s"))
 
     def rng(purpose: str) -> np.random.Generator:
-        return scene_rng(seed, time, *location, purpose=purpose)
+        when = storm_time if purpose in STORM_STREAMS else time
+        return scene_rng(seed, when, *location, purpose=purpose)
 
     land = land_mask(grid.lat, grid.lon)
     # The world runs in single precision (the outputs are float32; float64 only doubled the
@@ -148,9 +166,9 @@ def _simulate(
     if regime is None:
         slope = np.hypot(*np.gradient(elevation, grid.dy_km * 1000.0, grid.dx_km * 1000.0))
         rugged = float(np.mean(((elevation > 1500.0) | (slope > 0.03))[inner]))
-        regime = climate.choose_regime(rng("regime"), lat_c, time, rugged)
+        regime = climate.choose_regime(rng("regime"), lat_c, storm_time, rugged)
     check_regime(regime)
-    wind_ne = climate.steering_wind(rng("wind"), lat_c, time, regime)
+    wind_ne = climate.steering_wind(rng("wind"), lat_c, storm_time, regime)
     observation_offset = float(timing.uniform(-OBSERVATION_OFFSET_S, OBSERVATION_OFFSET_S))
     if ir_offset_range_s > 0:  # swath: the full-disc image nearest the overpass
         ir_offset = float(timing.uniform(-ir_offset_range_s, ir_offset_range_s))
@@ -171,11 +189,25 @@ def _simulate(
         intensity_scale=climate.intensity_scale(mean_t),
         wet_scale=wet_scale,
         ir_offset_s=ir_offset,
+        lead_s=lead_s,
+    )
+    # how far the air has moved since the storm's first hour (pixels along y, x)
+    moved_px = (
+        rain.wind_yx[0] * lead_s / (1000.0 * grid.dy_km),
+        rain.wind_yx[1] * lead_s / (1000.0 * grid.dx_km),
     )
 
     def clouds_for(fields):
         return simulate_clouds(
-            rng("clouds"), regime, grid, fields, elevation, land, freezing_level, tropopause_km
+            rng("clouds"),
+            regime,
+            grid,
+            fields,
+            elevation,
+            land,
+            freezing_level,
+            tropopause_km,
+            advect_px=moved_px,
         )
 
     clouds = clouds_for(rain)
@@ -240,6 +272,8 @@ def _simulate(
         "observation_offset_s": round(observation_offset, 3),
         "dem": default_dem().source,
     }
+    if lead_s > 0.0:
+        attrs["storm_start"] = str(np.datetime_as_string(storm_time, unit="m"))
     if VAR_IR in sensors:
         attrs["ir_offset_s"] = round(ir_offset, 3)
     return out, attrs
@@ -354,6 +388,87 @@ def simulate_grid_scene(
     return _dataset(arrays, attrs, (DIM_Y, DIM_X), grid.lat[inner], grid.lon[inner], time64)
 
 
+def simulate_grid_hours(
+    lat_bounds: tuple[float, float],
+    lon_bounds: tuple[float, float],
+    time,
+    hours: int,
+    seed: int = 0,
+    regime: str | None = None,
+    resolution_km: float = 4.0,
+    sensors: tuple[str, ...] = ("ir",),
+) -> list[xr.Dataset]:
+    """Consecutive hours of one evolving storm over a lat/lon box.
+
+    :func:`simulate_grid_scene` draws each hour's weather afresh, so two consecutive hours of
+    a box are unrelated weather. Here the storm of the first hour goes on: its rain, clouds,
+    wind, regime and observation timing are drawn once, from ``time``, and each later hour
+    evolves them (:mod:`prelib.sim.weather`): the rain and the cloud textures are advected by
+    the steering wind, the envelope grows or decays along its trend, the small-scale texture
+    and the convective cells are renewed with the regime's lifetimes, and the terrain-locked
+    upslope rain stays on the slopes. The sensor noise and the diurnal cycle of the surface
+    belong to each hour.
+
+    The scenes are simulated with a margin wide enough for the storm to travel
+    (:data:`STEERING_SPEED_MAX_MS` for ``hours − 1`` hours), so the first hour is a valid
+    scene of the world for this time and box but not the same draw as
+    :func:`simulate_grid_scene` (whose margin is :data:`SIMULATION_MARGIN_KM`); benchmark
+    samples are never made this way.
+
+    Parameters
+    ----------
+    lat_bounds, lon_bounds, seed, regime, resolution_km, sensors
+        As in :func:`simulate_grid_scene`.
+    time : date-time-like
+        End of the first label hour (UTC).
+    hours : int
+        Number of consecutive hours (≥ 1), one hour apart.
+
+    Returns
+    -------
+    list of xarray.Dataset
+        ``hours`` scenes with the variables of :func:`simulate_grid_scene`, times ``time``,
+        ``time + 1 h`` …; the later ones carry the attribute ``storm_start`` (first hour,
+        ISO UTC).
+
+    Raises
+    ------
+    ValueError
+        As :func:`simulate_grid_scene`, or ``hours`` not a positive integer.
+    """
+    sensors = _check_sensors(sensors)
+    if regime is not None:
+        check_regime(regime)
+    if not isinstance(hours, int | np.integer) or isinstance(hours, bool) or hours < 1:
+        raise ValueError(f"hours must be a positive integer, got {hours!r}")
+    start = as_datetime64(time)
+    travel_km = STEERING_SPEED_MAX_MS * 3.6 * (int(hours) - 1)
+    grid = latlon_grid(
+        lat_bounds, lon_bounds, resolution_km, pad_km=SIMULATION_MARGIN_KM + travel_km
+    )
+    location = (*lat_bounds, *lon_bounds, resolution_km)
+    inner = grid.interior
+    scenes = []
+    for hour in range(int(hours)):
+        when = start + np.timedelta64(hour, "h")
+        arrays, attrs = _simulate(
+            grid,
+            when,
+            seed,
+            regime,
+            sensors,
+            location,
+            np.zeros(grid.shape, np.float32),
+            0.0,
+            storm_time=start,
+        )
+        attrs["resolution_km"] = float(resolution_km)
+        scenes.append(
+            _dataset(arrays, attrs, (DIM_Y, DIM_X), grid.lat[inner], grid.lon[inner], when)
+        )
+    return scenes
+
+
 def simulate_swath_scene(
     time,
     seed: int = 0,
@@ -438,4 +553,11 @@ def simulate_swath_scene(
     return _dataset(arrays, attrs, (DIM_SCAN, DIM_RAY), lat[inner], lon[inner], time64)
 
 
-__all__ = ["REGIMES", "SENSORS", "WORLD_VERSION", "simulate_grid_scene", "simulate_swath_scene"]
+__all__ = [
+    "REGIMES",
+    "SENSORS",
+    "WORLD_VERSION",
+    "simulate_grid_hours",
+    "simulate_grid_scene",
+    "simulate_swath_scene",
+]

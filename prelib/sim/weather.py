@@ -13,6 +13,17 @@ them in time by
 
 The instantaneous rain at the observation time (the satellites' view) and the mean over the
 label hour (the CLDAS-like truth) therefore differ exactly as they do in reality.
+
+**Storms over several hours.** The same fields continue beyond their first hour: with
+``lead_s`` (the time since the storm's first observation) the drawn fields are evaluated
+``lead_s`` later instead of being drawn anew, so the hour ``h + 1`` of a storm is the hour ``h``
+carried on by the wind, grown or decayed along its trend, with its texture renewed at the
+regime's lifetime. Beyond one lifetime the renewal continues through a chain of independent
+textures, ``N(t) = cos φ N_j + sin φ N_{j+1}``, ``φ = π/2 · (t − jτ) / τ`` for
+``jτ ≤ t < (j + 1)τ`` (continuous, variance-preserving, the texture's correlation over ``Δt``
+being ``cos(π/2 · Δt / τ)`` within a segment), so cells are born and die while the envelope
+persists and moves. ``lead_s = 0`` is the single-hour scene, bit for bit. The linear latent
+trend is meant for the few hours of a case, not for days.
 """
 
 from __future__ import annotations
@@ -124,6 +135,35 @@ def _rotate(n1: np.ndarray, n2: np.ndarray, dt_s: float, lifetime_min: float) ->
     return np.cos(phi) * n1 + np.sin(phi) * n2
 
 
+def _renew(textures: list[np.ndarray], dt_s: float, lifetime_min: float) -> np.ndarray:
+    """Texture at ``dt_s`` (s) after the first observation, renewed with lifetime ``τ``.
+
+    Up to one lifetime, or with only two textures, this is :func:`_rotate` of the first two
+    (the single-hour world, unchanged); later it walks the chain ``textures[j] →
+    textures[j + 1]`` one lifetime per link (see the module docstring).
+
+    Raises
+    ------
+    ValueError
+        If a chain of more than two textures is too short for ``dt_s``.
+    """
+    tau_s = 60.0 * lifetime_min
+    if dt_s <= tau_s or len(textures) == 2:
+        return _rotate(textures[0], textures[1], dt_s, lifetime_min)
+    link = int(dt_s // tau_s)
+    if link + 1 >= len(textures):
+        raise ValueError(
+            f"{len(textures)} textures cover {len(textures) - 1} lifetimes, not {dt_s:.0f} s"
+        )
+    phi = 0.5 * np.pi * (dt_s - link * tau_s) / tau_s
+    return np.cos(phi) * textures[link] + np.sin(phi) * textures[link + 1]
+
+
+def textures_needed(max_dt_s: float, lifetime_min: float) -> int:
+    """How many independent textures :func:`_renew` needs to reach ``max_dt_s`` (s)."""
+    return max(2, int(max_dt_s // (60.0 * lifetime_min)) + 2)
+
+
 def simulate_precipitation(
     rng: np.random.Generator,
     regime: str,
@@ -135,6 +175,7 @@ def simulate_precipitation(
     intensity_scale: float = 1.0,
     wet_scale: float = 1.0,
     ir_offset_s: float | None = None,
+    lead_s: float = 0.0,
 ) -> PrecipitationFields:
     """Draw a scene's rain and integrate the hourly label.
 
@@ -160,12 +201,20 @@ def simulate_precipitation(
         IR image time minus the observation time (s); when given, the rain components at that
         time are returned in ``ir_view`` (the geostationary image nearest an overpass is up to
         several minutes away from it).
+    lead_s : float
+        Time (s, ≥ 0) since the storm's first observation: the rain drawn for that first hour
+        (from the same ``rng`` stream), carried on by ``lead_s``: advected by the wind, grown
+        or decayed along its trend, its texture renewed (see the module docstring). The
+        observation and the label hour are then ``lead_s`` later; ``observation_offset_s`` and
+        ``ir_offset_s`` stay relative to this hour. ``0`` is a single-hour scene.
 
     Returns
     -------
     PrecipitationFields
     """
     params: RegimeParams = REGIME_PARAMS[regime]
+    if not lead_s >= 0.0:
+        raise ValueError(f"lead_s must be >= 0 s, got {lead_s!r}")
     spacing = (grid.dy_km, grid.dx_km)
     wind_yx = grid.to_grid_components(*wind_ne)
     interior = grid.interior
@@ -185,11 +234,13 @@ def simulate_precipitation(
     # Cells live where the envelope is strong (mesoscale organisation of convection).
     w_cell = 0.85
 
+    main_textures, cell_textures = [main_1, main_2], [cell_1, cell_2]
+
     def latents(dt_s: float) -> tuple[np.ndarray, np.ndarray]:
         trend = envelope + growth * (dt_s / 3600.0)
-        main = w * trend + w_tex * _rotate(main_1, main_2, dt_s, params.main_lifetime_min)
-        cells = w_cell * trend + np.sqrt(1 - w_cell**2) * _rotate(
-            cell_1, cell_2, dt_s, params.cell_lifetime_min
+        main = w * trend + w_tex * _renew(main_textures, dt_s, params.main_lifetime_min)
+        cells = w_cell * trend + np.sqrt(1 - w_cell**2) * _renew(
+            cell_textures, dt_s, params.cell_lifetime_min
         )
         return main, cells
 
@@ -202,6 +253,21 @@ def simulate_precipitation(
     )
     main_scale = params.main_scale * intensity_scale
     cell_scale = params.cell_scale * intensity_scale
+    if lead_s > 0.0:
+        # Later textures of a multi-hour storm, drawn after every draw of the first hour so
+        # that the first hour stays what it is.
+        latest = lead_s + abs(observation_offset_s) + abs(ir_offset_s or 0.0)
+        for textures, beta, band, lifetime in (
+            (
+                main_textures,
+                params.main_beta,
+                dict(min_wavelength_km=fine),
+                params.main_lifetime_min,
+            ),
+            (cell_textures, 2.0, cell_band, params.cell_lifetime_min),
+        ):
+            while len(textures) < textures_needed(latest, lifetime):
+                textures.append(power_law_noise(rng, grid.shape, beta, spacing, **band))
 
     orographic_rate = np.zeros(grid.shape, np.float32)
     if params.orographic_factor > 0 and float(np.ptp(elevation_m)) > 50.0:
@@ -218,9 +284,16 @@ def simulate_precipitation(
     # Instantaneous rates saturate (moisture supply): soft cap at 100 mm h-1 at 300 K.
     peak_rate = 100.0 * intensity_scale
 
+    def advected(dt_s: float) -> tuple[float, float]:
+        """Pixels the flow moves the rain in ``dt_s`` seconds, along (y, x)."""
+        return (wind_yx[0] * dt_s / (1000 * grid.dy_km), wind_yx[1] * dt_s / (1000 * grid.dx_km))
+
     def rain_at(dt_s: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rain components ``dt_s`` after this hour's observation (``lead_s + dt_s`` after
+        the storm's first)."""
+        dt_s = dt_s + lead_s
         main_l, cell_l = latents(dt_s)
-        shift = (wind_yx[0] * dt_s / (1000 * grid.dy_km), wind_yx[1] * dt_s / (1000 * grid.dx_km))
+        shift = advected(dt_s)
         if dt_s != 0.0:
             main_l = ndimage.shift(main_l, shift, order=1, mode="nearest")
             cell_l = ndimage.shift(cell_l, shift, order=1, mode="nearest")
@@ -258,9 +331,10 @@ def simulate_precipitation(
     # Cells 30 min earlier, carried with the flow to where they are now (the Lagrangian latent
     # without the shift): the past is visible to every sensor, because cloud tops outlive the
     # rain that built them; the future is not.
-    past_cells = _rain_from_latent(
-        latents(-1800.0)[1], cell_threshold, cell_scale, params.cell_sigma
-    )
+    past_latent = latents(lead_s - 1800.0)[1]
+    if lead_s > 0.0:  # the first hour's frame moved on with the flow by lead_s
+        past_latent = ndimage.shift(past_latent, advected(lead_s), order=1, mode="nearest")
+    past_cells = _rain_from_latent(past_latent, cell_threshold, cell_scale, params.cell_sigma)
     decaying = peak_rate * np.tanh(past_cells / peak_rate)
     return PrecipitationFields(
         instant=instant,

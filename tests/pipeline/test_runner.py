@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import nbformat
 import pytest
@@ -142,3 +143,80 @@ def test_run_and_data_folders_are_injected_where_declared(toy_pipeline, tmp_path
     assert summary["notebooks"]["02_run"]["metrics"]["data_dir"] == str(data.resolve())
     recorded = json.loads((root / "run_config.json").read_text())
     assert recorded["profile"] == "tiny" and recorded["models"]["prenet"]["base_width"] >= 1
+
+
+def _timed_notebook(path, seconds: float = 2.0, fail: bool = False) -> None:
+    body = (
+        "import os, time\n"
+        "from prelib.notebook import record_metrics\n"
+        "start = time.time()\n"
+        f"time.sleep({seconds})\n"
+        + ("raise RuntimeError('broken on purpose')\n" if fail else "")
+        + "threads = os.environ.get('PRELIB_THREADS', 'unset')\n"
+        + "record_metrics(output_dir, start=start, end=time.time(), threads=threads)\n"
+    )
+    _notebook(path, STANDARD, body)
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
+def _independent_pipeline(nbdir, fail_first: bool = False) -> None:
+    """``a`` and ``b`` need nothing; ``c`` needs both."""
+    nbdir.mkdir()
+    _timed_notebook(nbdir / "a.ipynb", fail=fail_first)
+    _timed_notebook(nbdir / "b.ipynb")
+    _timed_notebook(nbdir / "c.ipynb", seconds=0.1)
+    (nbdir / "run_order.yaml").write_text(
+        "notebooks:\n"
+        "  - name: a\n    needs: []\n"
+        "  - name: b\n    needs: []\n"
+        "  - name: c\n    needs: [a, b]\n"
+    )
+
+
+@pytest.mark.slow  # six kernel starts
+def test_notebooks_whose_needs_are_met_run_at_the_same_time(tmp_path):
+    nbdir = tmp_path / "notebooks"
+    _independent_pipeline(nbdir)
+    summary = run_pipeline(
+        "tiny", output_root=tmp_path / "o", directory=nbdir, log=lambda _: None, jobs=2
+    )
+    assert list(summary["notebooks"]) == ["a", "b", "c"]  # run order, whatever finished first
+    times = {name: record["metrics"] for name, record in summary["notebooks"].items()}
+    assert times["b"]["start"] < times["a"]["end"] and times["a"]["start"] < times["b"]["end"]
+    assert times["c"]["start"] >= max(times["a"]["end"], times["b"]["end"])  # what it needs
+    if "PRELIB_THREADS" not in os.environ:  # the cores are shared by the kernels running at once
+        assert times["a"]["threads"] == times["b"]["threads"] == str(max(1, _cores() // 2))
+        assert times["c"]["threads"] == "unset"  # started alone: every core, torch's default
+    sequential = run_pipeline(  # one at a time, in the calling thread
+        "tiny", output_root=tmp_path / "s", directory=nbdir, log=lambda _: None, jobs=1
+    )
+    seq = {name: record["metrics"] for name, record in sequential["notebooks"].items()}
+    assert seq["b"]["start"] >= seq["a"]["end"] and seq["c"]["start"] >= seq["b"]["end"]
+
+
+def test_a_failure_stops_new_notebooks_while_others_finish(tmp_path):
+    nbdir = tmp_path / "notebooks"
+    _independent_pipeline(nbdir, fail_first=True)
+    with pytest.raises(PipelineError, match=r"(?s)a failed in cell .*broken on purpose"):
+        run_pipeline(
+            "tiny", output_root=tmp_path / "o", directory=nbdir, log=lambda _: None, jobs=2
+        )
+    summary = json.loads((tmp_path / "o" / "summary.json").read_text())
+    assert summary["status"] == "failed"
+    assert summary["notebooks"]["a"]["status"] == "failed"
+    assert summary["notebooks"]["b"]["status"] == "ok"  # was running: it finished
+    assert "c" not in summary["notebooks"]  # needs the failed one: never started
+
+
+def test_needs_must_name_earlier_notebooks(tmp_path):
+    nbdir = tmp_path / "notebooks"
+    _independent_pipeline(nbdir)
+    order = (nbdir / "run_order.yaml").read_text().replace("needs: [a, b]", "needs: [zz]")
+    (nbdir / "run_order.yaml").write_text(order)
+    with pytest.raises(PipelineError, match="needs 'zz'"):
+        plan_pipeline("tiny", output_root=tmp_path / "o", directory=nbdir)
+    with pytest.raises(PipelineError, match="jobs"):
+        run_pipeline("tiny", output_root=tmp_path / "o", directory=nbdir, jobs=0)

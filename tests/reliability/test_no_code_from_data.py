@@ -44,7 +44,12 @@ def test_a_pickle_named_npz_is_refused_without_running(tmp_path):
 def test_gbm_saves_plain_arrays_and_predicts_exactly_like_scikit_learn(tmp_path):
     from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
 
-    from prelib.baselines.tree_ensemble import export_trees, raw_prediction
+    from prelib.baselines.tree_ensemble import (
+        compiled_raw_prediction,
+        export_trees,
+        numpy_raw_prediction,
+        raw_prediction,
+    )
 
     rng = np.random.default_rng(0)
     ir = rng.uniform(190, 300, (6, 8, 12, 12)).astype(np.float32)
@@ -62,5 +67,11 @@ def test_gbm_saves_plain_arrays_and_predicts_exactly_like_scikit_learn(tmp_path)
     clf = HistGradientBoostingClassifier(max_iter=10, random_state=0).fit(x, wet)
     np.testing.assert_allclose(raw_prediction(export_trees(reg, "r"), "r", x), reg.predict(x))
     assert np.array_equal(raw_prediction(export_trees(clf, "c"), "c", x) > 0, clf.predict(x))
+    # the compiled walker (used when scikit-learn has it) and the numpy walk agree bit for bit
+    for model_, name in ((reg, "r"), (clf, "c")):
+        trees = export_trees(model_, name)
+        compiled = compiled_raw_prediction(trees, name, x)
+        assert compiled is not None  # this scikit-learn has the walker: the fast path is used
+        np.testing.assert_array_equal(compiled, numpy_raw_prediction(trees, name, x))
     with pytest.raises(ValueError, match="npz"):
         model.save(tmp_path / "gbm.joblib")
