@@ -14,8 +14,10 @@ import torch
 from torch import nn
 
 from prelib import runtime
+from prelib.models.config import LightDistillConfig
 from prelib.training.checkpoint import load_checkpoint
 from prelib.training.config import TrainingConfig, load_training_config
+from prelib.training.loss_balance import LossBalancer
 from prelib.training.stages import _check_task, _task_loss, load_adapted
 from prelib.training.trainer import Trainer, TrainingResult
 
@@ -25,20 +27,43 @@ def light_name(task: str) -> str:
     return f"prenet_light:{task}"
 
 
+def light_balancer(config: LightDistillConfig) -> LossBalancer:
+    """The loss balance of ``config``: fixed weights, or gradient-norm targets per term."""
+    from prelib.models.light_distill import TERMS
+
+    weights = {"response": config.response_weight, "feature": config.feature_weight}
+    fractions = {name: weight for name, weight in weights.items() if weight > 0} or 1.0
+    mode = "gradnorm" if config.weighting == "gradnorm" else "fixed"
+    return LossBalancer(mode, fractions, config.gradnorm_every, TERMS)
+
+
 def build_light_distillation(profile: str | Any, task: str, teacher: nn.Module) -> nn.Module:
-    """Student of ``profile`` for ``task`` and adapters to ``teacher``'s feature widths.
+    """Student of ``profile`` for ``task``, adapters to ``teacher``'s feature widths and the
+    loss balance of the profile's ``light_distill`` section.
 
     ``profile`` is a profile name or the run's model configurations (``cfg.models``).
     """
-    from prelib.models import get_model
+    from prelib.models import get_model, load_model_config
     from prelib.models.light_distill import LightDistillation
     from prelib.models.preparation import prepare_for_inference
 
     student = get_model("prenet_light", profile, n_classes=_check_task(task))
+    config = (
+        load_model_config("light_distill", profile)
+        if isinstance(profile, str)
+        else profile.light_distill
+    )
     w_s = student.config.base_width
     w_t = teacher.config.base_width
     frozen = prepare_for_inference(teacher, "cpu", channels_last=False, fold_bn=False)
-    return LightDistillation(student, frozen, (w_s, 2 * w_s, 4 * w_s), (2 * w_t, 4 * w_t, 8 * w_t))
+    return LightDistillation(
+        student,
+        frozen,
+        (w_s, 2 * w_s, 4 * w_s),
+        (2 * w_t, 4 * w_t, 8 * w_t),
+        config,
+        light_balancer(config),
+    )
 
 
 def light_step_fn(task: str):

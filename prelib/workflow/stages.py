@@ -443,9 +443,11 @@ def ensure_light(
     Parameters
     ----------
     cfg : RunConfig
-        ``cfg.models.prenet_light`` and ``cfg.training.adapt`` define the run.
+        ``cfg.models.prenet_light`` (the student), ``cfg.models.light_distill`` (the loss and
+        its balance) and ``cfg.training.adapt`` define the run.
     layout : RunLayout
-        The run's folders (``models/prenet-light-<teacher_variant>/<task>``).
+        The run's folders (``models/prenet-light-<teacher_variant>/<task>``; with the config
+        hash in a keyed layout, so that recipes live side by side).
     task : {"reg", "cls"}
     teacher_variant : str
         A variant of :data:`prelib.training.stages.ADAPT_VARIANTS`.
@@ -469,15 +471,16 @@ def ensure_light(
         weights=teacher_weights,
         show_progress=show_progress,
     )
-    run_dir = layout.light_dir(task, teacher_variant)
     record = {
         "stage": "light",
         "task": task,
         "teacher_variant": teacher_variant,
         "teacher": f"{teacher.key}:{teacher.checkpoint.name}",
         "prenet_light": cfg.models.prenet_light.to_dict(),
+        "light_distill": cfg.models.light_distill.to_dict(),
         "training": _training_part(config),
     }
+    run_dir = layout.keyed_dir(layout.light_dir(task, teacher_variant), config_hash(record))
     key = _claim(run_dir, record)
     trained = not _finished(run_dir, config.epochs)
     if trained:
