@@ -8,11 +8,12 @@ One run compares distillation recipes of PRE-Net-Light over one or more seeds:
    (teacher → CoMWE student → Self-MaskTune) when missing and only loads finished networks;
 2. distils PRE-Net-Light for both tasks from that teacher on the Full-IPR training split, once
    per ``--recipe`` (:func:`prelib.workflow.ensure_light`; the validation split picks
-   ``best.pt`` by the task loss). A recipe changes fields of the ``light_distill`` model
-   section (:class:`prelib.models.config.LightDistillConfig`: ``weighting``,
-   ``response_weight``, ``feature_weight``, ``temperature``, ``level_weights`` as ``1/2/4``,
-   ``gradnorm_every``) and of Light's training (``epochs``, ``steps``, ``lr``); each recipe has
-   its own keyed run folder next to the shared teacher chain;
+   ``best.pt`` by the profile's ``best_metric``, the task loss at demo). A recipe changes
+   fields of the ``light_distill`` model section (:class:`prelib.models.config.
+   LightDistillConfig`: ``weighting``, ``response_weight``, ``feature_weight``,
+   ``temperature``, ``level_weights`` as ``1/2/4``, ``gradnorm_every``) and of Light's schedule
+   ``cfg.training.light`` (``epochs``, ``steps``, ``lr``; ``--epochs`` / ``--steps`` change
+   every recipe's); each recipe has its own keyed run folder next to the shared teacher chain;
 3. fits the per-pixel gradient-boosting baseline on the Full-IPR training split, for reference
    (``--no-gbm`` skips it);
 4. scores every retrieval on the Full-IPR **validation** and **test** splits with the scoring of
@@ -40,7 +41,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib.util
 import json
 import time
 from pathlib import Path
@@ -55,29 +55,7 @@ METRIC_COLUMNS = ("rmse", "cc", "pod", "far", "csi", "csi4", "csi8")
 TEACHER = "PRE-Net (teacher)"
 GBM = "GBM (per pixel)"
 TRAINING_FIELDS = {"epochs": "epochs", "steps": "max_steps_per_epoch", "lr": "lr"}
-"""Recipe keys that change Light's training (``cfg.training.adapt`` fields)."""
-
-
-def _forward_gflop():
-    """``forward_gflop(net, tile, device)`` of ``benchmarks/fulldisc_inference.py``."""
-    path = Path(__file__).with_name("fulldisc_inference.py")
-    spec = importlib.util.spec_from_file_location("fulldisc_inference", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.forward_gflop
-
-
-def pair_cost(classifier: torch.nn.Module, regressor: torch.nn.Module, tile: int) -> dict:
-    """Parameters and GFLOP per ``tile``² tile of a classifier + regressor pair (LoRA merged)."""
-    from prelib.models.preparation import prepare_for_inference
-
-    forward_gflop = _forward_gflop()
-    params, gflop = 0, 0.0
-    for net in (classifier, regressor):
-        ready = prepare_for_inference(net, "cpu", channels_last=False)
-        params += sum(p.numel() for p in ready.parameters())
-        gflop += forward_gflop(ready, tile, torch.device("cpu"))
-    return {"params": params, "gflop": gflop}
+"""Recipe keys that change Light's training (``cfg.training.light`` fields)."""
 
 
 def fit_gbm(data, cfg, seed: int):
@@ -244,6 +222,7 @@ def run_seed(args, seed: int, recipes: list[tuple[str, dict, dict]], log) -> lis
     from prelib.config import resolve
     from prelib.evaluation.benchmark import score_predictors
     from prelib.evaluation.scoring import baseline_predictor, two_network_predictor
+    from prelib.models.cost import pair_cost
     from prelib.workflow import (
         BenchmarkData,
         RunLayout,
@@ -261,6 +240,7 @@ def run_seed(args, seed: int, recipes: list[tuple[str, dict, dict]], log) -> lis
     layout = RunLayout(args.run_dir / f"seed-{seed}", args.data_root, keyed=True)
     ensure_benchmarks(cfg, layout)
     data = BenchmarkData(cfg, layout)
+
     cache = ScoreCache(layout.root / "light_skill_scores.json")
     loaders = {
         split: data.loader("fulldisc", split, cfg.evaluation.batch_size)
@@ -301,13 +281,8 @@ def run_seed(args, seed: int, recipes: list[tuple[str, dict, dict]], log) -> lis
     for name, distill, training in recipes:
         models = {"light_distill": distill} if distill else None
         cfg_r = resolve(args.profile, seed=seed, device="cpu", training=chain, models=models)
-        light_training = {
-            "epochs": args.epochs,
-            "max_steps_per_epoch": args.steps,
-            "best_metric": "val_task_loss",
-            "best_mode": "min",
-            **training,
-        }
+        schedule = {"epochs": args.epochs, "max_steps_per_epoch": args.steps}
+        light_training = {k: v for k, v in schedule.items() if v is not None} | training
         runs = {
             t: ensure_light(cfg_r, layout, t, data=data, weights="best", training=light_training)
             for t in ("cls", "reg")
@@ -373,9 +348,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--data-root", type=Path, default=None, help="benchmark stores (default RUN_DIR/data)"
     )
-    parser.add_argument("--epochs", type=int, default=3, help="Light epochs (default 3)")
     parser.add_argument(
-        "--steps", type=int, default=24, help="Light steps per epoch, batch of the profile"
+        "--epochs", type=int, default=None, help="Light epochs (default: the profile's light stage)"
+    )
+    parser.add_argument(
+        "--steps",
+        type=int,
+        default=None,
+        help="Light steps per epoch (default: the profile's light stage)",
     )
     parser.add_argument(
         "--distill-epochs", type=int, default=None, help="Stage-I epochs (default: the profile's)"

@@ -97,7 +97,7 @@ def train_light_distillation(
     if config is None:
         if name is None:
             raise ValueError("config is required when profile is not a profile name")
-        config = load_training_config(name, "adapt")
+        config = load_training_config(name, "light")
     runtime.seed_everything(config.seed)
     teacher = load_adapted(teacher_checkpoint, profile, task, teacher_variant)
     model = build_light_distillation(profile, task, teacher)

@@ -437,14 +437,14 @@ def ensure_light(
     ``teacher_weights``, which trains the whole chain on a fresh run. The student is trained on
     the Full-IPR training split with validation for ``best.pt``
     (:func:`~prelib.training.light.train_light_distillation`: task loss + response + feature
-    distillation), with the Stage-II settings ``cfg.training.adapt`` changed by ``training``
+    distillation), with the settings ``cfg.training.light`` changed by ``training``
     (e.g. ``{"max_steps_per_epoch": 24, "best_metric": "val_task_loss"}``).
 
     Parameters
     ----------
     cfg : RunConfig
         ``cfg.models.prenet_light`` (the student), ``cfg.models.light_distill`` (the loss and
-        its balance) and ``cfg.training.adapt`` define the run.
+        its balance) and ``cfg.training.light`` (the schedule) define the run.
     layout : RunLayout
         The run's folders (``models/prenet-light-<teacher_variant>/<task>``; with the config
         hash in a keyed layout, so that recipes live side by side).
@@ -461,7 +461,7 @@ def ensure_light(
     from prelib.training.light import load_light, train_light_distillation
 
     _check_weights(weights)
-    config = cfg.training.adapt.replace(**dict(training or {}))
+    config = cfg.training.light.replace(**dict(training or {}))
     teacher = ensure_adapted(
         cfg,
         layout,
