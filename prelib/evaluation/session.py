@@ -260,10 +260,10 @@ class ExperimentSession:
             lambda: ensure_fulldisc_unet(self.run_config, self.layout, task, **self._options()),
         )
 
-    def light(self, task: str) -> torch.nn.Module:
-        """PRE-Net-Light distilled from the PRE-Net of Table 5 (``config.prenet_variant``, the
-        same checkpoint as the PRE-Net row scores)."""
-        variant = self.config.prenet_variant
+    def light(self, task: str, teacher_variant: str | None = None) -> torch.nn.Module:
+        """PRE-Net-Light distilled from the Stage-II PRE-Net ``teacher_variant`` (default: Table
+        5's ``config.prenet_variant``), from the same checkpoint as that PRE-Net's row scores."""
+        variant = teacher_variant or self.config.prenet_variant
         return self._ensure(
             f"light-{variant}-{task}",
             lambda: ensure_light(
