@@ -5,7 +5,8 @@ One run compares distillation recipes of PRE-Net-Light over one or more seeds:
 1. resolves the run configuration of ``--profile`` (default ``demo``) per seed and ensures, in
    ``RUN_DIR/seed-<seed>`` (a keyed run layout), the benchmark stores and the Self-MaskTune
    PRE-Net pair (classifier + regressor) with the workflow layer, which trains the demo chain
-   (teacher → CoMWE student → Self-MaskTune) when missing and only loads finished networks;
+   (teacher → CoMWE student → Self-MaskTune) when missing and only loads finished networks
+   (``best.pt``, picked on validation as in Table 5, unless ``--teacher-weights last``);
 2. distils PRE-Net-Light for both tasks from that teacher on the Full-IPR training split, once
    per ``--recipe`` (:func:`prelib.workflow.ensure_light`; the validation split picks
    ``best.pt`` by the profile's ``best_metric``, the task loss at demo). A recipe changes
@@ -264,7 +265,10 @@ def run_seed(args, seed: int, recipes: list[tuple[str, dict, dict]], log) -> lis
             out[split] = cached
         return out
 
-    teacher = {t: ensure_adapted(cfg, layout, "selfmask", t, data=data) for t in ("cls", "reg")}
+    teacher = {
+        t: ensure_adapted(cfg, layout, "selfmask", t, data=data, weights=args.teacher_weights)
+        for t in ("cls", "reg")
+    }
     log(
         f"seed {seed}: teacher PRE-Net (Self-MaskTune) "
         + ", ".join(f"{t} {'trained' if r.trained else 'loaded'}" for t, r in teacher.items())
@@ -284,7 +288,15 @@ def run_seed(args, seed: int, recipes: list[tuple[str, dict, dict]], log) -> lis
         schedule = {"epochs": args.epochs, "max_steps_per_epoch": args.steps}
         light_training = {k: v for k, v in schedule.items() if v is not None} | training
         runs = {
-            t: ensure_light(cfg_r, layout, t, data=data, weights="best", training=light_training)
+            t: ensure_light(
+                cfg_r,
+                layout,
+                t,
+                data=data,
+                weights="best",
+                teacher_weights=args.teacher_weights,
+                training=light_training,
+            )
             for t in ("cls", "reg")
         }
         for t, run in runs.items():
@@ -362,6 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument(
         "--adapt-epochs", type=int, default=None, help="Stage-II epochs (default: the profile's)"
+    )
+    parser.add_argument(
+        "--teacher-weights",
+        choices=("best", "last"),
+        default="best",
+        help="the teacher's checkpoint, scored and distilled from (default best: picked on "
+        "validation, as Table 5 does; a demo classifier's last epoch can predict no rain)",
     )
     parser.add_argument(
         "--no-gbm", dest="gbm", action="store_false", help="skip the gradient-boosting reference"
