@@ -13,7 +13,8 @@ One run compares distillation recipes of PRE-Net-Light over one or more seeds:
    fields of the ``light_distill`` model section (:class:`prelib.models.config.
    LightDistillConfig`: ``weighting``, ``response_weight``, ``feature_weight``,
    ``temperature``, ``level_weights`` as ``1/2/4``, ``gradnorm_every``) and of Light's schedule
-   ``cfg.training.light`` (``epochs``, ``steps``, ``lr``; ``--epochs`` / ``--steps`` change
+   ``cfg.training.light`` (``epochs``, ``steps``, ``lr``, ``best_metric``, e.g. ``val_csi``
+   with ``best_mode=max``; ``--epochs`` / ``--steps`` change
    every recipe's); each recipe has its own keyed run folder next to the shared teacher chain;
 3. fits the per-pixel gradient-boosting baseline on the Full-IPR training split, for reference
    (``--no-gbm`` skips it);
@@ -55,7 +56,13 @@ CSI_GOAL = 0.03
 METRIC_COLUMNS = ("rmse", "cc", "pod", "far", "csi", "csi4", "csi8")
 TEACHER = "PRE-Net (teacher)"
 GBM = "GBM (per pixel)"
-TRAINING_FIELDS = {"epochs": "epochs", "steps": "max_steps_per_epoch", "lr": "lr"}
+TRAINING_FIELDS = {
+    "epochs": "epochs",
+    "steps": "max_steps_per_epoch",
+    "lr": "lr",
+    "best_metric": "best_metric",
+    "best_mode": "best_mode",
+}
 """Recipe keys that change Light's training (``cfg.training.light`` fields)."""
 
 
@@ -300,11 +307,14 @@ def run_seed(args, seed: int, recipes: list[tuple[str, dict, dict]], log) -> lis
             for t in ("cls", "reg")
         }
         for t, run in runs.items():
-            best = min(run.history, key=lambda r: r.get("val_task_loss", np.inf))
+            curve = "; ".join(
+                f"e{r['epoch']} loss {r.get('val_task_loss', np.nan):.3f} "
+                f"CSI {r.get('val_csi', np.nan):.3f}"
+                for r in run.history
+            )
             log(
                 f"seed {seed}: Light {name} {t}: {'trained' if run.trained else 'loaded'} "
-                f"({run.run_dir.name}, {len(run.history)} epochs, best epoch {best['epoch']}, "
-                f"val_task_loss {best.get('val_task_loss', float('nan')):.4f})"
+                f"({run.run_dir.name}, {run.checkpoint.name}; validation {curve})"
             )
         net = {t: r.network for t, r in runs.items()}
         method = f"PRE-Net-Light [{name}]"

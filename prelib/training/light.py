@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from prelib import runtime
+from prelib.conventions import RAIN_THRESHOLD
 from prelib.models.config import LightDistillConfig
 from prelib.training.checkpoint import load_checkpoint
 from prelib.training.config import TrainingConfig, load_training_config
@@ -66,6 +67,38 @@ def build_light_distillation(profile: str | Any, task: str, teacher: nn.Module) 
     )
 
 
+def light_evaluate_fn(task: str, threshold: float = RAIN_THRESHOLD):
+    """``evaluate_fn(model, val_loader, device)`` for the :class:`~prelib.training.trainer.
+    Trainer`: the student's pooled validation CSI (``val_csi``) on its own.
+
+    Rain is the classifier's argmax (``cls``) or a rate ≥ ``threshold`` (``reg``); the truth is
+    ``precip ≥ threshold`` on the valid pixels. With ``best_metric: val_csi`` (mode ``max``) it
+    picks the epoch whose decision is best, which the task loss does not: a classifier's
+    cross-entropy can still fall while its argmax stops predicting rain.
+    """
+
+    @torch.no_grad()
+    def evaluate(model: nn.Module, loader, device) -> dict[str, float]:
+        student = getattr(model, "student", model)
+        counts = torch.zeros(3, dtype=torch.float64)  # hits, misses, false alarms
+        for batch in loader:
+            logits = student(batch["ir"].to(device)).logits
+            rain = logits.argmax(1) == 1 if task == "cls" else logits[:, 0] >= threshold
+            truth = batch["precip"].to(device) >= threshold
+            valid = batch["valid"].to(device)
+            counts += torch.stack(
+                [
+                    (rain & truth & valid).sum(),
+                    (~rain & truth & valid).sum(),
+                    (rain & ~truth & valid).sum(),
+                ]
+            ).cpu()
+        total = float(counts.sum())
+        return {"csi": float(counts[0]) / total if total > 0 else float("nan")}
+
+    return evaluate
+
+
 def light_step_fn(task: str):
     """``step(model, batch)`` for a :class:`LightDistillation`."""
 
@@ -112,6 +145,7 @@ def train_light_distillation(
         profile=name,
         show_progress=show_progress,
         run_config=run_config,
+        evaluate_fn=light_evaluate_fn(task),
     ).fit()
 
 
