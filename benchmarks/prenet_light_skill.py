@@ -12,7 +12,8 @@ One run compares distillation recipes of PRE-Net-Light over one or more seeds:
    ``best.pt`` by the profile's ``best_metric``, the task loss at demo). A recipe changes
    fields of the ``light_distill`` model section (:class:`prelib.models.config.
    LightDistillConfig`: ``weighting``, ``response_weight``, ``feature_weight``,
-   ``temperature``, ``level_weights`` as ``1/2/4``, ``gradnorm_every``) and of Light's schedule
+   ``temperature``, ``level_weights`` as ``1/2/4``, ``gradnorm_every``,
+   ``match_rain_fraction``) and of Light's schedule
    ``cfg.training.light`` (``epochs``, ``steps``, ``lr``, ``best_metric``, e.g. ``val_csi``
    with ``best_mode=max``; ``--epochs`` / ``--steps`` change
    every recipe's); each recipe has its own keyed run folder next to the shared teacher chain;
@@ -93,6 +94,8 @@ def _value(text: str):
     """A recipe value: a number, a ``/``-separated tuple of numbers, or a word."""
     if "/" in text:
         return tuple(float(v) for v in text.split("/"))
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
     for kind in (int, float):
         try:
             return kind(text)
@@ -225,6 +228,14 @@ def format_summary(by_seed: dict[int, list[dict]]) -> tuple[str, str | None]:
     return "\n".join(lines), best
 
 
+def _networks_key(runs: dict) -> str:
+    """Cache key of a pair of :class:`~prelib.workflow.StageRun`: run keys, checkpoint files and
+    epochs trained (a resumed, longer run is another network)."""
+    return "+".join(
+        f"{runs[t].key}@{runs[t].checkpoint.name}:{len(runs[t].history)}" for t in ("cls", "reg")
+    )
+
+
 def run_seed(args, seed: int, recipes: list[tuple[str, dict, dict]], log) -> list[dict]:
     """Train (or load) and score the teacher, every Light recipe and GBM for one seed."""
     from prelib.config import resolve
@@ -281,7 +292,7 @@ def run_seed(args, seed: int, recipes: list[tuple[str, dict, dict]], log) -> lis
         + ", ".join(f"{t} {'trained' if r.trained else 'loaded'}" for t, r in teacher.items())
     )
     t_net = {t: r.network for t, r in teacher.items()}
-    t_key = f"teacher:{teacher['cls'].key}+{teacher['reg'].key}"
+    t_key = f"teacher:{_networks_key(teacher)}"
     records = [
         {
             "method": TEACHER,
@@ -324,7 +335,7 @@ def run_seed(args, seed: int, recipes: list[tuple[str, dict, dict]], log) -> lis
             "rain_fraction": rain_fractions(runs["cls"].history),
             **scores(
                 method,
-                f"light:{runs['cls'].key}+{runs['reg'].key}",
+                f"light:{_networks_key(runs)}",
                 lambda net=net: two_network_predictor(net["cls"], net["reg"]),
             ),
         }

@@ -252,6 +252,9 @@ class LightDistillConfig(Config):
     gradnorm_every : int
         Steps between two gradient-norm measurements (``gradnorm`` needs ≥ 1; ``0`` never
         measures under ``fixed``).
+    match_rain_fraction : bool
+        At every validation, set the classifier student's rain-logit offset so that it calls
+        rain on as many validation pixels as its teacher (teacher outputs only, no labels).
     """
 
     weighting: str = "fixed"
@@ -260,10 +263,16 @@ class LightDistillConfig(Config):
     level_weights: tuple[float, ...] = (1.0, 2.0, 4.0)
     temperature: float = 3.0
     gradnorm_every: int = 10
+    match_rain_fraction: bool = False
 
     def validate(self) -> None:
         _tuple_fields(self, "level_weights")
         require_choice(self, "weighting", LIGHT_WEIGHTINGS)
+        if not isinstance(self.match_rain_fraction, bool):
+            raise ValueError(
+                "LightDistillConfig.match_rain_fraction must be true or false, "
+                f"got {self.match_rain_fraction!r}"
+            )
         require_positive(self, "response_weight", allow_zero=True)
         require_positive(self, "feature_weight", allow_zero=True)
         require_positive(self, "temperature")

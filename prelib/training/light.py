@@ -74,12 +74,21 @@ def light_evaluate_fn(task: str, threshold: float = RAIN_THRESHOLD):
     Rain is the classifier's argmax (``cls``) or a rate ≥ ``threshold`` (``reg``); the truth is
     ``precip ≥ threshold`` on the valid pixels. With ``best_metric: val_csi`` (mode ``max``) it
     picks the epoch whose decision is best, which the task loss does not: a classifier's
-    cross-entropy can still fall while its argmax stops predicting rain.
+    cross-entropy can still fall while its argmax stops predicting rain. Under the
+    distillation's ``match_rain_fraction`` the classifier's decision threshold is first matched
+    to the teacher's on the same split (:func:`~prelib.models.light_distill.
+    match_rain_fraction`; logged as ``val_rain_logit_offset``).
     """
 
     @torch.no_grad()
     def evaluate(model: nn.Module, loader, device) -> dict[str, float]:
+        from prelib.models.light_distill import match_rain_fraction
+
         student = getattr(model, "student", model)
+        extra = {}
+        config = getattr(model, "config", None)
+        if task == "cls" and getattr(config, "match_rain_fraction", False):
+            extra = match_rain_fraction(model, loader, device)
         counts = torch.zeros(3, dtype=torch.float64)  # hits, misses, false alarms
         for batch in loader:
             logits = student(batch["ir"].to(device)).logits
@@ -94,7 +103,7 @@ def light_evaluate_fn(task: str, threshold: float = RAIN_THRESHOLD):
                 ]
             ).cpu()
         total = float(counts.sum())
-        return {"csi": float(counts[0]) / total if total > 0 else float("nan")}
+        return {"csi": float(counts[0]) / total if total > 0 else float("nan"), **extra}
 
     return evaluate
 

@@ -141,3 +141,35 @@ def test_fixed_weights_drop_a_zero_term_and_log_the_rain_fractions():
     assert float(out["teacher_rain_fraction"]) == pytest.approx(
         float((teacher.argmax(1) == 1).float().mean())
     )
+
+
+def test_matching_the_rain_fraction_sets_the_students_threshold_to_the_teachers_rate():
+    from prelib.models.light_distill import match_rain_fraction
+
+    pair = _pair()
+    x, _, valid = _batch()
+    valid[1, :8] = False
+    loader = [{"ir": x, "valid": valid}]
+    with torch.no_grad():
+        teacher_rain = (pair.teacher_output(x).logits.argmax(1) == 1) & valid
+    out = match_rain_fraction(pair, loader, "cpu")
+    fraction = float(teacher_rain.sum()) / float(valid.sum())
+    assert out["teacher_rain_fraction"] == pytest.approx(fraction)
+    student = pair.student.eval()
+    with torch.no_grad():
+        rain = (student(x).logits.argmax(1) == 1) & valid
+    assert int(rain.sum()) == int(teacher_rain.sum())
+    assert float(student.rain_logit_offset) == pytest.approx(out["rain_logit_offset"])
+    # the offset is part of the weights; checkpoints without it load as plain argmax
+    state = student.state_dict()
+    fresh = get_model("prenet_light", "tiny", n_classes=2)
+    fresh.load_state_dict(state)
+    assert float(fresh.rain_logit_offset) == pytest.approx(out["rain_logit_offset"])
+    fresh.load_state_dict({k: v for k, v in state.items() if k != "rain_logit_offset"})
+    assert float(fresh.rain_logit_offset) == 0.0
+    # in training mode the logits are the raw ones, whatever the offset
+    student.train()
+    with torch.no_grad():
+        shifted = student(x).logits
+        student.rain_logit_offset.zero_()
+        torch.testing.assert_close(student(x).logits, shifted)
