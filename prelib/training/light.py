@@ -88,7 +88,9 @@ def light_evaluate_fn(task: str, threshold: float = RAIN_THRESHOLD):
         extra = {}
         config = getattr(model, "config", None)
         if task == "cls" and getattr(config, "match_rain_fraction", False):
-            extra = match_rain_fraction(model, loader, device)
+            extra = {
+                "rain_logit_offset": match_rain_fraction(model, loader, device)["rain_logit_offset"]
+            }
         counts = torch.zeros(3, dtype=torch.float64)  # hits, misses, false alarms
         for batch in loader:
             logits = student(batch["ir"].to(device)).logits
