@@ -147,7 +147,7 @@ class ScoreCache:
 
         self.scores[key] = scores
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        with atomic_path(self.path) as tmp:
+        with atomic_path(self.path, overwrite=True) as tmp:  # the benchmark's own cache
             Path(tmp).write_text(json.dumps(self.scores, indent=1))
 
 
