@@ -187,10 +187,11 @@ def test_light_is_distilled_once_then_loaded_and_resumed(tmp_path):
 
 def test_light_recipes_live_side_by_side_in_a_keyed_layout(tmp_path):
     layout, data = RunLayout(tmp_path, keyed=True), Fixed()
-    fixed = _cfg(max_steps_per_epoch=1)
-    balanced = fixed.replace(
-        models=fixed.models.replace(
-            light_distill=fixed.models.light_distill.replace(weighting="gradnorm")
+    balanced = _cfg(max_steps_per_epoch=1)  # the profile's recipe: gradnorm balance
+    assert balanced.models.light_distill.weighting == "gradnorm"
+    fixed = balanced.replace(
+        models=balanced.models.replace(
+            light_distill=balanced.models.light_distill.replace(weighting="fixed")
         )
     )
     runs = [
