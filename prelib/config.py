@@ -226,7 +226,7 @@ class RunConfig:
         ``models.teacher``, ``models.prenet``, ``models.unet``, ``models.lora``,
         ``models.distill``.
     training : prelib.training.config.StageTrainingConfigs
-        ``training.teacher``, ``training.distill``, ``training.adapt``.
+        ``training.teacher``, ``training.distill``, ``training.adapt``, ``training.light``.
     evaluation : prelib.evaluation.config.EvaluationConfig
     downscaling : prelib.downscaling.config.DownscalingConfig
     """

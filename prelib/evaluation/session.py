@@ -33,6 +33,7 @@ from prelib.workflow import (
     RunLayout,
     ensure_adapted,
     ensure_fulldisc_unet,
+    ensure_light,
     ensure_student,
     ensure_teacher,
 )
@@ -270,6 +271,22 @@ class ExperimentSession:
         return self._ensure(
             f"fulldisc-unet-{task}",
             lambda: ensure_fulldisc_unet(self.run_config, self.layout, task, **self._options()),
+        )
+
+    def light(self, task: str, teacher_variant: str | None = None) -> torch.nn.Module:
+        """PRE-Net-Light distilled from the Stage-II PRE-Net ``teacher_variant`` (default: Table
+        5's ``config.prenet_variant``), from the same checkpoint as that PRE-Net's row scores."""
+        variant = teacher_variant or self.config.prenet_variant
+        return self._ensure(
+            f"light-{variant}-{task}",
+            lambda: ensure_light(
+                self.run_config,
+                self.layout,
+                task,
+                teacher_variant=variant,
+                teacher_weights="best",
+                **self._options(),
+            ),
         )
 
     def baseline(self, name: str, kind: str = "fulldisc"):

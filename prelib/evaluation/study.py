@@ -15,6 +15,8 @@ probability threshold, test-set size) on the validation *and* the test split of 
   Self-MaskTune (frozen modules in eval mode, mask on the AE only), Self-MaskTune with the
   reference code's mask target (``ae+conv``) and with AdaBN;
 * ``visible`` — Self-MaskTune at visible fractions 0.25 / 0.5 / 0.75;
+* ``light`` — PRE-Net-Light (beyond the paper) against its teacher, the Self-MaskTune PRE-Net
+  (issue 16's goal: ≤ 3 % relative CSI loss on the Full-IPR test split over 3 seeds);
 * every group has the per-pixel gradient-boosting baseline (GBM) as a row.
 
 A setting is configuration (``cfg.models.distill``, ``cfg.training.distill/adapt``); the networks
@@ -60,7 +62,7 @@ from prelib.evaluation.scoring import (
 from prelib.evaluation.session import ExperimentSession
 from prelib.workflow import RunLayout, run_folder
 
-GROUPS: tuple[str, ...] = ("balance", "table2", "table3", "table4", "visible")
+GROUPS: tuple[str, ...] = ("balance", "table2", "table3", "table4", "visible", "light")
 SCORE_COLUMNS: tuple[str, ...] = (
     "rmse",
     "cc",
@@ -173,7 +175,8 @@ class StudyRow:
     kind : {"swath", "fulldisc"}
         Which benchmark it is scored on.
     what : str
-        ``"student:<method>"``, ``"adapted:<variant>"`` or ``"gbm"``.
+        ``"student:<method>"``, ``"adapted:<variant>"``, ``"light:<teacher variant>"`` or
+        ``"gbm"``.
     setting : StudySetting or None
         ``None``: the default chosen on validation by the ``balance`` group. Outside the
         ``balance`` group only the fields that differ from :class:`StudySetting`'s defaults
@@ -303,6 +306,24 @@ def study_rows(groups: Sequence[str] = GROUPS) -> list[StudyRow]:
                     dataclasses.replace(StudySetting(), visible_fraction=fraction),
                 )
             )
+    if "light" in groups:
+        rows += [
+            StudyRow(
+                "light",
+                "selfmask",
+                "PRE-Net (CoMWE + Self-MaskTune)",
+                "fulldisc",
+                "adapted:selfmask",
+            ),
+            StudyRow(
+                "light",
+                "prenet_light",
+                "PRE-Net-Light (distilled from the Self-MaskTune PRE-Net)",
+                "fulldisc",
+                "light:selfmask",
+            ),
+            StudyRow("light", "gbm", "GBM (IR, per pixel)", "fulldisc", "gbm"),
+        ]
     return rows
 
 
@@ -550,6 +571,8 @@ class StudySession(ExperimentSession):
             )
         if stage == "adapted":
             return two_network_predictor(self.adapted(name, "cls"), self.adapted(name, "reg"))
+        if stage == "light":
+            return two_network_predictor(self.light("cls", name), self.light("reg", name))
         raise ValueError(f"unknown study row kind {row.what!r}")
 
 

@@ -225,6 +225,71 @@ class PRENetLightConfig(Config):
             )
 
 
+LIGHT_WEIGHTINGS: tuple[str, ...] = ("fixed", "gradnorm")
+"""Loss weightings of PRE-Net-Light's distillation (see :class:`LightDistillConfig`)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class LightDistillConfig(Config):
+    """Loss of PRE-Net-Light's distillation from the adapted PRE-Net
+    (:mod:`prelib.models.light_distill`): task + response + feature terms.
+
+    Attributes
+    ----------
+    weighting : str
+        ``"fixed"``: ``response_weight`` and ``feature_weight`` multiply their terms.
+        ``"gradnorm"``: each term is rescaled so that its gradient norm on the student's encoder
+        is ``<term>_weight`` × the task loss's, re-measured every ``gradnorm_every`` steps
+        (:class:`~prelib.training.loss_balance.LossBalancer`).
+    response_weight, feature_weight : float
+        Weight (fixed) or target gradient-norm ratio (gradnorm) of the response term (softened
+        KL of the classifier, MSE of the regressor's rates) and of the feature term; 0 drops a
+        term.
+    level_weights : tuple of 3 float
+        Multipliers of the feature term at strides 2, 4, 8 (PRE-Net's 1, 2, 4).
+    temperature : float
+        Softmax temperature T of the classifier's response KL.
+    gradnorm_every : int
+        Steps between two gradient-norm measurements (``gradnorm`` needs ≥ 1; ``0`` never
+        measures under ``fixed``).
+    match_rain_fraction : bool
+        At every validation, set the classifier student's rain-logit offset so that it calls
+        rain on as many validation pixels as its teacher (teacher outputs only, no labels).
+    """
+
+    weighting: str = "fixed"
+    response_weight: float = 1.0
+    feature_weight: float = 1.0
+    level_weights: tuple[float, ...] = (1.0, 2.0, 4.0)
+    temperature: float = 3.0
+    gradnorm_every: int = 10
+    match_rain_fraction: bool = False
+
+    def validate(self) -> None:
+        _tuple_fields(self, "level_weights")
+        require_choice(self, "weighting", LIGHT_WEIGHTINGS)
+        if not isinstance(self.match_rain_fraction, bool):
+            raise ValueError(
+                "LightDistillConfig.match_rain_fraction must be true or false, "
+                f"got {self.match_rain_fraction!r}"
+            )
+        require_positive(self, "response_weight", allow_zero=True)
+        require_positive(self, "feature_weight", allow_zero=True)
+        require_positive(self, "temperature")
+        if not isinstance(self.gradnorm_every, int) or self.gradnorm_every < 0:
+            raise ValueError(
+                "LightDistillConfig.gradnorm_every must be an integer >= 0, "
+                f"got {self.gradnorm_every!r}"
+            )
+        if self.weighting == "gradnorm" and self.gradnorm_every < 1:
+            raise ValueError("LightDistillConfig: weighting='gradnorm' needs gradnorm_every >= 1")
+        if len(self.level_weights) != 3 or any(w < 0 for w in self.level_weights):
+            raise ValueError(
+                "LightDistillConfig.level_weights must be 3 non-negative numbers, "
+                f"got {self.level_weights}"
+            )
+
+
 @dataclasses.dataclass(frozen=True)
 class LoRAConfig(Config):
     """LoRA adapters on the AE's linear layers for Full-Disc Adaptation (prenet_reference §6.2).
@@ -343,6 +408,7 @@ CONFIG_CLASSES: dict[str, type[Config]] = {
     "teacher": TeacherConfig,
     "prenet": PRENetConfig,
     "prenet_light": PRENetLightConfig,
+    "light_distill": LightDistillConfig,
     "unet": UNetConfig,
     "lora": LoRAConfig,
     "distill": DistillConfig,
@@ -355,15 +421,16 @@ class ModelConfigs(Config):
 
     Attributes
     ----------
-    teacher, prenet, prenet_light, unet, lora, distill
+    teacher, prenet, prenet_light, light_distill, unet, lora, distill
         The :class:`TeacherConfig`, :class:`PRENetConfig`, :class:`PRENetLightConfig`,
-        :class:`UNetConfig`, :class:`LoRAConfig` and :class:`DistillConfig` of the profile
-        (mappings are converted).
+        :class:`LightDistillConfig`, :class:`UNetConfig`, :class:`LoRAConfig` and
+        :class:`DistillConfig` of the profile (mappings are converted).
     """
 
     teacher: TeacherConfig = dataclasses.field(default_factory=TeacherConfig)
     prenet: PRENetConfig = dataclasses.field(default_factory=PRENetConfig)
     prenet_light: PRENetLightConfig = dataclasses.field(default_factory=PRENetLightConfig)
+    light_distill: LightDistillConfig = dataclasses.field(default_factory=LightDistillConfig)
     unet: UNetConfig = dataclasses.field(default_factory=UNetConfig)
     lora: LoRAConfig = dataclasses.field(default_factory=LoRAConfig)
     distill: DistillConfig = dataclasses.field(default_factory=DistillConfig)

@@ -126,6 +126,14 @@ class PRENetLight(nn.Module):
             ]
         )
         self.head = nn.Sequential(nn.Conv2d(w[0], 4 * cfg.n_classes, 1), nn.PixelShuffle(2))
+        # Added to the rain logit of a classifier in evaluation mode (0 = plain argmax); set by
+        # distillation to match the teacher's rain fraction (prelib.models.light_distill).
+        self.register_buffer("rain_logit_offset", torch.zeros(()))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # Checkpoints written before the offset existed load with offset 0 (plain argmax).
+        state_dict.setdefault(prefix + "rain_logit_offset", torch.zeros(()))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     @staticmethod
     def _up(x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
@@ -146,7 +154,8 @@ class PRENetLight(nn.Module):
         Returns
         -------
         StudentOutput
-            ``logits`` (B, n_classes, H, W); ``features`` at strides 2, 4, 8 (w, 2w, 4w
+            ``logits`` (B, n_classes, H, W; a classifier's rain logit plus
+            ``rain_logit_offset`` in evaluation mode); ``features`` at strides 2, 4, 8 (w, 2w, 4w
             channels); no reconstructions; ``self_consistency`` 0.
         """
         if mask is not None:
@@ -159,4 +168,6 @@ class PRENetLight(nn.Module):
         for step, up in enumerate(self.up):
             d = up(self._up(d, skips[2 - step]))
         logits = pad_to(self.head(d), tuple(x.shape[-2:]))
+        if self.config.n_classes == 2 and not self.training:
+            logits = torch.cat([logits[:, :1], logits[:, 1:] + self.rain_logit_offset], dim=1)
         return StudentOutput(logits, tuple(skips[0:3]), (), x.new_zeros(()))

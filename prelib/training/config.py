@@ -118,8 +118,9 @@ class TrainingConfig(Config):
         return dataclasses.asdict(self)
 
 
-STAGES: tuple[str, ...] = ("teacher", "distill", "adapt")
-"""Training stages whose settings may differ (``stages:`` mapping of a profile)."""
+STAGES: tuple[str, ...] = ("teacher", "distill", "adapt", "light")
+"""Training stages whose settings may differ (``stages:`` mapping of a profile); ``light`` is
+PRE-Net-Light's distillation from the adapted PRE-Net."""
 
 
 def load_training_config(
@@ -132,8 +133,9 @@ def load_training_config(
     profile : str
         ``"tiny"``, ``"demo"`` or ``"paper"``.
     stage : str, optional
-        ``"teacher"``, ``"distill"`` or ``"adapt"``: the profile's ``stages.<stage>`` entries
-        replace the common ones (a nested ``masktune`` mapping is merged key by key).
+        ``"teacher"``, ``"distill"``, ``"adapt"`` or ``"light"``: the profile's
+        ``stages.<stage>`` entries replace the common ones (a nested ``masktune`` mapping is
+        merged key by key).
     **overrides
         Field values that win over both; ``None`` values are ignored (optional CLI flags).
     """
@@ -164,6 +166,7 @@ class StageTrainingConfigs(Config):
     teacher: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     distill: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
     adapt: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
+    light: TrainingConfig = dataclasses.field(default_factory=TrainingConfig)
 
     def __post_init__(self) -> None:
         for name in STAGES:
@@ -178,7 +181,7 @@ class StageTrainingConfigs(Config):
                 raise ValueError(f"StageTrainingConfigs.{name} must be a TrainingConfig")
 
     def stage(self, name: str) -> TrainingConfig:
-        """The configuration of stage ``name`` (``teacher``, ``distill`` or ``adapt``)."""
+        """The configuration of stage ``name`` (``teacher``, ``distill``, ``adapt``, ``light``)."""
         if name not in STAGES:
             raise ValueError(f"unknown training stage {name!r}; choose one of {list(STAGES)}")
         return getattr(self, name)

@@ -14,8 +14,11 @@ import torch
 from torch import nn
 
 from prelib import runtime
+from prelib.conventions import RAIN_THRESHOLD
+from prelib.models.config import LightDistillConfig
 from prelib.training.checkpoint import load_checkpoint
 from prelib.training.config import TrainingConfig, load_training_config
+from prelib.training.loss_balance import LossBalancer
 from prelib.training.stages import _check_task, _task_loss, load_adapted
 from prelib.training.trainer import Trainer, TrainingResult
 
@@ -25,20 +28,86 @@ def light_name(task: str) -> str:
     return f"prenet_light:{task}"
 
 
+def light_balancer(config: LightDistillConfig) -> LossBalancer:
+    """The loss balance of ``config``: fixed weights, or gradient-norm targets per term."""
+    from prelib.models.light_distill import TERMS
+
+    weights = {"response": config.response_weight, "feature": config.feature_weight}
+    fractions = {name: weight for name, weight in weights.items() if weight > 0} or 1.0
+    mode = "gradnorm" if config.weighting == "gradnorm" else "fixed"
+    return LossBalancer(mode, fractions, config.gradnorm_every, TERMS)
+
+
 def build_light_distillation(profile: str | Any, task: str, teacher: nn.Module) -> nn.Module:
-    """Student of ``profile`` for ``task`` and adapters to ``teacher``'s feature widths.
+    """Student of ``profile`` for ``task``, adapters to ``teacher``'s feature widths and the
+    loss balance of the profile's ``light_distill`` section.
 
     ``profile`` is a profile name or the run's model configurations (``cfg.models``).
     """
-    from prelib.models import get_model
+    from prelib.models import get_model, load_model_config
     from prelib.models.light_distill import LightDistillation
     from prelib.models.preparation import prepare_for_inference
 
     student = get_model("prenet_light", profile, n_classes=_check_task(task))
+    config = (
+        load_model_config("light_distill", profile)
+        if isinstance(profile, str)
+        else profile.light_distill
+    )
     w_s = student.config.base_width
     w_t = teacher.config.base_width
     frozen = prepare_for_inference(teacher, "cpu", channels_last=False, fold_bn=False)
-    return LightDistillation(student, frozen, (w_s, 2 * w_s, 4 * w_s), (2 * w_t, 4 * w_t, 8 * w_t))
+    return LightDistillation(
+        student,
+        frozen,
+        (w_s, 2 * w_s, 4 * w_s),
+        (2 * w_t, 4 * w_t, 8 * w_t),
+        config,
+        light_balancer(config),
+    )
+
+
+def light_evaluate_fn(task: str, threshold: float = RAIN_THRESHOLD):
+    """``evaluate_fn(model, val_loader, device)`` for the :class:`~prelib.training.trainer.
+    Trainer`: the student's pooled validation CSI (``val_csi``) on its own.
+
+    Rain is the classifier's argmax (``cls``) or a rate ≥ ``threshold`` (``reg``); the truth is
+    ``precip ≥ threshold`` on the valid pixels. With ``best_metric: val_csi`` (mode ``max``) it
+    picks the epoch whose decision is best, which the task loss does not: a classifier's
+    cross-entropy can still fall while its argmax stops predicting rain. Under the
+    distillation's ``match_rain_fraction`` the classifier's decision threshold is first matched
+    to the teacher's on the same split (:func:`~prelib.models.light_distill.
+    match_rain_fraction`; logged as ``val_rain_logit_offset``).
+    """
+
+    @torch.no_grad()
+    def evaluate(model: nn.Module, loader, device) -> dict[str, float]:
+        from prelib.models.light_distill import match_rain_fraction
+
+        student = getattr(model, "student", model)
+        extra = {}
+        config = getattr(model, "config", None)
+        if task == "cls" and getattr(config, "match_rain_fraction", False):
+            extra = {
+                "rain_logit_offset": match_rain_fraction(model, loader, device)["rain_logit_offset"]
+            }
+        counts = torch.zeros(3, dtype=torch.float64)  # hits, misses, false alarms
+        for batch in loader:
+            logits = student(batch["ir"].to(device)).logits
+            rain = logits.argmax(1) == 1 if task == "cls" else logits[:, 0] >= threshold
+            truth = batch["precip"].to(device) >= threshold
+            valid = batch["valid"].to(device)
+            counts += torch.stack(
+                [
+                    (rain & truth & valid).sum(),
+                    (~rain & truth & valid).sum(),
+                    (rain & ~truth & valid).sum(),
+                ]
+            ).cpu()
+        total = float(counts.sum())
+        return {"csi": float(counts[0]) / total if total > 0 else float("nan"), **extra}
+
+    return evaluate
 
 
 def light_step_fn(task: str):
@@ -72,7 +141,7 @@ def train_light_distillation(
     if config is None:
         if name is None:
             raise ValueError("config is required when profile is not a profile name")
-        config = load_training_config(name, "adapt")
+        config = load_training_config(name, "light")
     runtime.seed_everything(config.seed)
     teacher = load_adapted(teacher_checkpoint, profile, task, teacher_variant)
     model = build_light_distillation(profile, task, teacher)
@@ -87,6 +156,7 @@ def train_light_distillation(
         profile=name,
         show_progress=show_progress,
         run_config=run_config,
+        evaluate_fn=light_evaluate_fn(task),
     ).fit()
 
 

@@ -24,6 +24,7 @@ continues with the same scales.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 import torch
 from torch import nn
@@ -61,24 +62,40 @@ class LossBalancer(nn.Module):
     ----------
     mode : {"fixed", "gradnorm"}
         ``fixed`` keeps the distiller's weights; ``gradnorm`` rescales every term.
-    fraction : float
-        Target ratio ‖∇ term‖ / ‖∇ task‖ of ``gradnorm``.
+    fraction : float or mapping of str to float
+        Target ratio ‖∇ term‖ / ‖∇ task‖ of ``gradnorm``: one for every term, or one per term
+        (a term missing from the mapping keeps scale 1).
     every : int
         Measure the gradient norms every this many training steps (``0``: never; ``gradnorm``
         needs ≥ 1).
+    terms : tuple of str
+        The terms it can combine (default :data:`TERMS`, Stage I's).
     """
 
-    def __init__(self, mode: str = "fixed", fraction: float = 0.1, every: int = 10) -> None:
+    def __init__(
+        self,
+        mode: str = "fixed",
+        fraction: float | Mapping[str, float] = 0.1,
+        every: int = 10,
+        terms: tuple[str, ...] = TERMS,
+    ) -> None:
         super().__init__()
         if mode not in ("fixed", "gradnorm"):
             raise ValueError(f"mode must be 'fixed' or 'gradnorm', got {mode!r}")
         if mode == "gradnorm" and every < 1:
             raise ValueError("gradnorm balancing needs gradnorm_every >= 1")
-        if not fraction > 0:
+        fractions = (
+            dict(fraction) if isinstance(fraction, Mapping) else dict.fromkeys(terms, fraction)
+        )
+        unknown = sorted(set(fractions) - set(terms))
+        if unknown:
+            raise ValueError(f"fractions of unknown terms {unknown}; known: {list(terms)}")
+        if not all(value > 0 for value in fractions.values()):
             raise ValueError(f"gradnorm_fraction must be > 0, got {fraction!r}")
-        self.mode, self.fraction, self.every = mode, float(fraction), int(every)
-        self.register_buffer("scales", torch.ones(len(TERMS)))
-        self.register_buffer("norms", torch.full((len(TERMS) + 1,), math.nan))
+        self.mode, self.every, self.terms = mode, int(every), tuple(terms)
+        self.fractions = {name: float(value) for name, value in fractions.items()}
+        self.register_buffer("scales", torch.ones(len(self.terms)))
+        self.register_buffer("norms", torch.full((len(self.terms) + 1,), math.nan))
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
 
     @classmethod
@@ -105,7 +122,7 @@ class LossBalancer(nn.Module):
         ----------
         task_loss : Tensor, scalar
         parts : dict of str to Tensor
-            Weighted distillation terms (keys in :data:`TERMS`), differentiable.
+            Weighted distillation terms (keys among the balancer's ``terms``), differentiable.
         shared : list of Parameter
             The shared encoder parameters the norms are measured on.
 
@@ -115,10 +132,10 @@ class LossBalancer(nn.Module):
         log : dict of str to Tensor
             ``gradnorm_task``, ``gradnorm_<term>`` (of the scaled term), ``balance_<term>``.
         """
-        unknown = sorted(set(parts) - set(TERMS))
+        unknown = sorted(set(parts) - set(self.terms))
         if unknown:
-            raise ValueError(f"unknown loss terms {unknown}; known: {list(TERMS)}")
-        index = {name: TERMS.index(name) for name in parts}
+            raise ValueError(f"unknown loss terms {unknown}; known: {list(self.terms)}")
+        index = {name: self.terms.index(name) for name in parts}
         measuring = (
             self.training
             and torch.is_grad_enabled()
@@ -132,8 +149,9 @@ class LossBalancer(nn.Module):
                 self.norms[0] = task_norm
                 for name, part in parts.items():
                     norm = _grad_norm(part, shared)
-                    if self.mode == "gradnorm" and norm > 0 and task_norm > 0:
-                        self.scales[index[name]] = self.fraction * task_norm / norm
+                    fraction = self.fractions.get(name)
+                    if self.mode == "gradnorm" and fraction and norm > 0 and task_norm > 0:
+                        self.scales[index[name]] = fraction * task_norm / norm
                     self.norms[1 + index[name]] = norm * float(self.scales[index[name]])
         if self.training and torch.is_grad_enabled():
             self.steps += 1

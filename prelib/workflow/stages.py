@@ -437,15 +437,17 @@ def ensure_light(
     ``teacher_weights``, which trains the whole chain on a fresh run. The student is trained on
     the Full-IPR training split with validation for ``best.pt``
     (:func:`~prelib.training.light.train_light_distillation`: task loss + response + feature
-    distillation), with the Stage-II settings ``cfg.training.adapt`` changed by ``training``
+    distillation), with the settings ``cfg.training.light`` changed by ``training``
     (e.g. ``{"max_steps_per_epoch": 24, "best_metric": "val_task_loss"}``).
 
     Parameters
     ----------
     cfg : RunConfig
-        ``cfg.models.prenet_light`` and ``cfg.training.adapt`` define the run.
+        ``cfg.models.prenet_light`` (the student), ``cfg.models.light_distill`` (the loss and
+        its balance) and ``cfg.training.light`` (the schedule) define the run.
     layout : RunLayout
-        The run's folders (``models/prenet-light-<teacher_variant>/<task>``).
+        The run's folders (``models/prenet-light-<teacher_variant>/<task>``; with the config
+        hash in a keyed layout, so that recipes live side by side).
     task : {"reg", "cls"}
     teacher_variant : str
         A variant of :data:`prelib.training.stages.ADAPT_VARIANTS`.
@@ -459,7 +461,7 @@ def ensure_light(
     from prelib.training.light import load_light, train_light_distillation
 
     _check_weights(weights)
-    config = cfg.training.adapt.replace(**dict(training or {}))
+    config = cfg.training.light.replace(**dict(training or {}))
     teacher = ensure_adapted(
         cfg,
         layout,
@@ -469,15 +471,16 @@ def ensure_light(
         weights=teacher_weights,
         show_progress=show_progress,
     )
-    run_dir = layout.light_dir(task, teacher_variant)
     record = {
         "stage": "light",
         "task": task,
         "teacher_variant": teacher_variant,
         "teacher": f"{teacher.key}:{teacher.checkpoint.name}",
         "prenet_light": cfg.models.prenet_light.to_dict(),
+        "light_distill": cfg.models.light_distill.to_dict(),
         "training": _training_part(config),
     }
+    run_dir = layout.keyed_dir(layout.light_dir(task, teacher_variant), config_hash(record))
     key = _claim(run_dir, record)
     trained = not _finished(run_dir, config.epochs)
     if trained:

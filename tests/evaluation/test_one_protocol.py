@@ -61,6 +61,7 @@ def spied_session(monkeypatch):
     monkeypatch.setattr(cls, "teacher", lambda self, task, mods="ir+pmw+pr": net(task))
     monkeypatch.setattr(cls, "adapted", lambda self, v, task: net(task))
     monkeypatch.setattr(cls, "fulldisc_unet", lambda self, task: net(task))
+    monkeypatch.setattr(cls, "light", lambda self, task: net(task))
     monkeypatch.setattr(cls, "baseline", lambda self, name, kind="fulldisc": object())
     monkeypatch.setattr(cls, "loader", lambda self, kind, split, batch_size=None: [])
     return calls

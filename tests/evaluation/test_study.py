@@ -120,3 +120,22 @@ def test_study_runs_resumes_and_reports(tmp_path):
     cached = report_cached(tmp_path)
     assert len(cached["records"]) == len(records)
     assert json.loads((tmp_path / "default_setting.json").read_text())["weighting"] == "gradnorm"
+
+
+def test_light_group_scores_prenet_light_against_its_teacher(tmp_path, monkeypatch):
+    from prelib.models import get_model
+
+    rows = {r.key: r for r in study_rows(["light"])}
+    assert set(rows) == {"selfmask", "prenet_light", "gbm"}
+    assert rows["prenet_light"].what == "light:selfmask" and rows["prenet_light"].kind == "fulldisc"
+    asked = []
+
+    def light(self, task, teacher_variant=None):
+        asked.append((task, teacher_variant))
+        return get_model("unet", "tiny", n_classes=2 if task == "cls" else 1)
+
+    monkeypatch.setattr(StudySession, "light", light)
+    session = StudySession("tiny", tmp_path, 0)
+    predict = session._predictor(rows["prenet_light"])
+    assert predict.__qualname__ == "two_network_predictor.<locals>.predict"
+    assert asked == [("cls", "selfmask"), ("reg", "selfmask")]

@@ -84,3 +84,93 @@ def test_distillation_steps_lower_the_loss_and_keep_the_teacher_fixed():
     assert not teacher.training
     for key, value in teacher.state_dict().items():
         torch.testing.assert_close(value, before[key])
+
+
+def _pair(config=None, balancer=None):
+    torch.manual_seed(0)
+    teacher = get_model("prenet", "tiny", n_classes=2, n_splits=1).eval()
+    student = get_model("prenet_light", "tiny", n_classes=2)
+    w_s, w_t = student.config.base_width, teacher.config.base_width
+    channels = ((w_s, 2 * w_s, 4 * w_s), (2 * w_t, 4 * w_t, 8 * w_t))
+    return LightDistillation(student, teacher, *channels, config, balancer)
+
+
+def _batch():
+    gen = torch.Generator().manual_seed(1)
+    x = torch.rand(2, 8, 32, 32, generator=gen)
+    labels = (torch.rand(2, 32, 32, generator=gen) > 0.5).long()
+    valid = torch.ones(2, 32, 32, dtype=torch.bool)
+
+    def task_loss(logits):
+        return {"loss": torch.nn.functional.cross_entropy(logits, labels)}
+
+    return x, task_loss, valid
+
+
+def test_gradnorm_balance_sets_each_terms_gradient_to_its_weight_times_the_tasks():
+    from prelib.models.config import LightDistillConfig
+    from prelib.models.light_distill import encoder_parameters
+    from prelib.training.light import light_balancer
+
+    config = LightDistillConfig(
+        weighting="gradnorm", response_weight=0.5, feature_weight=0.05, gradnorm_every=1
+    )
+    pair = _pair(config, light_balancer(config)).train()
+    out = pair(*_batch())
+    task = float(out["gradnorm_task"])
+    assert task > 0
+    assert float(out["gradnorm_response"]) == pytest.approx(0.5 * task, rel=1e-4)
+    assert float(out["gradnorm_feature"]) == pytest.approx(0.05 * task, rel=1e-4)
+    out["loss"].backward()  # the balanced total is differentiable
+    assert all(p.grad is not None for p in encoder_parameters(pair.student))
+    with pytest.raises(ValueError, match="needs a balancer"):
+        _pair(config)
+
+
+def test_fixed_weights_drop_a_zero_term_and_log_the_rain_fractions():
+    from prelib.models.config import LightDistillConfig
+
+    pair = _pair(LightDistillConfig(feature_weight=0.0, response_weight=2.0)).train()
+    x, task_loss, valid = _batch()
+    out = pair(x, task_loss, valid)
+    assert "distill_feature" not in out
+    expected = float(task_loss(pair.student(x).logits)["loss"]) + float(out["distill_response"])
+    assert float(out["loss"]) == pytest.approx(expected, rel=1e-4)
+    for name in ("student", "teacher"):
+        assert 0.0 <= float(out[f"{name}_rain_fraction"]) <= 1.0
+    teacher = pair.teacher_output(x).logits
+    assert float(out["teacher_rain_fraction"]) == pytest.approx(
+        float((teacher.argmax(1) == 1).float().mean())
+    )
+
+
+def test_matching_the_rain_fraction_sets_the_students_threshold_to_the_teachers_rate():
+    from prelib.models.light_distill import match_rain_fraction
+
+    pair = _pair()
+    x, _, valid = _batch()
+    valid[1, :8] = False
+    loader = [{"ir": x, "valid": valid}]
+    with torch.no_grad():
+        teacher_rain = (pair.teacher_output(x).logits.argmax(1) == 1) & valid
+    out = match_rain_fraction(pair, loader, "cpu")
+    fraction = float(teacher_rain.sum()) / float(valid.sum())
+    assert out["teacher_rain_fraction"] == pytest.approx(fraction)
+    student = pair.student.eval()
+    with torch.no_grad():
+        rain = (student(x).logits.argmax(1) == 1) & valid
+    assert int(rain.sum()) == int(teacher_rain.sum())
+    assert float(student.rain_logit_offset) == pytest.approx(out["rain_logit_offset"])
+    # the offset is part of the weights; checkpoints without it load as plain argmax
+    state = student.state_dict()
+    fresh = get_model("prenet_light", "tiny", n_classes=2)
+    fresh.load_state_dict(state)
+    assert float(fresh.rain_logit_offset) == pytest.approx(out["rain_logit_offset"])
+    fresh.load_state_dict({k: v for k, v in state.items() if k != "rain_logit_offset"})
+    assert float(fresh.rain_logit_offset) == 0.0
+    # in training mode the logits are the raw ones, whatever the offset
+    student.train()
+    with torch.no_grad():
+        shifted = student(x).logits
+        student.rain_logit_offset.zero_()
+        torch.testing.assert_close(student(x).logits, shifted)

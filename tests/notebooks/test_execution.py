@@ -122,12 +122,13 @@ def test_artefacts_passed_between_notebooks(tiny_run):
 def test_benchmark_records_every_method_and_the_noise_rows(tiny_run):
     _, summary = tiny_run
     metrics = summary["notebooks"]["06_benchmark"]["metrics"]
-    for method in ("prenet", "unet", "gpi", "ae", "persiann_ccs", "gbm"):
+    for method in ("prenet", "prenet_light", "unet", "gpi", "ae", "persiann_ccs", "gbm"):
         for score in ("rmse", "pod", "csi", "csi4", "csi8"):  # defined even for a dry retrieval
             assert f"{method}_{score}" in metrics, f"{method}_{score}"
     for kind in ("additive", "multiplicative"):
         assert f"prenet_{kind}_csi" in metrics and f"prenet_{kind}_rmse" in metrics
-    assert metrics["n_test_samples"] >= 1 and 1 <= metrics["prenet_csi_rank"] <= 6
+    assert metrics["n_test_samples"] >= 1 and 1 <= metrics["prenet_csi_rank"] <= 7
+    assert metrics["light_flop_ratio"] > 1  # the student is cheaper than its teacher
     assert metrics["undefined_score_count"] >= 0  # not "n_…": zero is a fine count here
 
 

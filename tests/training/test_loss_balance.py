@@ -145,3 +145,21 @@ def test_shared_parameters_are_the_encoder():
     unet = get_student("kd", "tiny", n_classes=1)
     ids = {id(p) for p in shared_encoder_parameters(unet)}
     assert ids and not ids & {id(p) for p in unet.head.parameters()}
+
+
+def test_per_term_fractions_and_own_terms():
+    balancer = LossBalancer(
+        "gradnorm", {"response": 1.0, "feature": 0.1}, 1, ("response", "feature")
+    )
+    w = torch.nn.Parameter(torch.tensor([1.0, 2.0]))
+    task = (w**2).sum()  # gradient (2, 4)
+    parts = {"response": 3.0 * w.sum(), "feature": 7.0 * w[0]}
+    _, log = balancer.train().combine(task, parts, [w])
+    task_norm = math.sqrt(20)
+    assert float(log["gradnorm_response"]) == pytest.approx(1.0 * task_norm, rel=1e-5)
+    assert float(log["gradnorm_feature"]) == pytest.approx(0.1 * task_norm, rel=1e-5)
+    assert balancer.scales.shape == (2,)
+    with pytest.raises(ValueError, match="unknown loss terms"):
+        balancer.combine(task, {"rec": w.sum()}, [w])
+    with pytest.raises(ValueError, match="unknown terms"):
+        LossBalancer("gradnorm", {"kl": 0.1, "response": 1.0}, 1, ("kl",))

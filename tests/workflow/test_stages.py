@@ -183,3 +183,26 @@ def test_light_is_distilled_once_then_loaded_and_resumed(tmp_path):
         ensure_light(
             cfg, layout, "cls", teacher_variant="comwe_noadapt", data=data, training={"lr": 0.5}
         )
+
+
+def test_light_recipes_live_side_by_side_in_a_keyed_layout(tmp_path):
+    layout, data = RunLayout(tmp_path, keyed=True), Fixed()
+    balanced = _cfg(max_steps_per_epoch=1)  # the profile's recipe: gradnorm balance
+    assert balanced.models.light_distill.weighting == "gradnorm"
+    fixed = balanced.replace(
+        models=balanced.models.replace(
+            light_distill=balanced.models.light_distill.replace(weighting="fixed")
+        )
+    )
+    runs = [
+        ensure_light(cfg, layout, "cls", teacher_variant="comwe_noadapt", data=data)
+        for cfg in (fixed, balanced)
+    ]
+    assert all(run.trained for run in runs)
+    assert runs[0].run_dir != runs[1].run_dir
+    assert {run.run_dir.parent for run in runs} == {layout.light_dir("cls", "comwe_noadapt").parent}
+    # the one teacher chain is shared: the second recipe only trained Light
+    assert len(list(layout.adapted_dir("comwe_noadapt", "cls").parent.iterdir())) == 1
+    assert "train_balance_response" in runs[1].history[0]
+    again = ensure_light(fixed, layout, "cls", teacher_variant="comwe_noadapt", data=data)
+    assert not again.trained and again.run_dir == runs[0].run_dir
