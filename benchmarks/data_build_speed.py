@@ -28,8 +28,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from prelib.config import resolve
 from prelib.data.build.synthetic import build_benchmark
+
+from prelib.config import resolve
 from prelib.data.datasets import BenchmarkDataset, make_dataloader
 from prelib.data.samples import generate_sample
 

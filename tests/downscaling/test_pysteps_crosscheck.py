@@ -11,13 +11,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from prelib.baselines.rainfarm import rainfarm_downscale
 from prelib.data.precip_grids import coarsen
 from prelib.metrics.spectrum import radial_power_spectrum, spectral_slope
 
 pysteps_rainfarm = pytest.importorskip("pysteps.downscaling.rainfarm")
 pysteps_spectral = pytest.importorskip("pysteps.utils.spectral")
-
-from prelib.baselines.rainfarm import rainfarm_downscale
 
 
 def _power_law(shape, alpha, rng):
