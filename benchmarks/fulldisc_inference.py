@@ -119,34 +119,6 @@ def machine_limit(device) -> dict:
     return {"kind": "fp32 conv2d 3×3 channels-last (64/128 ch)", "gflops": best}
 
 
-def forward_gflop(net, tile: int, device) -> float:
-    """GFLOP of one tile through ``net`` (matmuls and convs; attention added analytically)."""
-    import torch
-    import torch.nn.functional as F
-    from torch.utils.flop_counter import FlopCounterMode
-
-    from prelib.models.vit import Attention
-
-    q = torch.zeros(1, 1, 8, 8, device=device)
-    with torch.no_grad(), FlopCounterMode(display=False) as probe:
-        F.scaled_dot_product_attention(q, q, q)
-    extra = [0]
-    hooks = []
-    if probe.get_total_flops() == 0:
-
-        def count(module, inputs, output):
-            batch, tokens, dim = inputs[0].shape
-            extra[0] += 4 * batch * tokens * tokens * dim
-
-        hooks = [m.register_forward_hook(count) for m in net.modules() if isinstance(m, Attention)]
-    x = torch.rand(1, 8, tile, tile, device=device)
-    with torch.no_grad(), FlopCounterMode(display=False) as counter:
-        net(x)
-    for hook in hooks:
-        hook.remove()
-    return (counter.get_total_flops() + extra[0]) / 1e9
-
-
 # ------------------------------------------------------------------------------------------
 # Models and inputs
 # ------------------------------------------------------------------------------------------
@@ -244,6 +216,7 @@ def measure_profile(profile: str, opts: dict) -> dict:
     from prelib.inference.engine import InferenceSettings, default_batch_size, infer
     from prelib.inference.sources import AgriL1Source, ArraySource
     from prelib.inference.writers import MemoryWriter, writer_for
+    from prelib.models.cost import forward_gflop
     from prelib.models.preparation import prepare_for_inference
     from prelib.runtime import select_device
 

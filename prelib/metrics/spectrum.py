@@ -10,6 +10,30 @@ from __future__ import annotations
 import numpy as np
 
 
+def _mean_power(field: np.ndarray) -> np.ndarray:
+    """``|FFT|²`` of each mean-removed 2-D field, averaged over the leading axes: ``(y, x)``."""
+    array = np.asarray(field, dtype=np.float64)
+    if array.ndim < 2 or min(array.shape[-2:]) < 4:
+        raise ValueError(f"field must be (..., y, x) with y, x >= 4, got shape {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError("field holds NaN or infinite values; spectra need complete fields")
+    height, width = array.shape[-2:]
+    array = array.reshape(-1, height, width)
+    array = array - array.mean(axis=(-2, -1), keepdims=True)
+    return (np.abs(np.fft.fft2(array)) ** 2).mean(axis=0)
+
+
+def _wavenumber_radius(height: int, width: int) -> np.ndarray:
+    """``|k|`` of each FFT coefficient in cycles per shorter domain side: ``(height, width)``.
+
+    Scaling both axes to the shorter side keeps annuli circular on non-square fields.
+    """
+    side = min(height, width)
+    return np.hypot(
+        *np.meshgrid(np.fft.fftfreq(height) * side, np.fft.fftfreq(width) * side, indexing="ij")
+    )
+
+
 def radial_power_spectrum(field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Radially averaged power spectrum of one or more 2-D fields.
 
@@ -26,23 +50,10 @@ def radial_power_spectrum(field: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     power : np.ndarray, shape ``(n,)``
         Mean ``|FFT|²`` in each annulus ``k − ½ ≤ |k| < k + ½``, units of ``field²``.
     """
-    array = np.asarray(field, dtype=np.float64)
-    if array.ndim < 2 or min(array.shape[-2:]) < 4:
-        raise ValueError(f"field must be (..., y, x) with y, x >= 4, got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError("field holds NaN or infinite values; spectra need complete fields")
-    height, width = array.shape[-2:]
-    array = array.reshape(-1, height, width)
-    array = array - array.mean(axis=(-2, -1), keepdims=True)
-    power2d = (np.abs(np.fft.fft2(array)) ** 2).mean(axis=0) / (height * width)
-    ky = np.fft.fftfreq(height) * height
-    kx = np.fft.fftfreq(width) * width
-    # wavenumbers in cycles per domain, scaled to the shorter side so annuli are circular
-    radius = np.hypot(
-        *np.meshgrid(
-            ky * min(height, width) / height, kx * min(height, width) / width, indexing="ij"
-        )
-    )
+    power2d = _mean_power(field)
+    height, width = power2d.shape
+    power2d = power2d / (height * width)
+    radius = _wavenumber_radius(height, width)
     bins = np.rint(radius).astype(int)
     n_max = min(height, width) // 2
     total = np.bincount(bins.ravel(), weights=power2d.ravel(), minlength=n_max + 1)
@@ -73,19 +84,10 @@ def spectral_slope(field: np.ndarray, k_min: float = 1, k_max: float | None = No
         ``α`` (positive for red spectra such as rain fields). NaN if fewer than two wavenumbers
         have positive power (e.g. a constant field).
     """
-    array = np.asarray(field, dtype=np.float64)
-    if array.ndim < 2 or min(array.shape[-2:]) < 4:
-        raise ValueError(f"field must be (..., y, x) with y, x >= 4, got shape {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError("field holds NaN or infinite values; spectra need complete fields")
-    height, width = array.shape[-2:]
-    array = array.reshape(-1, height, width)
-    array = array - array.mean(axis=(-2, -1), keepdims=True)
-    power2d = (np.abs(np.fft.fft2(array)) ** 2).mean(axis=0)
+    power2d = _mean_power(field)
+    height, width = power2d.shape
     side = min(height, width)
-    radius = np.hypot(
-        *np.meshgrid(np.fft.fftfreq(height) * side, np.fft.fftfreq(width) * side, indexing="ij")
-    )
+    radius = _wavenumber_radius(height, width)
     k_max = side // 2 if k_max is None else k_max
     keep = (radius >= max(k_min, 1e-9)) & (radius <= k_max) & (power2d > 0)
     if np.unique(np.round(radius[keep], 9)).size < 2:
