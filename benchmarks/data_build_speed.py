@@ -28,9 +28,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from prelib.data.build.synthetic import build_benchmark
-
 from prelib.config import resolve
+from prelib.data.build.synthetic import build_benchmark
 from prelib.data.datasets import BenchmarkDataset, make_dataloader
 from prelib.data.samples import generate_sample
 

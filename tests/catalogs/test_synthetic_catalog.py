@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from prelib.data.build.synthetic import build_benchmark
 
 from prelib.config import resolve
+from prelib.data.build.synthetic import build_benchmark
 from prelib.data.regions import case_path, simulate_case, write_scene
 from prelib.data.schema import validate_benchmark
 from prelib.data.store import benchmark_path

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from prelib.data.build.synthetic import build_benchmark
 
 from prelib.config import resolve
+from prelib.data.build.synthetic import build_benchmark
 
 TINY = resolve("tiny")
 

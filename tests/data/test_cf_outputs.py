@@ -116,9 +116,8 @@ def test_scene_file_is_cf_clean(scene_file):
 
 @pytest.mark.parametrize("kind", ["fulldisc", "swath"])
 def test_benchmark_store_is_cf_clean(kind, tmp_path):
-    from prelib.data.build.synthetic import build_benchmark
-
     from prelib.config import resolve
+    from prelib.data.build.synthetic import build_benchmark
     from prelib.data.store import open_benchmark
 
     path = build_benchmark(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 import zarr
-from prelib.data.build.synthetic import build_benchmark
 
 from prelib.config import resolve
+from prelib.data.build.synthetic import build_benchmark
 from prelib.data.store import open_benchmark
 from prelib.sim.scene import WORLD_VERSION
 

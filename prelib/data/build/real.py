@@ -36,12 +36,12 @@ import xarray as xr
 
 from prelib.atomic import check_output, write_json
 from prelib.config import RunConfig, deprecated_profile_name
+from prelib.conventions import DIM_SAMPLE
 from prelib.data.benchmark_config import (
     BenchmarkConfig,
     benchmark_section,
     load_benchmark_config,
 )
-from prelib.conventions import DIM_SAMPLE
 from prelib.data.build.collocation import IndexedFile, index_products
 from prelib.data.build.execution import UnitRunner, read_record, unit_identity, unit_key
 from prelib.data.build.units import BuildSettings, process_label_hour, process_swath_granule

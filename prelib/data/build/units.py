@@ -52,7 +52,6 @@ from prelib.conventions import (
     VAR_TIME,
     cf_attrs,
 )
-from prelib.validation import clean_field, sample_problems
 from prelib.data.build.collocation import (
     AGRI_TOLERANCE,
     IndexedFile,
@@ -64,6 +63,7 @@ from prelib.data.build.collocation import (
     swath_windows,
 )
 from prelib.readers.errors import AllFillError, ProductError
+from prelib.validation import clean_field, sample_problems
 
 GMI_RADIUS_M = 15000.0
 """Largest GMI-footprint-to-DPR-pixel distance accepted (the 10 GHz footprint is ~12 × 13 km)."""

@@ -169,7 +169,8 @@ def test_units_on_a_process_pool_advance_the_same_bar(tmp_path):
     with UnitRunner("processes", 2) as runner:
         assert runner.run(units, tmp_path, progress=False) == 3
         assert runner.run(units, tmp_path, progress=False) == 0  # all recorded: skipped
-    assert sorted(p.name for p in tmp_path.glob("*.json")) == ["u0.h5.json", "u1.h5.json", "u2.h5.json"]
+    recorded = sorted(p.name for p in tmp_path.glob("*.json"))
+    assert recorded == ["u0.h5.json", "u1.h5.json", "u2.h5.json"]
 
 
 def test_the_progress_callback_counts_only_the_tasks_of_its_batch():

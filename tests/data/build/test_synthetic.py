@@ -33,7 +33,6 @@ def test_same_seed_gives_identical_bytes_for_any_number_of_workers(tmp_path):
     assert _files(c)["ir/0.0.0.0"] != files_a["ir/0.0.0.0"]
 
 
-
 class _CountingRunner(UnitRunner):
     """A synchronous runner that records what it was asked to map."""
 
